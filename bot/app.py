@@ -1,0 +1,48 @@
+"""Wires the Bolt app: settings → services → listeners. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from bot.listeners import register_listeners
+from bot.services import Services, build_services
+from bot.settings import Settings
+
+log = logging.getLogger("smsbot")
+
+
+@dataclass
+class SmsBot:
+    """A running bot: the Bolt app, what it works with, and the threads its listeners run on."""
+
+    app: App
+    services: Services
+    executor: ThreadPoolExecutor
+
+    def close(self) -> None:
+        """Let in-flight sends finish and be recorded, then release the database."""
+        self.executor.shutdown(wait=True)
+        self.services.engine.dispose()
+
+
+def create_bot(settings: Settings) -> SmsBot:
+    """Build the bot from validated settings."""
+    services = build_services(settings)
+    # Listeners keep their worker after ack() while OVH answers; size the pool so a burst of commands
+    # never waits behind slow sends for its own acknowledgement.
+    executor = ThreadPoolExecutor(max_workers=settings.send_workers, thread_name_prefix="smsbot-listener")
+    app = App(
+        client=services.slack,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=settings.slack_signing_secret is not None,
+        listener_executor=executor,
+        logger=logging.getLogger("smsbot.bolt"),
+    )
+    # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+    register_listeners(app, services)
+    return SmsBot(app=app, services=services, executor=executor)

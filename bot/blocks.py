@@ -1,0 +1,259 @@
+"""Block Kit: every message and view the bot shows. Pure functions from domain data to Slack JSON.
+
+User text placed in mrkdwn always goes through :func:`escape`, so an SMS text cannot ping `<!channel>`,
+mention people or disguise a link.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from bot.errors import InputField
+from bot.ledger import SendRecord, SendStatus
+from bot.sms_text import MAX_PARTS
+
+COMPOSE_CALLBACK_ID = "sms_compose"
+INPUT_ACTION_ID = "value"
+SECTION_LIMIT = 3000  # characters in a section's text
+SHOWN_RECEIVERS = 20
+
+Blocks = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message's notification text (also shown where blocks cannot be) and its blocks."""
+
+    text: str
+    blocks: Blocks
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn: only `&`, `<` and `>` have control meaning in Slack."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of slash-command text, to get back exactly what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def display_number(e164: str) -> str:
+    """``+34600000001`` as people read it: ``+34 600 00 00 01``."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def _numbers(e164s: Iterable[str], limit: int = SHOWN_RECEIVERS) -> str:
+    numbers = list(e164s)
+    shown = ", ".join(display_number(n) for n in numbers[:limit])
+    if len(numbers) > limit:
+        shown += f" and {len(numbers) - limit:,} more"
+    return shown or "none"
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in escape(text).split("\n"))
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}]}
+
+
+def _credits(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+_HEADLINE = {
+    SendStatus.PENDING: (":hourglass_flowing_sand:", "is sending an SMS to"),
+    SendStatus.SENT: (":outbox_tray:", "sent an SMS to"),
+    SendStatus.FAILED: (":x:", "could not send an SMS to"),
+    SendStatus.UNKNOWN: (":grey_question:", "tried to send an SMS (outcome unknown) to"),
+}
+
+
+def audit_parent(record: SendRecord) -> SlackMessage:
+    """The channel message that opens a send's audit thread: who, to whom, and the text."""
+    icon, verb = _HEADLINE[record.status]
+    headline = f"<@{record.user_id}> {verb} {_numbers(record.receivers)}"
+    quote = _truncate(_quote(record.message), SECTION_LIMIT - len(headline) - 10)
+    return SlackMessage(
+        text=f"{headline}",
+        blocks=[_section(f"{icon} {headline}\n{quote}")],
+    )
+
+
+def audit_details(record: SendRecord) -> SlackMessage:
+    """The thread reply with OVH's answer: job ids, credits, accepted and rejected receivers, or the reason."""
+    lines: list[str] = []
+    if record.status is SendStatus.SENT:
+        lines.append(":white_check_mark: *Sent by OVH*")
+    elif record.status is SendStatus.FAILED:
+        lines.append(":x: *Not sent*")
+    elif record.status is SendStatus.UNKNOWN:
+        lines.append(":grey_question: *Outcome unknown*")
+    else:
+        lines.append(":hourglass_flowing_sand: *Waiting for OVH*")
+    if record.error_message:
+        lines.append(f"*Reason:* {escape(record.error_message)}")
+    if record.ovh_job_ids:
+        lines.append(f"*OVH job id(s):* {', '.join(str(i) for i in record.ovh_job_ids)}")
+    if record.status in (SendStatus.SENT, SendStatus.FAILED) and record.ovh_service:
+        lines.append(
+            f"*Credits used:* {_credits(record.credits_used)}   *Credits left:* {_credits(record.credits_left)}"
+        )
+    if record.accepted_receivers:
+        lines.append(f"*Accepted ({len(record.accepted_receivers)}):* {_numbers(record.accepted_receivers)}")
+    if record.rejected_receivers:
+        lines.append(
+            f"*Rejected by OVH ({len(record.rejected_receivers)}):* {_numbers(record.rejected_receivers)}"
+        )
+    footer = f"Send #{record.id} · OVH tag `{record.tag}`"
+    if record.sender:
+        footer += f" · sender `{escape(record.sender)}`"
+    if record.ovh_service:
+        footer += f" · service `{escape(record.ovh_service)}`"
+    return SlackMessage(
+        text=_truncate(" ".join(lines[:2]).replace("*", ""), 300),
+        blocks=[_section("\n".join(lines)), _context(footer)],
+    )
+
+
+NOT_IN_CHANNEL_HINT = (
+    ":information_source: I could not post the audit trail in this conversation, so only you see this. "
+    "Invite me with `/invite @smsbot` to keep the record in the channel."
+)
+
+
+def private_result(record: SendRecord, hint: str = NOT_IN_CHANNEL_HINT) -> SlackMessage:
+    """The whole result for the person alone, when the bot cannot post in the channel."""
+    parent, details = audit_parent(record), audit_details(record)
+    return SlackMessage(
+        text=f"{parent.text}. {details.text}",
+        blocks=[*parent.blocks, *details.blocks, _context(hint)],
+    )
+
+
+def error_message(text: str) -> SlackMessage:
+    """An ephemeral answer for something the person can fix."""
+    return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
+
+
+def help_message(default_region: str | None, sender: str | None) -> SlackMessage:
+    """What `/sms help` shows."""
+    national = (
+        f"Numbers without a country code are read as {default_region} numbers."
+        if default_region
+        else "Write numbers with their country code (`+34…` or `0034…`)."
+    )
+    text = "\n".join(
+        [
+            "*Send an SMS from Slack* :iphone:",
+            "• `/sms +34600000001 Your message` sends a message to one number.",
+            "• `/sms +34600000001,+34600000002 Your message` sends it to several (commas and/or spaces).",
+            "• `/sms` alone opens a form, handy for long messages.",
+            "• `/sms help` shows this.",
+            f"{national} Dashes, dots and parentheses inside a number are fine.",
+            f"A message can be up to {MAX_PARTS} SMS long (918 plain characters, or 402 with accents "
+            "outside the SMS alphabet or emoji).",
+            "The bot posts each send in the channel with a thread holding OVH's answer: that thread is the "
+            "audit trail.",
+        ]
+    )
+    footer = (
+        f"Messages go out from sender `{escape(sender)}`." if sender else "Messages use the default sender."
+    )
+    return SlackMessage(text="How to use /sms", blocks=[_section(text), _context(footer)])
+
+
+def compose_modal(
+    *,
+    channel_id: str,
+    response_url: str | None,
+    default_region: str | None,
+    receivers: str = "",
+    message: str = "",
+) -> dict[str, Any]:
+    """The `/sms` form. Context for the submission travels in ``private_metadata``."""
+    national = (
+        f"numbers without a country code are read as {default_region} numbers"
+        if default_region
+        else ("write numbers with their country code, e.g. +34600000001")
+    )
+    receivers_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": INPUT_ACTION_ID,
+        "placeholder": {"type": "plain_text", "text": "+34600000001, +34600000002"},
+    }
+    if receivers:
+        receivers_input["initial_value"] = receivers
+    message_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": INPUT_ACTION_ID,
+        "multiline": True,
+        "max_length": 3000,
+        "placeholder": {"type": "plain_text", "text": "Your message"},
+    }
+    if message:
+        message_input["initial_value"] = message
+    return {
+        "type": "modal",
+        "callback_id": COMPOSE_CALLBACK_ID,
+        "private_metadata": json.dumps({"channel_id": channel_id, "response_url": response_url}),
+        "title": {"type": "plain_text", "text": "Send an SMS"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": InputField.RECEIVERS.value,
+                "label": {"type": "plain_text", "text": "To"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": f"One or more numbers, separated by commas; {national}.",
+                },
+                "element": receivers_input,
+            },
+            {
+                "type": "input",
+                "block_id": InputField.MESSAGE.value,
+                "label": {"type": "plain_text", "text": "Message"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": f"Up to {MAX_PARTS} SMS: 918 plain characters, or 402 with emoji or other "
+                    "characters outside the SMS alphabet.",
+                },
+                "element": message_input,
+            },
+            _context("The send and OVH's answer are posted in the channel where you typed `/sms`."),
+        ],
+    }
+
+
+def modal_values(view: dict[str, Any]) -> dict[str, str]:
+    """The typed values of a submitted compose modal, by block id."""
+    values = view.get("state", {}).get("values", {})
+    return {
+        block_id: (actions.get(INPUT_ACTION_ID, {}).get("value") or "")
+        for block_id, actions in values.items()
+        if isinstance(actions, dict)
+    }

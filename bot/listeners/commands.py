@@ -1,0 +1,84 @@
+"""The `/sms` slash command: help, the compose modal, or a send straight from the command text."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import compose_modal, error_message, help_message, unescape
+from bot.errors import InvalidInput, NotAllowed
+from bot.listeners.delivery import send_and_report
+from bot.receivers import parse_command
+from bot.sending import SendRequest
+from bot.services import Services
+from bot.sms_text import check_message
+
+log = logging.getLogger(__name__)
+HELP_WORDS = {"help", "-h", "--help", "?"}
+
+
+def register(app: App, services: Services) -> None:
+    """Bind `/sms`."""
+
+    def handle_sms(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        # Slack escapes &, < and > in command text; the SMS must carry exactly what was typed.
+        text = unescape(command.get("text") or "").strip()
+        settings = services.settings
+        if text.lower() in HELP_WORDS:
+            message = help_message(settings.sms_default_region, settings.ovh_sms_sender)
+            ack(text=message.text, blocks=message.blocks)
+            return
+        if not text:
+            ack()
+            open_compose_modal(services, command, respond, client)
+            return
+        try:
+            parsed = parse_command(text, settings.sms_default_region)
+            check_message(parsed.message, stop_clause=services.sender.stop_clause)
+        except InvalidInput as error:
+            message = error_message(error.user_message)
+            ack(text=message.text, blocks=message.blocks)
+            return
+        ack()
+        request = SendRequest(
+            request_key=f"command:{command['trigger_id']}",
+            source="command",
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id"),
+            team_id=command.get("team_id"),
+            receivers=parsed.receivers,
+            message=parsed.message,
+        )
+        send_and_report(services, request, command.get("response_url"))
+
+    app.command("/sms")(handle_sms)
+
+
+def open_compose_modal(
+    services: Services, command: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """Open the form, unless this person may not send from here (then say why, and open nothing)."""
+    try:
+        services.sender.authorize(command["user_id"], command.get("channel_id"))
+    except NotAllowed as refusal:
+        message = error_message(refusal.user_message)
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        return
+    view = compose_modal(
+        channel_id=command.get("channel_id", ""),
+        response_url=command.get("response_url"),
+        default_region=services.settings.sms_default_region,
+    )
+    try:
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+    except SlackApiError as error:
+        log.warning("views.open failed: %s", error.response.get("error"))
+        message = error_message(
+            "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
+            "or send directly with `/sms +34600000001 Your message`."
+        )
+        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")

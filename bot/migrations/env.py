@@ -1,0 +1,10 @@
+"""Alembic environment: the bot runs migrations itself at start-up (see bot/db.py), on its own connection."""
+
+from alembic import context
+
+from bot.ledger import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

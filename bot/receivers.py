@@ -1,0 +1,267 @@
+"""Phone numbers as people type them, read into the E.164 numbers OVH expects.
+
+Two inputs come here: the receivers field of the send form (numbers only) and the text of the ``/sms``
+command (numbers, then the message). Every problem becomes an ``InvalidInput`` that quotes what was
+typed and says how to fix it. How many receivers, and which countries, are policy questions decided
+elsewhere; this module only says whether each number is a real one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
+
+from bot.errors import InputField, InvalidInput
+
+_EXAMPLE = "`+34600000001`"
+_USAGE = "`/sms +34600000001 Your message`"
+
+# People write numbers with these, and nothing else: phonenumbers would also accept letters ("vanity"
+# numbers, "1-800-FLOWERS") and extensions ("ext. 12"), which make no sense for an SMS.
+_TYPED_NUMBER = re.compile(r"[0-9+().\-\s]+")
+# The receivers field: a number cannot hold spaces here, since spaces separate numbers.
+_LIST_SEPARATORS = re.compile(r"[,;\s]+")
+# The /sms text: words, and within a word the pieces between commas or semicolons.
+_WORD = re.compile(r"\S+")
+_PIECE = re.compile(r"[^,;]+")
+# Limit the list of bad numbers, so that a paragraph pasted in the wrong field gives a readable error.
+_MAX_LISTED = 10
+# Fewer digits than this are masked entirely: keeping five of them would reveal most of the number.
+_MASK_MIN_DIGITS = 8
+
+_ADVICE_FORMAT = f"Write numbers in international format, like {_EXAMPLE}."
+_ADVICE_NO_REGION = (
+    f"Write numbers in international format, like {_EXAMPLE}, "
+    "or have `SMS_DEFAULT_REGION` set so that national numbers are understood."
+)
+_ADVICE_INVALID = "Check the digits; for another country, start with `+` and its country code."
+_ADVICE_SPACES = "Write each number without spaces, and separate numbers with commas or new lines."
+_ADVICE_COMMAND = (
+    "If it is part of the message, start the message with a word, or type `/sms` alone to open the form."
+)
+_PARSE_ERRORS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
+    NumberParseException.TOO_SHORT_NSN: "is too short",
+    NumberParseException.TOO_LONG: "is too long",
+}
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """One valid phone number, in the forms the bot needs."""
+
+    e164: str  # "+34600000001": what is sent to OVH
+    display: str  # "+34 600 00 00 01": what people see
+    region: str | None  # "ES"; None when the number belongs to no country (+800, +882, ...)
+    number_type: int  # a phonenumbers.PhoneNumberType constant (they are plain ints), e.g. PREMIUM_RATE
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """What ``/sms <numbers> <message>`` asks for."""
+
+    receivers: tuple[Receiver, ...]
+    message: str
+
+
+class _BadNumber(Exception):
+    """Why one typed number is not usable; several are gathered into one ``InvalidInput``."""
+
+    def __init__(self, token: str, reason: str, advice: str) -> None:
+        super().__init__(reason)
+        self.token = token
+        self.reason = reason
+        self.advice = advice
+
+    def line(self) -> str:
+        return f"{_code(self.token)} {self.reason}"
+
+
+def parse_receiver(token: str, default_region: str | None) -> Receiver:
+    """Read one phone number as a person typed it.
+
+    Accepts ``+34 600 00 00 01``, ``0034600000001`` and, when ``default_region`` (a region code such
+    as ``"ES"``) is given, national numbers such as ``600000001``. Spaces, dashes, dots and parentheses
+    may appear inside. Raises ``InvalidInput`` (receivers) if the number is not a valid one.
+    """
+    _check_region(default_region)
+    if not token.strip():
+        raise InvalidInput(InputField.RECEIVERS, f"Enter a phone number, like {_EXAMPLE}.")
+    return _parse_all([token], default_region)[0]
+
+
+def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ...]:
+    """Read the receivers field of the form: numbers separated by commas, semicolons, new lines or spaces.
+
+    Since spaces separate numbers here, a number cannot contain spaces (``+34 600…`` is read as two).
+    Repeated numbers are kept once, in the order first typed. If several numbers are wrong, one
+    ``InvalidInput`` lists them all, so that they can be fixed at once.
+    """
+    _check_region(default_region)
+    tokens = [token for token in _LIST_SEPARATORS.split(text) if token]
+    if not tokens:
+        raise InvalidInput(InputField.RECEIVERS, f"Enter at least one phone number, like {_EXAMPLE}.")
+    return _parse_all(tokens, default_region, advice_if_several=_ADVICE_SPACES)
+
+
+def parse_command(text: str, default_region: str | None) -> ParsedCommand:
+    """Read the text of ``/sms +34600000001,+34600000002 Hola equipo``.
+
+    The numbers come first, separated by spaces, commas or semicolons; the message is the rest of the
+    text as typed (inner spaces and new lines kept), from the first word that does not look like a
+    phone number. A word that looks like a number but is not a valid one is an error rather than the
+    start of the message, so that an SMS never goes to fewer people than intended. The text must
+    already be un-escaped from Slack's ``&amp;``, ``&lt;``, ``&gt;``.
+    """
+    _check_region(default_region)
+    numbers, message = _split_command(text)
+    if not numbers:
+        if not message:
+            hint = f"Write the number(s), then the message: {_USAGE}."
+        else:
+            hint = f"{_code(message.split()[0])} is not a phone number. Start with the number(s): {_USAGE}."
+        raise InvalidInput(InputField.RECEIVERS, f"{hint} Or type `/sms` alone to open the form.")
+    receivers = _parse_all(numbers, default_region, advice=_ADVICE_COMMAND)
+    if not message:
+        raise InvalidInput(
+            InputField.MESSAGE,
+            f"Write the message after the number(s): {_USAGE}. Or type `/sms` alone to open the form.",
+        )
+    return ParsedCommand(receivers=receivers, message=message)
+
+
+def mask(e164: str) -> str:
+    """Hide most digits of a number for logs: ``+34600000001`` becomes ``+34******001``."""
+    plus = "+" if e164.startswith("+") else ""
+    digits = e164.removeprefix("+")
+    if len(digits) < _MASK_MIN_DIGITS:
+        return plus + "*" * len(digits)
+    return plus + digits[:2] + "*" * (len(digits) - 5) + digits[-3:]
+
+
+def _check_region(default_region: str | None) -> None:
+    # The region comes from settings, not from people: a wrong one is a bug, not an input error.
+    if default_region is not None and default_region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {default_region!r}")
+
+
+def _split_command(text: str) -> tuple[list[str], str]:
+    """Split ``/sms`` text into the number-like pieces it starts with and the message after them."""
+    numbers: list[str] = []
+    for word in _WORD.finditer(text):
+        pieces = list(_PIECE.finditer(word.group()))
+        for index, piece in enumerate(pieces):
+            if not _looks_like_number(piece.group()):
+                # A word that starts with a separator (";)") belongs whole to the message.
+                start = word.start() if index == 0 else word.start() + piece.start()
+                return numbers, text[start:].rstrip()
+            numbers.append(piece.group())
+    return numbers, ""
+
+
+def _looks_like_number(piece: str) -> bool:
+    # Generous on purpose: whatever passes is read as a receiver (and must then be valid), never as
+    # the first word of the message.
+    if re.match(r"\+[0-9]", piece):
+        return True
+    return re.fullmatch(r"[0-9+().\-]+", piece) is not None and sum(c.isdigit() for c in piece) >= 6
+
+
+def _parse_all(
+    tokens: Iterable[str], region: str | None, *, advice: str = "", advice_if_several: str = ""
+) -> tuple[Receiver, ...]:
+    """Read every token; raise one ``InvalidInput`` naming each bad one, so that all are fixed at once."""
+    receivers: dict[str, Receiver] = {}  # by E.164: a dict keeps the order of first occurrence
+    bad: dict[str, _BadNumber] = {}
+    for token in tokens:
+        try:
+            receiver = _receiver(token.strip(), region)
+        except _BadNumber as error:
+            bad.setdefault(error.token, error)
+        else:
+            receivers.setdefault(receiver.e164, receiver)
+    if not bad:
+        return tuple(receivers.values())
+    errors = list(bad.values())
+    advices = [*dict.fromkeys(error.advice for error in errors), advice]
+    if len(errors) == 1:
+        raise InvalidInput(InputField.RECEIVERS, " ".join(filter(None, [f"{errors[0].line()}.", *advices])))
+    lines = [f"• {error.line()}" for error in errors[:_MAX_LISTED]]
+    if len(errors) > _MAX_LISTED:
+        lines.append(f"• …and {len(errors) - _MAX_LISTED} more")
+    advices.append(advice_if_several)
+    summary = f"{len(errors)} numbers are not valid:"
+    raise InvalidInput(InputField.RECEIVERS, "\n".join([summary, *lines, " ".join(filter(None, advices))]))
+
+
+def _receiver(token: str, region: str | None) -> Receiver:
+    number = _read(token, region)
+    region_code = phonenumbers.region_code_for_number(number)
+    return Receiver(
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        display=phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+        # "001" marks numbers of no country (international freephone, satellite): not a region.
+        region=region_code if region_code in phonenumbers.SUPPORTED_REGIONS else None,
+        number_type=phonenumbers.number_type(number),
+    )
+
+
+def _read(token: str, region: str | None) -> PhoneNumber:
+    if not _TYPED_NUMBER.fullmatch(token) or not re.search(r"[0-9]", token):
+        raise _BadNumber(token, "is not a phone number", _ADVICE_FORMAT)
+    compact = re.sub(r"[^0-9+]", "", token)
+    readings: list[tuple[str, str | None]] = []
+    if region is not None or compact.startswith("+"):
+        readings.append((token, region))
+    # OVH takes 00 as the international prefix. phonenumbers already reads it so for regions that dial
+    # 00 abroad (ES, FR, ...); elsewhere (US: 011) or without a region, it is our second reading.
+    if compact.startswith("00"):
+        readings.append(("+" + compact[2:], None))
+    if not readings:
+        raise _BadNumber(token, "has no country code", _ADVICE_NO_REGION)
+    problem = _BadNumber(token, "is not a phone number", _ADVICE_FORMAT)
+    for text, reading_region in readings:
+        try:
+            number = phonenumbers.parse(text, reading_region)
+        except NumberParseException as error:
+            problem = _BadNumber(
+                token, _PARSE_ERRORS.get(error.error_type, "is not a phone number"), _ADVICE_FORMAT
+            )
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+        problem = _invalid(token, number)
+    raise problem
+
+
+def _invalid(token: str, number: PhoneNumber) -> _BadNumber:
+    """Say why a parsed number is not valid, and show what one looks like in the country it was read for."""
+    country_code = number.country_code
+    region = phonenumbers.region_code_for_country_code(country_code)
+    if region == phonenumbers.UNKNOWN_REGION:
+        return _BadNumber(token, f"has an unknown country code (+{country_code})", _ADVICE_FORMAT)
+    why = {
+        ValidationResult.TOO_SHORT: "is too short",
+        ValidationResult.TOO_LONG: "is too long",
+        ValidationResult.INVALID_LENGTH: "has the wrong number of digits",
+    }.get(phonenumbers.is_possible_number_with_reason(number), "is not a valid number")
+    where = f"{region} (+{country_code})" if region in phonenumbers.SUPPORTED_REGIONS else f"+{country_code}"
+    reason = f"{why} for {where}"
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is not None:
+        shown = phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL)
+        reason += f"; a mobile number there looks like {_code(shown)}"
+    return _BadNumber(token, reason, _ADVICE_INVALID)
+
+
+def _code(text: str) -> str:
+    """Quote typed text as a Slack `code` span that cannot break (no backticks) or flood the message."""
+    text = " ".join(text.replace("`", "'").split())
+    if len(text) > 30:
+        text = text[:29] + "…"
+    return f"`{text}`"

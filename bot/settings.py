@@ -1,0 +1,227 @@
+"""Configuration: read once from the environment (and a `.env` file) into a typed, validated object.
+
+Every problem found names the variable and says what to put there. Secret values are never echoed back.
+The public contract (README and `.env.example`) documents each variable read here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import phonenumbers
+
+from bot.errors import ConfigurationError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"
+OVH_REGIONS = ("ovh-eu", "ovh-ca", "ovh-us")
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Mode(StrEnum):
+    """How Slack reaches the bot."""
+
+    SOCKET = "socket"
+    HTTP = "http"
+    OFFLINE = "offline"  # commands that do not talk to Slack at all (tests of settings, future CLI tools)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment. Built by :func:`load_settings`."""
+
+    slack_bot_token: str = field(repr=False)
+    slack_signing_secret: str | None = field(repr=False)
+    slack_app_token: str | None = field(repr=False)
+    slack_api_url: str
+    ovh_endpoint: str
+    ovh_application_key: str = field(repr=False)
+    ovh_application_secret: str = field(repr=False)
+    ovh_consumer_key: str = field(repr=False)
+    ovh_sms_service: str | None
+    ovh_sms_sender: str | None
+    ovh_no_stop_clause: bool
+    ovh_connect_timeout: float
+    ovh_read_timeout: float
+    sms_default_region: str | None
+    allowed_users: frozenset[str]
+    allowed_usergroups: frozenset[str]
+    allowed_channels: frozenset[str]
+    usergroup_cache_seconds: float
+    database_url: str = field(repr=False)  # may hold a password
+    send_workers: int
+    log_level: str
+
+    @property
+    def ovh_base_url(self) -> str:
+        """The full OVH API base URL, whether configured as a region name or as a URL."""
+        from ovh.client import ENDPOINTS
+
+        return ENDPOINTS.get(self.ovh_endpoint, self.ovh_endpoint)
+
+
+class _Reader:
+    """Collects every problem at once, so a person fixes their `.env` in one go, not one error per run."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def required(self, name: str, what: str, *, prefix: str | None = None) -> str:
+        value = self.raw(name)
+        if value is None:
+            self.problems.append(f"{name} is not set: put {what} there.")
+            return ""
+        if prefix and not value.startswith(prefix):
+            self.problems.append(f"{name} must start with `{prefix}`: put {what} there.")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        self.problems.append(f"{name} must be `true` or `false` (got `{value}`).")
+        return default
+
+    def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not minimum <= number <= maximum:
+            self.problems.append(f"{name} must be a number from {minimum:g} to {maximum:g} (got `{value}`).")
+            return default
+        return number
+
+    def ids(self, name: str, pattern: re.Pattern[str], what: str) -> frozenset[str]:
+        value = self.raw(name)
+        if value is None:
+            return frozenset()
+        items = [item.strip() for item in re.split(r"[,\s]+", value) if item.strip()]
+        bad = [item for item in items if not pattern.match(item)]
+        if bad:
+            self.problems.append(
+                f"{name} must be a comma-separated list of {what}; these are not: {', '.join(bad)}."
+            )
+        return frozenset(item for item in items if pattern.match(item))
+
+
+def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
+    """Read and validate the settings from ``env`` (usually ``os.environ`` after loading `.env`).
+
+    Raises :class:`ConfigurationError` listing every problem found, each naming its variable.
+    """
+    r = _Reader(env)
+
+    bot_token = r.required(
+        "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (OAuth & Permissions page)", prefix="xoxb-"
+    )
+    signing_secret = r.raw("SLACK_SIGNING_SECRET")
+    if mode is Mode.HTTP and signing_secret is None:
+        r.problems.append(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests "
+            "(Basic Information page, App Credentials)."
+        )
+    app_token = r.raw("SLACK_APP_TOKEN")
+    if mode is Mode.SOCKET:
+        app_token = r.required(
+            "SLACK_APP_TOKEN",
+            "an app-level token with the `connections:write` scope (Basic Information page), "
+            "or run in HTTP mode with `--http`",
+            prefix="xapp-",
+        )
+
+    slack_api_url = r.raw("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not re.match(r"^https?://", slack_api_url):
+        r.problems.append(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}.")
+    if not slack_api_url.endswith("/"):
+        slack_api_url += "/"
+
+    ovh_endpoint = r.raw("OVH_ENDPOINT") or "ovh-eu"
+    if ovh_endpoint not in OVH_REGIONS and not re.match(r"^https?://[^\s]+$", ovh_endpoint):
+        r.problems.append(
+            f"OVH_ENDPOINT must be one of {', '.join(OVH_REGIONS)} or a base URL such as "
+            f"https://eu.api.ovh.com/1.0 (got `{ovh_endpoint}`)."
+        )
+    ovh_endpoint = ovh_endpoint.rstrip("/")
+
+    key_help = "a key from https://eu.api.ovh.com/createToken/ (see the README's OVH section)"
+    application_key = r.required("OVH_APPLICATION_KEY", f"the application key of {key_help}")
+    application_secret = r.required("OVH_APPLICATION_SECRET", f"the application secret of {key_help}")
+    consumer_key = r.required("OVH_CONSUMER_KEY", f"the consumer key of {key_help}")
+
+    region = r.raw("SMS_DEFAULT_REGION")
+    if region is not None:
+        region = region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            r.problems.append(
+                f"SMS_DEFAULT_REGION must be a two-letter country code such as ES, FR or GB (got `{region}`)."
+            )
+            region = None
+
+    database_url = r.raw("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        r.problems.append(
+            "DATABASE_URL must be a SQLite or PostgreSQL URL, such as sqlite:///smsbot.db or "
+            "postgresql://user:password@host:5432/smsbot."
+        )
+    elif database_url.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy's bare postgresql:// means psycopg2; the driver we ship is psycopg 3.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    log_level = (r.raw("LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        r.problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got `{log_level}`).")
+        log_level = "INFO"
+
+    settings = Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=slack_api_url,
+        ovh_endpoint=ovh_endpoint,
+        ovh_application_key=application_key,
+        ovh_application_secret=application_secret,
+        ovh_consumer_key=consumer_key,
+        ovh_sms_service=r.raw("OVH_SMS_SERVICE"),
+        ovh_sms_sender=r.raw("OVH_SMS_SENDER"),
+        ovh_no_stop_clause=r.boolean("OVH_NO_STOP_CLAUSE", True),
+        ovh_connect_timeout=r.number("OVH_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120),
+        ovh_read_timeout=r.number("OVH_READ_TIMEOUT", 30.0, minimum=0.1, maximum=300),
+        sms_default_region=region,
+        allowed_users=r.ids("SMS_ALLOWED_USERS", _USER_ID, "Slack user ids (U…)"),
+        allowed_usergroups=r.ids("SMS_ALLOWED_USERGROUPS", _USERGROUP_ID, "Slack user group ids (S…)"),
+        allowed_channels=r.ids("SMS_ALLOWED_CHANNELS", _CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
+        usergroup_cache_seconds=r.number("SMS_USERGROUP_CACHE_SECONDS", 60.0, minimum=0, maximum=3600),
+        database_url=database_url,
+        send_workers=int(r.number("SMSBOT_SEND_WORKERS", 32, minimum=1, maximum=256)),
+        log_level=log_level,
+    )
+    if r.problems:
+        raise ConfigurationError(
+            "The configuration needs fixing (see .env.example and the README):\n"
+            + "\n".join(f"- {p}" for p in r.problems)
+        )
+    return settings

@@ -1,0 +1,150 @@
+"""How long an SMS text is for the network, how many parts it takes, and whether it can be sent.
+
+One character outside the GSM 03.38 alphabet turns the whole text into UCS-2 ("Unicode"), which more
+than halves the room per SMS; OVH refuses texts longer than six concatenated parts.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from bot.errors import InputField, InvalidInput
+
+MAX_PARTS = 6
+# The STOP mention OVH appends when noStopClause is false ("about 11 chars" per its FAQ).
+STOP_CLAUSE_UNITS = 11
+
+# GSM 03.38 basic table, one row per column of the standard (0x00-0x0F, 0x10-0x1F, ...). 0x1B is the
+# escape to the extension table, not a character anyone can type.
+_GSM7_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+)
+_GSM7_BASIC = frozenset(_GSM7_TABLE) - {"\x1b"}
+# Extension table: each is sent as escape + character, so it counts twice.
+_GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = _GSM7_BASIC | _GSM7_EXTENSION
+
+
+class Encoding(StrEnum):
+    """The alphabet a text is sent in."""
+
+    GSM7 = "GSM-7"
+    UCS2 = "UCS-2"
+
+
+# Units in a single SMS, and per part once a text is split (the rest carries the concatenation header).
+_SINGLE = {Encoding.GSM7: 160, Encoding.UCS2: 70}
+_PER_PART = {Encoding.GSM7: 153, Encoding.UCS2: 67}
+_LABEL = {Encoding.GSM7: "GSM-7", Encoding.UCS2: "Unicode"}
+_CHARS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """How the network will carry a text."""
+
+    encoding: Encoding
+    units: int  # GSM-7 septets or UCS-2 code units, including the STOP mention when there is one
+    parts: int
+    per_part: int  # 160/70 when the text fits one SMS, else 153/67
+    max_units: int  # the most units the person's own text may take (the STOP mention's room excluded)
+    reserved: int = 0  # units of ``units`` taken by the STOP mention: 0 or STOP_CLAUSE_UNITS
+
+
+def measure(text: str, *, stop_clause: bool = False) -> Segmentation:
+    """Measure ``text`` as the network counts it, plus OVH's STOP mention when ``stop_clause`` is set.
+
+    ``max_units`` is the room for the text itself at ``MAX_PARTS`` parts.
+    """
+    reserved = STOP_CLAUSE_UNITS if stop_clause else 0
+    if _GSM7.issuperset(text):
+        encoding = Encoding.GSM7
+        units = len(text) + sum(char in _GSM7_EXTENSION for char in text)
+    else:
+        encoding = Encoding.UCS2
+        # UTF-16 code units: a character outside the BMP (most emoji) takes two. "surrogatepass" so
+        # that a stray surrogate counts one instead of raising.
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
+    units += reserved
+    parts = 1 if units <= _SINGLE[encoding] else math.ceil(units / _PER_PART[encoding])
+    return Segmentation(
+        encoding=encoding,
+        units=units,
+        parts=parts,
+        per_part=_SINGLE[encoding] if parts == 1 else _PER_PART[encoding],
+        max_units=_limit(encoding, MAX_PARTS) - reserved,
+        reserved=reserved,
+    )
+
+
+def check_message(text: str, *, stop_clause: bool = False, max_parts: int = MAX_PARTS) -> Segmentation:
+    """Measure ``text`` and raise ``InvalidInput`` (message) if it is empty or takes more than ``max_parts``.
+
+    The returned ``max_units`` is the room at ``max_parts`` parts.
+    """
+    if max_parts < 1:
+        raise ValueError(f"max_parts must be at least 1, not {max_parts}")
+    if not text.strip():
+        raise InvalidInput(InputField.MESSAGE, "The message is empty. Write the text to send.")
+    seg = measure(text, stop_clause=stop_clause)
+    seg = replace(seg, max_units=_limit(seg.encoding, max_parts) - seg.reserved)
+    if seg.parts > max_parts:
+        raise InvalidInput(InputField.MESSAGE, _too_long(text, seg, max_parts))
+    return seg
+
+
+def describe(seg: Segmentation) -> str:
+    """A short size summary for hints, e.g. ``142 characters, 1 SMS (GSM-7)``."""
+    stop = " + STOP mention" if seg.reserved else ""
+    return (
+        f"{_count(seg.units - seg.reserved, 'character')}{stop}, {seg.parts:,} SMS ({_LABEL[seg.encoding]})"
+    )
+
+
+def _limit(encoding: Encoding, parts: int) -> int:
+    return _SINGLE[encoding] if parts == 1 else parts * _PER_PART[encoding]
+
+
+def _too_long(text: str, seg: Segmentation, max_parts: int) -> str:
+    length = seg.units - seg.reserved
+    stop = ", keeping room for the STOP mention" if seg.reserved else ""
+    unicode = " for Unicode text" if seg.encoding is Encoding.UCS2 else ""
+    sentences = [
+        f"The message is {_count(length, 'character')} ({seg.parts:,} SMS); "
+        f"the limit{unicode} is {seg.max_units:,} ({max_parts} SMS{stop}).",
+        f"Shorten it by {_count(length - seg.max_units, 'character')}.",
+    ]
+    if seg.encoding is Encoding.UCS2:
+        # Often a single curly quote or emoji pasted in; replacing it more than doubles the room.
+        culprits = list(dict.fromkeys(char for char in text if char not in _GSM7))
+        shown = ", ".join(_show_char(char) for char in culprits[:_CHARS_SHOWN])
+        more = f" and {len(culprits) - _CHARS_SHOWN:,} more" if len(culprits) > _CHARS_SHOWN else ""
+        gsm_limit = _limit(Encoding.GSM7, max_parts) - seg.reserved
+        sentences.append(
+            f"It counts as Unicode because of {shown}{more}: "
+            f"with plain characters instead, the limit would be {gsm_limit:,}."
+        )
+    return " ".join(sentences)
+
+
+def _show_char(char: str) -> str:
+    """Name a character so it can be found: curly and straight quotes look alike, some are invisible."""
+    name = unicodedata.name(char, "").lower()
+    if char.isprintable() and not char.isspace() and char != "`":
+        return f"`{char}` ({name})" if name else f"`{char}`"
+    # Invisible (no-break or zero-width space...), or a backtick, which a code span cannot hold.
+    return f"U+{ord(char):04X} ({name})" if name else f"U+{ord(char):04X}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

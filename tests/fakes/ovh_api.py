@@ -1,0 +1,412 @@
+"""A fake OVHcloud API (the SMS part) that checks signatures exactly as OVH does.
+
+Point the official client at it: `client = ovh.Client(endpoint="ovh-eu", ...)`, then
+`client._endpoint = fake.endpoint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+from tests.fakes import FakeServer, HttpRequest, HttpResponse, json_response
+
+DEFAULT_RULES: tuple[tuple[str, str], ...] = (
+    ("GET", "/sms"),
+    ("GET", "/sms/*"),
+    ("POST", "/sms/*/jobs"),
+    ("GET", "/auth/currentCredential"),
+)
+_SIGNATURE_WINDOW = 300  # seconds a timestamp may differ from the server's clock
+_INTERNATIONAL = re.compile(r"(?:\+|00)([1-9]\d{5,14})")
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # each takes two septets
+
+
+@dataclass(frozen=True)
+class OvhJob:
+    """An accepted `POST /sms/{sn}/jobs`."""
+
+    service: str
+    body: dict[str, Any]
+    ids: list[int]
+    valid: list[str]
+    invalid: list[str]
+    credits: float
+    tag: str
+
+
+class OvhRequest(NamedTuple):
+    """A correctly signed request; `path` is relative to /1.0, `body` the decoded JSON or None."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class _Failure:
+    status: int
+    error_code: str | None
+    message: str
+    times: int
+    html: bool
+    path_contains: str
+    method: str | None
+    after_processing: bool
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    id: int
+    service: str
+    receiver: str
+    message: str
+    tag: str
+    sender: str
+    credits: float
+    created: str
+
+
+class FakeOvh(FakeServer):
+    """`/auth/*` and `/sms/*` of the OVHcloud API, for the credentials given here.
+
+    Knobs (edit them directly): `services`, `credits_left`, `credits_per_sms`, `senders` (name -> status:
+    enable, disable, refused, waitingValidation), `invalid_receivers`, `rules` (granted method and path
+    patterns), `clock_skew` (seconds added to the server clock), `delay` (seconds before answering a
+    POST jobs), `include_credits_left` (False: the older answer without `creditsLeft`).
+    """
+
+    def __init__(
+        self,
+        application_key: str = "fake-app-key",
+        application_secret: str = "fake-app-secret",
+        consumer_key: str = "fake-consumer-key",
+        services: tuple[str, ...] | list[str] = ("sms-tt12345-1",),
+        credits_left: float = 100.0,
+        senders: dict[str, str] | None = None,
+        rules: list[tuple[str, str]] | None = None,
+    ):
+        super().__init__()
+        self.application_key = application_key
+        self.application_secret = application_secret
+        self.consumer_key = consumer_key
+        self.services = list(services)
+        self.credits_left = credits_left
+        self.credits_per_sms = 1.0
+        self.senders: dict[str, str] = dict(senders or {})
+        self.invalid_receivers: set[str] = set()
+        self.rules: list[tuple[str, str]] = list(rules if rules is not None else DEFAULT_RULES)
+        self.clock_skew = 0
+        self.delay = 0.0
+        self.include_credits_left = True
+        self.jobs: list[OvhJob] = []
+        self.requests: list[OvhRequest] = []
+        self.signature_failures = 0
+        self._failures: list[_Failure] = []
+        self._outgoing: dict[int, _Outgoing] = {}
+        self._ids = itertools.count(10_000_001)
+        self._query_ids = itertools.count(1)
+        self._created = datetime.now(UTC).replace(microsecond=0)
+
+    @property
+    def endpoint(self) -> str:
+        """The API root to put in the client's `_endpoint`: `http://127.0.0.1:PORT/1.0`."""
+        return f"{self.base_url}/1.0"
+
+    def server_time(self) -> int:
+        """The server clock, as `GET /auth/time` tells it."""
+        return int(time.time()) + self.clock_skew
+
+    # --- what tests read and control --------------------------------------------------------------
+
+    def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[OvhJob]:
+        """Wait until at least `count` jobs were accepted; return them all."""
+
+        def ready() -> list[OvhJob] | None:
+            return list(self.jobs) if len(self.jobs) >= count else None
+
+        def describe() -> str:
+            sent = [(r.method, r.path) for r in self.requests]
+            return f"expected {count} job(s) within {timeout}s, got {len(self.jobs)}; requests: {sent}"
+
+        return self._wait_until(ready, timeout, describe)
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        error_code: str | None = None,
+        message: str | None = None,
+        times: int = 1,
+        html: bool = False,
+        path_contains: str = "/jobs",
+        method: str | None = None,
+        after_processing: bool = False,
+    ) -> None:
+        """Answer the next `times` signed, granted requests whose path contains `path_contains`
+        (and whose HTTP method is `method`, when given) with `status`.
+
+        The body is `{"errorCode": error_code, "message": message}` (no errorCode when None; message
+        defaults to the status phrase), or an HTML error page with `html=True`. With
+        `after_processing=True` the request is carried out first (a job is recorded and its credits
+        deducted), as when OVH sent the SMS but the answer got lost.
+        """
+        message = message or HTTPStatus(status).phrase
+        failure = _Failure(status, error_code, message, times, html, path_contains, method, after_processing)
+        with self._lock:
+            self._failures.append(failure)
+
+    def reset(self) -> None:
+        """Forget jobs, requests, sent SMS, signature failures and pending failures; knobs stay."""
+        with self._lock:
+            self.jobs.clear()
+            self.requests.clear()
+            self._outgoing.clear()
+            self._failures.clear()
+            self.signature_failures = 0
+
+    # --- serving ----------------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer like the API, with the query id header OVH adds to every answer."""
+        response = self._handle(request)
+        query_id = {"X-Ovh-Queryid": f"FAKE.{next(self._query_ids)}"}
+        return replace(response, headers=response.headers | query_id)
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/1.0/"):
+            return _message(404, "Got an invalid (or empty) URL")
+        path = request.path.removeprefix("/1.0")
+        if request.method == "GET" and path == "/auth/time":
+            return json_response(200, self.server_time())
+        if denied := self._check_signature(request):
+            return denied
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            return _message(400, "Invalid JSON received")
+        with self._lock:
+            self.requests.append(OvhRequest(request.method, path, request.query, body))
+        if not any(m == request.method and _pattern(p).fullmatch(path) for m, p in self.rules):
+            return _error(403, "NOT_GRANTED_CALL", "This call has not been granted")
+        if self.delay and request.method == "POST" and path.endswith("/jobs"):
+            time.sleep(self.delay)  # outside the lock: other requests go on meanwhile
+        with self._lock:
+            failure = self._take_failure(request.method, path)
+            if failure is not None and not failure.after_processing:
+                return _failure_response(failure)
+            response = self._route(request.method, path, request.query, body)
+            return response if failure is None else _failure_response(failure)
+
+    def _check_signature(self, request: HttpRequest) -> HttpResponse | None:
+        headers = request.headers
+        if headers.get("X-Ovh-Application") != self.application_key:
+            return _error(403, "INVALID_KEY", "Invalid application key")
+        if headers.get("X-Ovh-Consumer") != self.consumer_key:
+            return _error(403, "INVALID_CREDENTIAL", "This credential does not exist")
+        timestamp = headers.get("X-Ovh-Timestamp", "")
+        try:
+            fresh = abs(int(timestamp) - self.server_time()) <= _SIGNATURE_WINDOW
+            body = request.body.decode()
+        except ValueError:
+            fresh, body = False, ""
+        signed = "+".join(
+            [self.application_secret, self.consumer_key, request.method, request.url, body, timestamp]
+        )
+        expected = "$1$" + hashlib.sha1(signed.encode()).hexdigest()  # noqa: S324 (OVH's scheme is SHA-1)
+        if fresh and hmac.compare_digest(expected.encode(), headers.get("X-Ovh-Signature", "").encode()):
+            return None
+        with self._lock:
+            self.signature_failures += 1
+        # OVH may word a stale timestamp differently ("Query out of time"); both are a 400.
+        return _error(400, "INVALID_SIGNATURE", "Invalid signature")
+
+    def _take_failure(self, method: str, path: str) -> _Failure | None:
+        for failure in self._failures:
+            if failure.path_contains in path and failure.method in (None, method):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return failure
+        return None
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> HttpResponse:
+        if method == "GET" and path == "/auth/currentCredential":
+            return json_response(200, self._credential())
+        parts = [unquote(part) for part in path.strip("/").split("/")]
+        if parts == ["sms"] and method == "GET":
+            return json_response(200, list(self.services))
+        if parts[0] != "sms":
+            return _message(404, "Got an invalid (or empty) URL")
+        service, rest = parts[1], parts[2:]
+        if service not in self.services:
+            return _message(404, f"The requested object (serviceName = {service}) does not exist")
+        match method, rest:
+            case "GET", []:
+                return json_response(200, self._account(service))
+            case "GET", ["senders"]:
+                return json_response(200, list(self.senders))
+            case "GET", ["senders", sender] if sender in self.senders:
+                return json_response(200, _sender(sender, self.senders[sender]))
+            case "POST", ["jobs"]:
+                return self._send(service, body)
+            case "GET", ["jobs"]:
+                return json_response(200, [])  # sends are immediate: nothing stays pending
+            case "GET", ["outgoing"]:
+                return json_response(200, self._outgoing_ids(service, query))
+            case "GET", ["outgoing", sms_id] if sms_id.isdigit() and int(sms_id) in self._outgoing:
+                return json_response(200, _outgoing_detail(self._outgoing[int(sms_id)]))
+        return _message(404, f"The requested object ({'/'.join(rest)}) does not exist")
+
+    def _credential(self) -> dict[str, Any]:
+        return {
+            "credentialId": 1,
+            "applicationId": 1,
+            "status": "validated",
+            "rules": [{"method": method, "path": path} for method, path in self.rules],
+            "creation": self._created.isoformat(),
+            "expiration": (self._created + timedelta(days=365)).isoformat(),
+            "lastUse": _now(),
+        }
+
+    def _account(self, service: str) -> dict[str, Any]:
+        return {
+            "name": service,
+            "description": "",
+            "status": "enable",
+            "creditsLeft": self.credits_left,
+            "creditsHoldByQuota": 0,
+            "userQuantityWithQuota": 0,
+            "smsResponse": {"responseType": "noResponse", "cgiUrl": "", "text": "", "trackingOptions": []},
+            "callBack": "",
+        }
+
+    def _send(self, service: str, body: Any) -> HttpResponse:
+        if not isinstance(body, dict) or not body.get("message"):
+            return _message(400, "Missing parameter: message")
+        sender = body.get("sender")
+        if sender is not None and sender not in self.senders:
+            return _message(400, f"Sms sender {sender} does not exists")
+        if sender is not None and self.senders[sender] != "enable":
+            return _message(400, f"Sms sender {sender} is not enabled")
+        receivers = body.get("receivers") or []
+        if not isinstance(receivers, list):
+            return _message(400, "Invalid parameter: receivers")
+        refused = {_international(r) for r in self.invalid_receivers}
+        valid: list[str] = []
+        invalid: list[Any] = []
+        for receiver in receivers:
+            number = _international(receiver)
+            (valid if number is not None and number not in refused else invalid).append(receiver)
+        credits_each = _sms_parts(body["message"]) * self.credits_per_sms
+        credits = credits_each * len(valid)
+        if credits > self.credits_left:
+            # OVH's exact wording for this error is unconfirmed.
+            return _message(400, "Not enough credits to send this message")
+        self.credits_left -= credits
+        ids = [next(self._ids) for _ in valid]
+        tag = body.get("tag") or ""
+        self.jobs.append(OvhJob(service, body, ids, valid, invalid, credits, tag))
+        for sms_id, receiver in zip(ids, valid, strict=True):
+            number = _international(receiver) or receiver
+            self._outgoing[sms_id] = _Outgoing(
+                sms_id, service, number, body["message"], tag, sender or "", credits_each, _now()
+            )
+        answer = {
+            "ids": ids,
+            "validReceivers": valid,
+            "invalidReceivers": invalid,
+            "totalCreditsRemoved": credits,
+            "tag": tag,
+        }
+        if self.include_credits_left:
+            answer["creditsLeft"] = self.credits_left
+        return json_response(200, answer)
+
+    def _outgoing_ids(self, service: str, query: dict[str, str]) -> list[int]:
+        receiver = _international(query["receiver"]) if "receiver" in query else None
+        return [
+            sms.id
+            for sms in self._outgoing.values()
+            if sms.service == service
+            and query.get("tag", sms.tag) == sms.tag
+            and ("receiver" not in query or sms.receiver == receiver)
+        ]
+
+
+def _pattern(rule_path: str) -> re.Pattern[str]:
+    """An access rule's path as OVH reads it: `*` matches any characters, `/` included."""
+    return re.compile(".*".join(re.escape(piece) for piece in rule_path.split("*")))
+
+
+def _international(receiver: Any) -> str | None:
+    """`+digits` for a number in international format (`+…` or `00…`), else None."""
+    match = _INTERNATIONAL.fullmatch(receiver) if isinstance(receiver, str) else None
+    return "+" + match.group(1) if match else None
+
+
+def _sms_parts(text: str) -> int:
+    """SMS parts for a text: GSM-7 160 / 153 per part (extension chars count twice), else 70 / 67."""
+    if all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text):
+        length, single, per_part = len(text) + sum(c in _GSM7_EXTENSION for c in text), 160, 153
+    else:
+        length, single, per_part = len(text.encode("utf-16-le")) // 2, 70, 67
+    return 1 if length <= single else math.ceil(length / per_part)
+
+
+def _sender(name: str, status: str) -> dict[str, Any]:
+    return {"sender": name, "status": status, "type": "alpha", "comment": "", "description": ""}
+
+
+def _outgoing_detail(sms: _Outgoing) -> dict[str, Any]:
+    return {
+        "id": sms.id,
+        "receiver": sms.receiver,
+        "message": sms.message,
+        "tag": sms.tag,
+        "sender": sms.sender,
+        "deliveryReceipt": 1,
+        "ptt": 4,
+        "credits": sms.credits,
+        "creationDatetime": sms.created,
+        "sentAt": sms.created,
+        "deliveredAt": sms.created,
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _message(status: int, message: str) -> HttpResponse:
+    return json_response(status, {"message": message})
+
+
+def _error(status: int, error_code: str, message: str) -> HttpResponse:
+    http_code = f"{status} {HTTPStatus(status).phrase}"
+    return json_response(status, {"errorCode": error_code, "httpCode": http_code, "message": message})
+
+
+def _failure_response(failure: _Failure) -> HttpResponse:
+    if failure.html:
+        page = f"<html><body>{failure.status} {HTTPStatus(failure.status).phrase}</body></html>"
+        return HttpResponse(failure.status, page.encode(), "text/html; charset=utf-8")
+    payload = {"message": failure.message}
+    if failure.error_code is not None:
+        payload = {"errorCode": failure.error_code, **payload}
+    return json_response(failure.status, payload)

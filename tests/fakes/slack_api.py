@@ -1,0 +1,316 @@
+"""A fake Slack Web API that answers `slack_sdk.WebClient(base_url=fake.api_url)` like Slack does.
+
+It also serves response URLs, where Bolt's `respond()` posts its JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fakes import FakeServer, HttpRequest, HttpResponse, json_response
+
+Params = dict[str, Any]
+
+# Form-encoded requests carry these as JSON strings; decoded so tests can inspect them.
+_JSON_FIELDS = ("blocks", "view", "attachments")
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One request to a Web API method, as recorded (failed ones too)."""
+
+    method: str
+    params: Params
+    at: float
+    status: int = 200
+    error: str | None = None  # Slack's "error" when the answer was not ok
+    response: Params | None = None  # what the fake answered
+
+    @property
+    def failed(self) -> bool:
+        """True when the answer was not `ok` (an injected failure, an outage or a Slack error)."""
+        return self.error is not None
+
+
+@dataclass
+class _Failure:
+    method: str
+    status: int
+    error: str
+    retry_after: int | None
+    times: int
+
+
+class FakeSlack(FakeServer):
+    """The Slack Web API methods smsbot uses, with knobs for the errors Slack gives.
+
+    Knobs (edit them directly): `not_in_channel`, `channel_not_found` (channel ids), `expired_triggers`
+    (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info).
+    """
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-fake-token",
+        team_id: str = "T0TEST",
+        bot_user_id: str = "UBOT",
+    ):
+        super().__init__()
+        self.bot_token = bot_token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.not_in_channel: set[str] = set()
+        self.channel_not_found: set[str] = set()
+        self.expired_triggers: set[str] = set()
+        self.usergroup_members: dict[str, list[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.calls: list[SlackCall] = []
+        self._failures: list[_Failure] = []
+        self._down = False
+        self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._counter = itertools.count(1)
+        self._methods: dict[str, Callable[[Params], Params]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "usergroups.users.list": self._usergroups_users_list,
+            "users.info": self._users_info,
+        }
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for `WebClient(base_url=...)`, with its trailing slash."""
+        return f"{self.base_url}/api/"
+
+    # --- what tests read --------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Params]:
+        """Params of every call to `method` (failed ones included), in order."""
+        with self._lock:
+            return [call.params for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Params]:
+        """Wait until `method` was called at least `count` times; return the params of those calls."""
+
+        def ready() -> list[Params] | None:
+            params = self.calls_to(method)
+            return params if len(params) >= count else None
+
+        def describe() -> str:
+            called = [call.method for call in self.calls]
+            return f"expected {count} call(s) to {method} within {timeout}s; calls made: {called}"
+
+        return self._wait_until(ready, timeout, describe)
+
+    def new_response_url(self) -> str:
+        """A fresh response URL (as in a slash command payload) whose POSTs are recorded."""
+        url = f"{self.base_url}/response/{uuid.uuid4().hex}"
+        with self._lock:
+            self._responses[url] = []
+        return url
+
+    def responses(self, url: str) -> list[dict[str, Any]]:
+        """JSON bodies posted to a response URL, in order."""
+        with self._lock:
+            return list(self._responses.get(url, []))
+
+    def wait_for_response(self, url: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until `count` bodies were posted to `url`; return them."""
+
+        def ready() -> list[dict[str, Any]] | None:
+            posted = self.responses(url)
+            return posted if len(posted) >= count else None
+
+        def describe() -> str:
+            return f"expected {count} post(s) to {url} within {timeout}s, got {self.responses(url)}"
+
+        return self._wait_until(ready, timeout, describe)
+
+    # --- what tests control -----------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls to `method` with `{"ok": false, "error": error}` and `status`.
+
+        `error` defaults to "service_unavailable" for a 5xx status, else "ratelimited". With
+        `retry_after`, the answer has a `Retry-After` header (Slack's 429: `status=429, retry_after=0`).
+        """
+        error = error or ("service_unavailable" if status >= 500 else "ratelimited")
+        with self._lock:
+            self._failures.append(_Failure(method, status, error, retry_after, times))
+
+    def set_down(self, down: bool) -> None:
+        """Simulate a Slack outage: every Web API method answers 503 until `set_down(False)`."""
+        with self._lock:
+            self._down = down
+
+    def reset(self) -> None:
+        """Forget recorded calls, response posts, pending failures and the outage; knobs stay."""
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+            self._down = False
+            for posted in self._responses.values():
+                posted.clear()
+
+    # --- serving ----------------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Route a request to a Web API method or a response URL."""
+        if request.path.startswith("/response/"):
+            return self._post_to_response_url(request)
+        if not request.path.startswith("/api/"):
+            return json_response(404, {"ok": False, "error": "not_found"})
+        method = request.path.removeprefix("/api/")
+        params = _parse_params(request)
+        with self._lock:
+            status, payload, headers = self._answer(method, params, request.headers.get("Authorization"))
+            self.calls.append(SlackCall(method, params, time.time(), status, payload.get("error"), payload))
+        return json_response(status, payload, headers)
+
+    def _answer(
+        self, method: str, params: Params, authorization: str | None
+    ) -> tuple[int, Params, dict[str, str]]:
+        if self._down:
+            return 503, _error("service_unavailable"), {}
+        failure = next((f for f in self._failures if f.method == method), None)
+        if failure is not None:
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.remove(failure)
+            retry = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
+            return failure.status, _error(failure.error), retry
+        if authorization is None:
+            return 200, _error("not_authed"), {}
+        if authorization != f"Bearer {self.bot_token}":
+            return 200, _error("invalid_auth"), {}
+        handler = self._methods.get(method)
+        return 200, handler(params) if handler else _error("unknown_method"), {}
+
+    def _post_to_response_url(self, request: HttpRequest) -> HttpResponse:
+        url = f"{self.base_url}{request.path}"
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            return HttpResponse(400, b"invalid_payload", "text/plain")
+        with self._lock:
+            if url not in self._responses:
+                return HttpResponse(404, b"no_such_response_url", "text/plain")
+            self._responses[url].append(payload)
+        return HttpResponse(200, b"ok", "text/plain")
+
+    def _next_ts(self) -> str:
+        micros = 1_700_000_000_000_000 + 100 * next(self._counter)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _channel_error(self, channel: str) -> Params | None:
+        if channel in self.channel_not_found:
+            return _error("channel_not_found")
+        if channel in self.not_in_channel:
+            return _error("not_in_channel")
+        return None
+
+    # --- Web API methods --------------------------------------------------------------------------
+
+    def _auth_test(self, params: Params) -> Params:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "smsbot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "BBOT",
+        }
+
+    def _chat_post_message(self, params: Params) -> Params:
+        channel = params.get("channel")
+        if not channel:
+            return _error("channel_not_found")
+        if not params.get("text") and not params.get("blocks"):
+            return _error("no_text")
+        if error := self._channel_error(channel):
+            return error
+        if channel[0] in "UW":  # posting to a user id opens the DM with them
+            channel = "D" + channel[1:]
+        ts = self._next_ts()
+        message = {"type": "message", "user": self.bot_user_id, "bot_id": "BBOT"}
+        message |= {"text": params.get("text", ""), "ts": ts}
+        message |= {key: params[key] for key in ("thread_ts", "blocks") if key in params}
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, params: Params) -> Params:
+        if not params.get("channel") or not params.get("user"):
+            return _error("invalid_arguments")
+        if not params.get("text") and not params.get("blocks"):
+            return _error("no_text")
+        return self._channel_error(params["channel"]) or {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_update(self, params: Params) -> Params:
+        if not params.get("channel") or not params.get("ts"):
+            return _error("invalid_arguments")
+        return {"ok": True, "channel": params["channel"], "ts": params["ts"], "text": params.get("text", "")}
+
+    def _views_open(self, params: Params) -> Params:
+        if not params.get("trigger_id") or not isinstance(params.get("view"), dict):
+            return _error("invalid_arguments")
+        if params["trigger_id"] in self.expired_triggers:
+            return _error("expired_trigger_id")
+        return {"ok": True, "view": self._stored_view(params["view"], None)}
+
+    def _views_update(self, params: Params) -> Params:
+        view_id = params.get("view_id") or params.get("external_id")
+        if not isinstance(params.get("view"), dict) or not view_id:
+            return _error("invalid_arguments")
+        return {"ok": True, "view": self._stored_view(params["view"], params.get("view_id"))}
+
+    def _stored_view(self, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
+        n = next(self._counter)
+        return {**view, "id": view_id or f"V{n:08d}", "hash": f"{time.time():.6f}.{n:08x}"}
+
+    def _usergroups_users_list(self, params: Params) -> Params:
+        members = self.usergroup_members.get(params.get("usergroup", ""))
+        return _error("no_such_subteam") if members is None else {"ok": True, "users": list(members)}
+
+    def _users_info(self, params: Params) -> Params:
+        user = params.get("user")
+        if not user:
+            return _error("user_not_found")
+        default = {"id": user, "name": user.lower(), "is_admin": False, "is_owner": False, "deleted": False}
+        return {"ok": True, "user": default | self.users.get(user, {})}
+
+
+def _error(error: str) -> Params:
+    return {"ok": False, "error": error}
+
+
+def _parse_params(request: HttpRequest) -> Params:
+    """Query string and body (JSON or form-encoded), as the Web API reads them."""
+    params: Params = dict(request.query)
+    if request.body:
+        if request.headers.get("Content-Type", "").startswith("application/json"):
+            params.update(json.loads(request.body))
+        else:
+            params.update(parse_qsl(request.body.decode(), keep_blank_values=True))
+    for name in _JSON_FIELDS:
+        if isinstance(params.get(name), str):
+            with suppress(ValueError):
+                params[name] = json.loads(params[name])
+    return params

@@ -1,0 +1,186 @@
+"""Drives the real app over HTTP: a running bot on 127.0.0.1 and a Slack-like client that signs requests."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import SmsBot, create_bot
+from bot.blocks import COMPOSE_CALLBACK_ID
+from bot.http_server import HttpServer
+from bot.settings import Settings
+
+SIGNING_SECRET = "test-signing-secret-not-a-real-one"
+TEAM_ID = "T0TEST"
+
+
+@dataclass
+class Answer:
+    """What the app answered to one HTTP request."""
+
+    status: int
+    body: str
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class RunningBot:
+    """The bot served by its own production HTTP server on a free port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.bot: SmsBot = create_bot(settings)
+        self.server = HttpServer(self.bot, "127.0.0.1", 0, threads=32)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self._thread = threading.Thread(target=self.server.serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def ledger(self):
+        return self.bot.services.ledger
+
+    def close(self) -> None:
+        self.server.stop()
+        self._thread.join(timeout=10)
+        assert not self._thread.is_alive(), "the HTTP server did not stop"
+        self.bot.close()
+
+
+class SlackSender:
+    """Sends requests to the app the way Slack does: form-encoded, with a valid v0 signature."""
+
+    def __init__(self, app_url: str, signing_secret: str = SIGNING_SECRET) -> None:
+        self.events_url = app_url + "/slack/events"
+        self.verifier = SignatureVerifier(signing_secret)
+        self.session = requests.Session()
+
+    def post(self, body: str, *, headers: dict[str, str] | None = None, sign: bool = True) -> Answer:
+        timestamp = str(int(time.time()))
+        all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if sign:
+            all_headers["X-Slack-Request-Timestamp"] = timestamp
+            all_headers["X-Slack-Signature"] = self.verifier.generate_signature(
+                timestamp=timestamp, body=body
+            )
+        all_headers.update(headers or {})
+        started = time.perf_counter()
+        response = requests.post(self.events_url, data=body.encode("utf-8"), headers=all_headers, timeout=30)
+        return Answer(response.status_code, response.text, time.perf_counter() - started)
+
+    def command(
+        self,
+        text: str,
+        *,
+        user_id: str = "UALICE",
+        channel_id: str = "COPS",
+        response_url: str = "http://127.0.0.1:9/unused",
+        trigger_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """Type `/sms <text>`. ``text`` is sent as Slack sends it: `&`, `<`, `>` escaped."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "test",
+            "channel_id": channel_id,
+            "channel_name": "ops",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/sms",
+            "text": escaped,
+            "api_app_id": "A0SMSBOT",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+        }
+        return self.post(urlencode(form), headers=headers)
+
+    def submit_modal(
+        self,
+        view: dict[str, Any],
+        *,
+        receivers: str,
+        message: str,
+        user_id: str = "UALICE",
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """Submit a compose modal as opened through views.open (``view`` as the fake Slack returned it)."""
+        submitted = {
+            **view,
+            "state": {
+                "values": {
+                    "receivers": {"value": {"type": "plain_text_input", "value": receivers}},
+                    "message": {"value": {"type": "plain_text_input", "value": message}},
+                }
+            },
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user_id, "name": user_id.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0SMSBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": f"trigger-{uuid.uuid4().hex}",
+            "view": submitted,
+            "response_urls": [],
+        }
+        assert submitted["callback_id"] == COMPOSE_CALLBACK_ID
+        return self.post(urlencode({"payload": json.dumps(payload)}), headers=headers)
+
+
+def blocks_text(params: dict[str, Any]) -> str:
+    """All the mrkdwn/plain text in a message's blocks, joined: what a person would read."""
+    texts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                texts.append(node["text"])
+            for value in node.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(params.get("blocks") or [])
+    return "\n".join(texts)
+
+
+def audit_thread(fake_slack: Any, channel: str = "COPS", sends: int = 1) -> list[tuple[dict, dict]]:
+    """Wait for ``sends`` audit threads in ``channel``; returns (parent, reply) pairs, in post order."""
+    deadline = time.monotonic() + 10
+    while True:
+        posts = [p for p in fake_slack.calls_to("chat.postMessage") if p.get("channel") == channel]
+        parents = [p for p in posts if not p.get("thread_ts")]
+        replies = [p for p in posts if p.get("thread_ts")]
+        if len(parents) >= sends and len(replies) >= sends:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {sends} audit thread(s) in {channel}, Slack got: {posts}")
+        time.sleep(0.01)
+    ts_of = {call["ts"]: call for call in _posted_messages(fake_slack)}
+    pairs = []
+    for reply in replies:
+        parent = next(p for ts, p in ts_of.items() if ts == reply["thread_ts"])
+        pairs.append((parent, reply))
+    return pairs
+
+
+def _posted_messages(fake_slack: Any) -> list[dict]:
+    """chat.postMessage params with the ts the fake answered, matched by order of the answers."""
+    return [
+        {**call.params, "ts": call.response["ts"]}
+        for call in fake_slack.calls
+        if call.method == "chat.postMessage" and not call.failed and call.response
+    ]

@@ -1,0 +1,242 @@
+"""The fakes behave like the services, as the real clients see them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import ovh
+import pytest
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
+
+from tests.fakes.ovh_api import FakeOvh
+from tests.fakes.slack_api import FakeSlack
+
+SERVICE = "sms-tt12345-1"
+
+
+@pytest.fixture
+def fake_ovh() -> Iterator[FakeOvh]:
+    with FakeOvh(senders={"ACME": "enable", "OLD": "disable"}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def ovh_client(fake: FakeOvh, **credentials: Any) -> ovh.Client:
+    settings = {
+        "application_key": fake.application_key,
+        "application_secret": fake.application_secret,
+        "consumer_key": fake.consumer_key,
+    }
+    client = ovh.Client(endpoint="ovh-eu", timeout=(2, 5), **(settings | credentials))
+    client._endpoint = fake.endpoint
+    return client
+
+
+def slack_client(fake: FakeSlack, **options: Any) -> WebClient:
+    return WebClient(base_url=fake.api_url, token=fake.bot_token, timeout=5, **options)
+
+
+# --- OVH ------------------------------------------------------------------------------------------
+
+
+def test_a_signed_request_is_answered(fake_ovh: FakeOvh) -> None:
+    assert ovh_client(fake_ovh).get("/sms") == [SERVICE]
+    assert fake_ovh.requests == [("GET", "/sms", {}, None)]
+    assert fake_ovh.signature_failures == 0
+
+
+def test_the_signature_covers_the_query_string_and_follows_the_server_clock(fake_ovh: FakeOvh) -> None:
+    fake_ovh.clock_skew = -3600
+    assert ovh_client(fake_ovh).get(f"/sms/{SERVICE}/outgoing", tag="a b", receiver="+33612345678") == []
+    assert fake_ovh.requests[-1].query == {"tag": "a b", "receiver": "+33612345678"}
+
+
+def test_a_wrong_secret_is_an_invalid_signature(fake_ovh: FakeOvh) -> None:
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Invalid signature"):
+        ovh_client(fake_ovh, application_secret="guessed").get("/sms")
+    assert fake_ovh.signature_failures == 1
+    assert fake_ovh.requests == []
+
+
+def test_a_stale_timestamp_is_an_invalid_signature(fake_ovh: FakeOvh) -> None:
+    client = ovh_client(fake_ovh)
+    client._time_delta = 301
+    with pytest.raises(ovh.exceptions.BadParametersError):
+        client.get("/sms")
+
+
+def test_unknown_keys_are_refused(fake_ovh: FakeOvh) -> None:
+    with pytest.raises(ovh.exceptions.InvalidCredential):
+        ovh_client(fake_ovh, consumer_key="revoked").get("/sms")
+    with pytest.raises(ovh.exceptions.InvalidKey):
+        ovh_client(fake_ovh, application_key="other-app").get("/sms")
+
+
+def test_a_job_answers_invalid_receivers_without_failing(fake_ovh: FakeOvh) -> None:
+    fake_ovh.invalid_receivers = {"0034600000000"}
+    receivers = ["+33612345678", "0612345678", "+34600000000"]
+    answer = ovh_client(fake_ovh).post(
+        f"/sms/{SERVICE}/jobs", message="hello", receivers=receivers, sender="ACME", tag="t1"
+    )
+    assert answer["validReceivers"] == ["+33612345678"]
+    assert answer["invalidReceivers"] == ["0612345678", "+34600000000"]
+    assert len(answer["ids"]) == 1
+    assert answer["totalCreditsRemoved"] == 1
+    assert answer["creditsLeft"] == fake_ovh.credits_left == 99
+    [job] = fake_ovh.wait_for_jobs(1)
+    assert (job.service, job.ids, job.tag, job.body["message"]) == (SERVICE, answer["ids"], "t1", "hello")
+    client = ovh_client(fake_ovh)
+    [sms_id] = client.get(f"/sms/{SERVICE}/outgoing", tag="t1")
+    assert client.get(f"/sms/{SERVICE}/outgoing/{sms_id}")["receiver"] == "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("message", "credits"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+        ("é" * 160, 1),
+        ("ж" * 70, 1),
+        ("ж" * 71, 2),
+    ],
+    ids=["gsm-160", "gsm-161", "extension-80", "extension-81", "accented-gsm", "unicode-70", "unicode-71"],
+)
+def test_credits_follow_the_sms_parts(fake_ovh: FakeOvh, message: str, credits: int) -> None:
+    answer = ovh_client(fake_ovh).post(f"/sms/{SERVICE}/jobs", message=message, receivers=["+33612345678"])
+    assert answer["totalCreditsRemoved"] == credits
+
+
+def test_jobs_are_refused_like_ovh_refuses_them(fake_ovh: FakeOvh) -> None:
+    client = ovh_client(fake_ovh)
+    path = f"/sms/{SERVICE}/jobs"
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Sms sender NOPE does not exists"):
+        client.post(path, message="hi", receivers=["+33612345678"], sender="NOPE")
+    with pytest.raises(ovh.exceptions.BadParametersError, match="is not enabled"):
+        client.post(path, message="hi", receivers=["+33612345678"], sender="OLD")
+    fake_ovh.credits_left = 0.5
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Not enough credits"):
+        client.post(path, message="hi", receivers=["+33612345678"])
+    with pytest.raises(ovh.exceptions.ResourceNotFoundError, match="serviceName = sms-other-1"):
+        client.get("/sms/sms-other-1")
+    with pytest.raises(ovh.exceptions.NotGrantedCall):
+        client.delete(f"{path}/1")
+    assert fake_ovh.jobs == []
+
+
+def test_injected_failures(fake_ovh: FakeOvh) -> None:
+    client = ovh_client(fake_ovh)
+    path = f"/sms/{SERVICE}/jobs"
+    fake_ovh.fail_next(403, error_code="NOT_GRANTED_CALL", message="This call has not been granted")
+    with pytest.raises(ovh.exceptions.NotGrantedCall):
+        client.post(path, message="hi", receivers=["+33612345678"])
+    fake_ovh.fail_next(502, html=True, after_processing=True)
+    with pytest.raises(ovh.exceptions.InvalidResponse):
+        client.post(path, message="hi", receivers=["+33612345678"])
+    fake_ovh.fail_next(429, message="Too many requests", path_contains="/sms")
+    with pytest.raises(ovh.exceptions.APIError, match="Too many requests") as raised:
+        client.get("/sms")
+    assert raised.value.query_id.startswith("FAKE.")
+    assert len(fake_ovh.jobs) == 1  # only the one OVH "sent" before losing the answer
+    assert fake_ovh.credits_left == 99
+
+
+# --- Slack ----------------------------------------------------------------------------------------
+
+
+def test_post_message_round_trip(fake_slack: FakeSlack) -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
+    client = slack_client(fake_slack)
+    first = client.chat_postMessage(channel="C1", text="hi", blocks=blocks)
+    reply = client.chat_postMessage(channel="C1", text="reply", thread_ts=first["ts"])
+    assert reply["ts"] > first["ts"]
+    assert reply["message"]["thread_ts"] == first["ts"]
+    assert fake_slack.wait_for("chat.postMessage", 2)[0]["blocks"] == blocks
+    assert client.chat_postMessage(channel="U123", text="dm")["channel"] == "D123"
+
+
+def test_form_encoded_json_fields_are_decoded(fake_slack: FakeSlack) -> None:
+    blocks = [{"type": "divider"}]
+    slack_client(fake_slack).api_call(
+        "chat.postMessage", params={"channel": "C1", "blocks": json.dumps(blocks)}
+    )
+    assert fake_slack.calls_to("chat.postMessage") == [{"channel": "C1", "blocks": blocks}]
+
+
+def test_slack_errors(fake_slack: FakeSlack) -> None:
+    fake_slack.not_in_channel.add("CPRIVATE")
+    fake_slack.expired_triggers.add("trigger-1")
+    client = slack_client(fake_slack)
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="CPRIVATE", text="hi")
+    assert raised.value.response["error"] == "not_in_channel"
+    with pytest.raises(SlackApiError, match="expired_trigger_id"):
+        client.views_open(trigger_id="trigger-1", view={"type": "modal"})
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        WebClient(base_url=fake_slack.api_url, token="xoxb-wrong").auth_test()
+    with pytest.raises(SlackApiError, match="no_such_subteam"):
+        client.usergroups_users_list(usergroup="S404")
+    assert [call.failed for call in fake_slack.calls] == [True] * 4
+
+
+def test_lookups_and_modals(fake_slack: FakeSlack) -> None:
+    fake_slack.usergroup_members["S1"] = ["U1", "U2"]
+    fake_slack.users["U1"] = {"is_admin": True}
+    client = slack_client(fake_slack)
+    assert client.auth_test()["user_id"] == "UBOT"
+    assert client.usergroups_users_list(usergroup="S1")["users"] == ["U1", "U2"]
+    assert client.users_info(user="U1")["user"]["is_admin"] is True
+    assert client.users_info(user="U2")["user"]["name"] == "u2"
+    view = client.views_open(trigger_id="t", view={"type": "modal", "callback_id": "send"})["view"]
+    assert (view["callback_id"], view["id"][0]) == ("send", "V")
+    assert fake_slack.calls_to("views.open")[0]["view"]["callback_id"] == "send"
+
+
+def test_a_rate_limited_call_is_retried(fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK sleeps Retry-After plus up to one second of jitter; keep the test fast.
+    monkeypatch.setattr(builtin_handlers.random, "random", lambda: 0.0)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    client = slack_client(fake_slack, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"]
+    assert [(call.status, call.failed) for call in fake_slack.calls] == [(429, True), (200, False)]
+
+
+def test_an_outage_answers_503(fake_slack: FakeSlack) -> None:
+    fake_slack.set_down(True)
+    with pytest.raises(SlackApiError) as raised:
+        slack_client(fake_slack).chat_postMessage(channel="C1", text="hi")
+    assert raised.value.response.status_code == 503
+    fake_slack.set_down(False)
+    assert slack_client(fake_slack).chat_postMessage(channel="C1", text="hi")["ok"]
+
+
+def test_respond_posts_to_the_response_url(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url()
+    answer = Respond(response_url=url)(text="sent", response_type="ephemeral")
+    assert (answer.status_code, answer.body) == (200, "ok")
+    assert fake_slack.wait_for_response(url) == [{"text": "sent", "response_type": "ephemeral"}]
+
+
+def test_wait_for_names_what_was_called(fake_slack: FakeSlack) -> None:
+    slack_client(fake_slack).auth_test()
+    with pytest.raises(AssertionError, match=r"calls made: \['auth.test'\]"):
+        fake_slack.wait_for("chat.postMessage", timeout=0.05)
+
+
+def test_a_burst_of_concurrent_connections_is_served(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(pool.map(lambda n: client.chat_postMessage(channel="C1", text=str(n)), range(60)))
+    assert len({answer["ts"] for answer in answers}) == 60
