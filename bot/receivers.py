@@ -23,8 +23,8 @@ _USAGE = "`/sms +34600000001 Your message`"
 # People write numbers with these, and nothing else: phonenumbers would also accept letters ("vanity"
 # numbers, "1-800-FLOWERS") and extensions ("ext. 12"), which make no sense for an SMS.
 _TYPED_NUMBER = re.compile(r"[0-9+().\-\s]+")
-# The receivers field: a number cannot hold spaces here, since spaces separate numbers.
-_LIST_SEPARATORS = re.compile(r"[,;\s]+")
+# The receivers field: commas, semicolons and new lines separate numbers; spaces may too (see below).
+_LIST_SEPARATORS = re.compile(r"[,;\n]+")
 # The /sms text: words, and within a word the pieces between commas or semicolons.
 _WORD = re.compile(r"\S+")
 _PIECE = re.compile(r"[^,;]+")
@@ -39,7 +39,7 @@ _ADVICE_NO_REGION = (
     "or have `SMS_DEFAULT_REGION` set so that national numbers are understood."
 )
 _ADVICE_INVALID = "Check the digits; for another country, start with `+` and its country code."
-_ADVICE_SPACES = "Write each number without spaces, and separate numbers with commas or new lines."
+_ADVICE_SPACES = "Separate numbers with commas or new lines."
 _ADVICE_COMMAND = (
     "If it is part of the message, start the message with a word, or type `/sms` alone to open the form."
 )
@@ -98,12 +98,18 @@ def parse_receiver(token: str, default_region: str | None) -> Receiver:
 def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ...]:
     """Read the receivers field of the form: numbers separated by commas, semicolons, new lines or spaces.
 
-    Since spaces separate numbers here, a number cannot contain spaces (``+34 600…`` is read as two).
-    Repeated numbers are kept once, in the order first typed. If several numbers are wrong, one
-    ``InvalidInput`` lists them all, so that they can be fixed at once.
+    A piece between commas that reads as one valid number with its spaces (``+34 600 00 00 01``, as
+    people copy numbers) is one number; otherwise its spaces separate numbers. Repeated numbers are kept
+    once, in the order first typed. If several numbers are wrong, one ``InvalidInput`` lists them all,
+    so that they can be fixed at once.
     """
     _check_region(default_region)
-    tokens = [token for token in _LIST_SEPARATORS.split(text) if token]
+    tokens: list[str] = []
+    for piece in (piece.strip() for piece in _LIST_SEPARATORS.split(text)):
+        if len(piece.split()) > 1 and not _is_one_number(piece, default_region):
+            tokens.extend(piece.split())
+        elif piece:
+            tokens.append(piece)
     if not tokens:
         raise InvalidInput(InputField.RECEIVERS, f"Enter at least one phone number, like {_EXAMPLE}.")
     return _parse_all(tokens, default_region, advice_if_several=_ADVICE_SPACES)
@@ -197,6 +203,14 @@ def _parse_all(
     advices.append(advice_if_several)
     summary = f"{len(errors)} numbers are not valid:"
     raise InvalidInput(InputField.RECEIVERS, "\n".join([summary, *lines, " ".join(filter(None, advices))]))
+
+
+def _is_one_number(piece: str, region: str | None) -> bool:
+    try:
+        _read(piece, region)
+    except _BadNumber:
+        return False
+    return True
 
 
 def _receiver(token: str, region: str | None) -> Receiver:

@@ -170,10 +170,24 @@ def test_every_bad_number_is_listed_in_one_error() -> None:
     assert "Check the digits" in lines[4]
 
 
-def test_a_number_with_spaces_in_the_list_explains_why_it_fails() -> None:
-    message = error_of(parse_receivers, "+34 600 00 00 01", "ES").user_message
-    assert "`+34` is not a phone number" in message
-    assert "Write each number without spaces" in message
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+34 600 00 00 01", [ES_1]),
+        ("+34 600 00 00 01, +34 600 00 00 02", [ES_1, ES_2]),
+        ("+34 600 00 00 01\n600 00 00 02", [ES_1, ES_2]),
+        ("+34600000001 +34600000002", [ES_1, ES_2]),
+        ("600000001 600000002", [ES_1, ES_2]),
+    ],
+)
+def test_spaces_inside_a_number_or_between_numbers_in_the_list(typed: str, expected: list[str]) -> None:
+    assert e164s(parse_receivers(typed, "ES")) == expected
+
+
+def test_a_piece_with_spaces_that_is_no_number_explains_each_part() -> None:
+    message = error_of(parse_receivers, "+34 600 00 00 0X", "ES").user_message
+    assert "`0X` is not a phone number" in message
+    assert "Separate numbers with commas or new lines" in message
 
 
 def test_a_long_paste_gives_a_readable_error() -> None:
