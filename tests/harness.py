@@ -184,3 +184,16 @@ def _posted_messages(fake_slack: Any) -> list[dict]:
         for call in fake_slack.calls
         if call.method == "chat.postMessage" and not call.failed and call.response
     ]
+
+
+def settled_records(bot: RunningBot, count: int = 1, timeout: float = 10.0) -> list:
+    """Wait until ``count`` sends are settled and reported (the ledger is written after Slack answers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = bot.ledger.all()
+        done = [r for r in records if r.status != "pending" and r.audit_status != "pending"]
+        if len(done) >= count:
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {count} settled and reported send(s), the ledger has {records}")
+        time.sleep(0.01)

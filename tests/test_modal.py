@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import audit_thread, blocks_text
+from tests.harness import audit_thread, blocks_text, settled_records
 
 
 def open_modal(slack, fake_slack, channel_id="COPS", user_id="UALICE"):
@@ -40,7 +40,7 @@ def test_a_valid_submission_sends_and_reports_in_the_channel(bot, slack, fake_sl
     assert job.body["message"] == long_text  # exactly as typed, newlines and all
     assert "<@UALICE> sent an SMS to" in blocks_text(parent)
     assert "*Accepted (3):*" in blocks_text(reply)
-    record = bot.ledger.all()[0]
+    record = settled_records(bot)[0]
     assert record.request_key == "view:V0COMPOSE1"
     assert record.source == "modal"
 

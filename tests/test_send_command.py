@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.ledger import AuditStatus, SendStatus
-from tests.harness import audit_thread, blocks_text
+from tests.harness import audit_thread, blocks_text, settled_records
 
 
 def test_a_send_is_posted_in_the_channel_with_its_audit_thread(bot, slack, fake_slack, fake_ovh):
@@ -18,7 +18,7 @@ def test_a_send_is_posted_in_the_channel_with_its_audit_thread(bot, slack, fake_
     assert job.body["receivers"] == ["+34600000001"]
     assert job.body["message"] == "Hola equipo"
     assert job.body["noStopClause"] is True
-    record = bot.ledger.all()[0]
+    record = settled_records(bot)[0]
     assert job.tag == record.tag == f"smsbot-{record.id}"
 
     shown = blocks_text(parent)
@@ -52,7 +52,7 @@ def test_several_receivers_with_one_rejected_by_ovh(bot, slack, fake_slack, fake
     assert "*Accepted (2):* +34 600 00 00 01, +34 600 00 00 02" in details
     assert "*Rejected by OVH (1):* +34 600 00 00 03" in details
     assert "*Credits used:* 2" in details
-    record = bot.ledger.all()[0]
+    record = settled_records(bot)[0]
     assert record.status is SendStatus.SENT
     assert record.rejected_receivers == ["+34600000003"]
 
