@@ -9,7 +9,9 @@ from tests.harness import SlackSender, audit_thread
 
 def refusal_for(bot, fake_slack, *, user_id="UALICE", channel_id="COPS") -> str:
     url = fake_slack.new_response_url()
-    answer = SlackSender(bot.url).command("+34600000001 hi", user_id=user_id, channel_id=channel_id, response_url=url)
+    answer = SlackSender(bot.url).command(
+        "+34600000001 hi", user_id=user_id, channel_id=channel_id, response_url=url
+    )
     assert answer.status == 200
     [refusal] = fake_slack.wait_for_response(url)
     assert refusal["response_type"] == "ephemeral"

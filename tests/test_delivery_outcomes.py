@@ -12,18 +12,60 @@ from tests.harness import SlackSender, audit_thread, blocks_text, settled_record
 @pytest.mark.parametrize(
     ("failure", "status", "code", "says"),
     [
-        (dict(status=403, error_code="NOT_GRANTED_CALL"), SendStatus.FAILED, "not_granted", "POST /sms/*/jobs"),
-        (dict(status=403, error_code="INVALID_CREDENTIAL"), SendStatus.FAILED, "invalid_credentials", "OVH_CONSUMER_KEY"),
-        (dict(status=403, error_code="INVALID_KEY"), SendStatus.FAILED, "invalid_credentials", "OVH_APPLICATION_KEY"),
-        (dict(status=400, message="Not enough credits to send this message"), SendStatus.FAILED, "no_credits", "add credits"),
-        (dict(status=400, message="Invalid receivers list"), SendStatus.FAILED, "rejected", "Invalid receivers list"),
-        (dict(status=429, message="Too many requests"), SendStatus.FAILED, "rate_limited", "try again in a minute"),
-        (dict(status=503, message="Service unavailable"), SendStatus.FAILED, "unavailable", "try again later"),
-        (dict(status=500, message="Internal server error"), SendStatus.UNKNOWN, "unavailable", "may or may not"),
+        (
+            dict(status=403, error_code="NOT_GRANTED_CALL"),
+            SendStatus.FAILED,
+            "not_granted",
+            "POST /sms/*/jobs",
+        ),
+        (
+            dict(status=403, error_code="INVALID_CREDENTIAL"),
+            SendStatus.FAILED,
+            "invalid_credentials",
+            "OVH_CONSUMER_KEY",
+        ),
+        (
+            dict(status=403, error_code="INVALID_KEY"),
+            SendStatus.FAILED,
+            "invalid_credentials",
+            "OVH_APPLICATION_KEY",
+        ),
+        (
+            dict(status=400, message="Not enough credits to send this message"),
+            SendStatus.FAILED,
+            "no_credits",
+            "add credits",
+        ),
+        (
+            dict(status=400, message="Invalid receivers list"),
+            SendStatus.FAILED,
+            "rejected",
+            "Invalid receivers list",
+        ),
+        (
+            dict(status=429, message="Too many requests"),
+            SendStatus.FAILED,
+            "rate_limited",
+            "try again in a minute",
+        ),
+        (
+            dict(status=503, message="Service unavailable"),
+            SendStatus.FAILED,
+            "unavailable",
+            "try again later",
+        ),
+        (
+            dict(status=500, message="Internal server error"),
+            SendStatus.UNKNOWN,
+            "unavailable",
+            "may or may not",
+        ),
         (dict(status=502, html=True), SendStatus.UNKNOWN, "unavailable", "may or may not"),
     ],
 )
-def test_ovh_errors_end_up_in_the_thread_with_a_reason(bot, slack, fake_slack, fake_ovh, failure, status, code, says):
+def test_ovh_errors_end_up_in_the_thread_with_a_reason(
+    bot, slack, fake_slack, fake_ovh, failure, status, code, says
+):
     fake_ovh.fail_next(method="POST", **failure)
 
     slack.command("+34600000001 Hola")
@@ -138,12 +180,19 @@ def test_a_modal_send_from_a_dm_falls_back_to_the_commands_response_url(bot, sla
     assert fake_ovh.jobs[0].body["message"] == "From a DM"
 
 
-def test_slack_rate_limits_are_retried_and_the_thread_is_posted(bot, slack, fake_slack, fake_ovh, monkeypatch):
+def test_slack_rate_limits_are_retried_and_the_thread_is_posted(
+    bot, slack, fake_slack, fake_ovh, monkeypatch
+):
     monkeypatch.setattr("random.random", lambda: 0.0)  # the SDK adds up to 1 s of jitter to Retry-After
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=0, times=2)
 
     slack.command("+34600000001 Hola")
 
     [(_parent, _reply)] = audit_thread(fake_slack)
-    assert [call.status for call in fake_slack.calls if call.method == "chat.postMessage"] == [429, 429, 200, 200]
+    assert [call.status for call in fake_slack.calls if call.method == "chat.postMessage"] == [
+        429,
+        429,
+        200,
+        200,
+    ]
     assert settled_records(bot)[0].audit_status is AuditStatus.THREAD

@@ -26,7 +26,9 @@ def test_twenty_concurrent_commands_against_a_slow_ovh(bot, fake_slack, fake_ovh
     assert len({job.tag for job in fake_ovh.jobs}) == 20
 
 
-def test_the_ledger_survives_a_restart_and_still_blocks_redeliveries(start_bot, fake_slack, fake_ovh, database_url):
+def test_the_ledger_survives_a_restart_and_still_blocks_redeliveries(
+    start_bot, fake_slack, fake_ovh, database_url
+):
     first = start_bot(DATABASE_URL=database_url)
     SlackSender(first.url).command("+34600000001 before restart", trigger_id="trigger-restart")
     [before] = settled_records(first)
