@@ -59,6 +59,7 @@ class Settings:
     database_url: str = field(repr=False)  # may hold a password
     send_workers: int
     log_level: str
+    log_format: str  # "text" or "json"
 
     @property
     def ovh_base_url(self) -> str:
@@ -148,8 +149,8 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
     if mode is Mode.SOCKET:
         app_token = r.required(
             "SLACK_APP_TOKEN",
-            "an app-level token with the `connections:write` scope (Basic Information page), "
-            "or run in HTTP mode with `--http`",
+            "an app-level token with the `connections:write` scope (Basic Information page; "
+            "or run in HTTP mode with `--http`)",
             prefix="xapp-",
         )
 
@@ -196,6 +197,11 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         r.problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got `{log_level}`).")
         log_level = "INFO"
 
+    log_format = (r.raw("LOG_FORMAT") or "text").lower()
+    if log_format not in {"text", "json"}:
+        r.problems.append(f"LOG_FORMAT must be `text` or `json` (got `{log_format}`).")
+        log_format = "text"
+
     settings = Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -218,6 +224,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         database_url=database_url,
         send_workers=int(r.number("SMSBOT_SEND_WORKERS", 32, minimum=1, maximum=256)),
         log_level=log_level,
+        log_format=log_format,
     )
     if r.problems:
         raise ConfigurationError(
