@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from slack_bolt import App
 
 from bot.listeners import register_listeners
+from bot.recovery import RecoveryLoop
 from bot.services import Services, build_services
 from bot.settings import Settings
 
@@ -22,10 +23,20 @@ class SmsBot:
     app: App
     services: Services
     executor: ThreadPoolExecutor
+    recovery_loop: RecoveryLoop | None = None
+
+    def start_recovery(self) -> None:
+        """Recover what a previous run left unsettled now, then keep doing it periodically."""
+        self.recovery_loop = RecoveryLoop(
+            self.services.recovery, self.services.settings.recovery_interval_seconds
+        )
+        self.recovery_loop.start()
 
     def close(self) -> None:
         """Let in-flight sends finish and be recorded, then release the database."""
         self.executor.shutdown(wait=True)
+        if self.recovery_loop is not None:
+            self.recovery_loop.stop()
         self.services.engine.dispose()
 
 

@@ -138,6 +138,17 @@ def audit_details(record: SendRecord) -> SlackMessage:
     )
 
 
+def update_note(record: SendRecord, note: str | None) -> SlackMessage:
+    """A later word in a send's thread: what recovery found, then the details as they now stand."""
+    details = audit_details(record)
+    if not note:
+        return details
+    return SlackMessage(
+        text=f"Update on send #{record.id}: {note}",
+        blocks=[_section(f":arrows_counterclockwise: *Update:* {escape(note)}"), *details.blocks],
+    )
+
+
 NOT_IN_CHANNEL_HINT = (
     ":information_source: I could not post the audit trail in this conversation, so only you see this. "
     "Invite me with `/invite @smsbot` to keep the record in the channel."

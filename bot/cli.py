@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> None:
         print(error.user_message, file=sys.stderr)
         raise SystemExit(2) from None
     _stop_on_sigterm()
+    bot.start_recovery()
     try:
         if args.http:
             from bot.http_server import HttpServer

@@ -7,8 +7,11 @@ one delivery of a request through, across threads, processes and instances shari
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import SmsBotError
+from bot.limits import Usage, UsageGuard
 
 metadata = sa.MetaData()
 
@@ -46,8 +50,17 @@ sends = sa.Table(
     sa.Column("audit_channel_id", sa.String(32), nullable=True),
     sa.Column("audit_ts", sa.String(32), nullable=True),
     sa.Column("audit_status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    # Whoever works on a row (the live send, or recovery) holds it until then; an expired lease means the
+    # worker died and recovery may take over.
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("receiver_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("estimated_credits", sa.Float, nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
+    sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
+    sa.Index("ix_sms_sends_channel_created", "channel_id", "created_at"),
 )
 
 
@@ -96,6 +109,16 @@ class SendRecord:
     audit_channel_id: str | None
     audit_ts: str | None
     audit_status: AuditStatus
+    attempts: int
+    last_attempt_at: datetime | None
+    lease_until: datetime | None
+    receiver_count: int
+    estimated_credits: float | None
+
+    @property
+    def settled(self) -> bool:
+        """Whether OVH's outcome is known (sent or failed)."""
+        return self.status in (SendStatus.SENT, SendStatus.FAILED)
 
     @property
     def tag(self) -> str:
@@ -113,6 +136,8 @@ class SendResult:
     rejected: list[str]
     credits_used: float
     credits_left: float | None
+    # A later job of a split send failed: (code, message); its receivers are in ``rejected``.
+    partial_error: tuple[str, str] | None = None
 
 
 class DuplicateRequest(SmsBotError):
@@ -134,17 +159,32 @@ def _record(row: Any) -> SendRecord:
     values = dict(row._mapping)
     values["status"] = SendStatus(values["status"])
     values["audit_status"] = AuditStatus(values["audit_status"])
-    for column in ("created_at", "updated_at"):
-        if values[column].tzinfo is None:  # SQLite keeps no zone; we always write UTC
+    for column in ("created_at", "updated_at", "last_attempt_at", "lease_until"):
+        if values[column] is not None and values[column].tzinfo is None:  # SQLite keeps no zone; we write UTC
             values[column] = values[column].replace(tzinfo=UTC)
     return SendRecord(**values)
+
+
+LIMIT_WINDOW = timedelta(hours=24)
+# Statuses that count towards limits: a failed send sent nothing; an unknown one may have.
+_COUNTED = (SendStatus.PENDING.value, SendStatus.SENT.value, SendStatus.UNKNOWN.value)
+_NEEDS_WORK = sa.or_(
+    sends.c.status.in_([SendStatus.PENDING.value, SendStatus.UNKNOWN.value]),
+    sends.c.audit_status.in_([AuditStatus.PENDING.value, AuditStatus.FAILED.value]),
+)
 
 
 class Ledger:
     """Reads and writes the ``sms_sends`` table. Thread-safe: each call runs in its own transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
+        self._clock = clock
+        self._postgres = engine.dialect.name == "postgresql"
+        # SQLite serialises writers per file, but a deferred transaction that reads usage and then inserts
+        # can still interleave with another thread's; one lock per process closes that gap. Several
+        # instances need PostgreSQL, where an advisory lock does the same across processes.
+        self._sqlite_lock = threading.Lock() if not self._postgres else None
 
     def reserve(
         self,
@@ -157,13 +197,18 @@ class Ledger:
         receivers: list[str],
         message: str,
         sender: str | None,
+        estimated_credits: float | None = None,
+        lease_seconds: float = 300,
+        guard: UsageGuard | None = None,
     ) -> SendRecord:
-        """Write a pending row for a request, before anything is sent.
+        """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
         Raises :class:`DuplicateRequest` when a row with this key exists: the database's unique
-        constraint decides, so two deliveries racing in two processes cannot both pass.
+        constraint decides, so two deliveries racing in two processes cannot both pass. ``guard`` sees the
+        user's and the channel's usage over the last 24 hours in the same transaction, so limits hold
+        across instances; whatever it raises refuses the send and nothing is written.
         """
-        now = _now()
+        now = self._clock()
         values = {
             "request_key": request_key,
             "source": source,
@@ -180,9 +225,26 @@ class Ledger:
             "accepted_receivers": [],
             "rejected_receivers": [],
             "audit_status": AuditStatus.PENDING.value,
+            "attempts": 1,
+            "last_attempt_at": now,
+            "lease_until": now + timedelta(seconds=lease_seconds),
+            "receiver_count": len(receivers),
+            "estimated_credits": estimated_credits,
         }
         try:
-            with self.engine.begin() as conn:
+            with self._sqlite_lock or nullcontext(), self.engine.begin() as conn:
+                if guard is not None:
+                    self._lock_usage(conn, user_id, channel_id)
+                    # A redelivery is a duplicate, whatever the usage says by now.
+                    existing = conn.execute(
+                        sends.select().where(sends.c.request_key == request_key)
+                    ).one_or_none()
+                    if existing is not None:
+                        raise DuplicateRequest(_record(existing))
+                    guard(
+                        self._usage(conn, sends.c.user_id == user_id, now),
+                        self._usage(conn, sends.c.channel_id == channel_id, now) if channel_id else Usage(),
+                    )
                 row = conn.execute(sends.insert().values(**values).returning(*sends.c)).one()
         except IntegrityError:
             existing = self.find_by_key(request_key)
@@ -191,18 +253,53 @@ class Ledger:
             raise DuplicateRequest(existing) from None
         return _record(row)
 
-    def _settle(self, send_id: int, values: dict[str, Any]) -> SendRecord:
-        # Only a pending row may be settled: a late or repeated update never overwrites an outcome.
+    def _lock_usage(self, conn: sa.Connection, user_id: str, channel_id: str | None) -> None:
+        if not self._postgres:
+            return
+        # Transaction-scoped advisory locks, taken in a fixed order so two sends cannot deadlock.
+        for key in sorted({f"user:{user_id}", f"channel:{channel_id}"}):
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+    @staticmethod
+    def _exists(conn: sa.Connection, request_key: str) -> bool:
+        return (
+            conn.execute(sa.select(sends.c.id).where(sends.c.request_key == request_key)).first() is not None
+        )
+
+    @staticmethod
+    def _usage(conn: sa.Connection, who: sa.ColumnElement[bool], now: datetime) -> Usage:
+        credits = sa.func.coalesce(sends.c.credits_used, sends.c.estimated_credits, 0)
+        row = conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(sends.c.receiver_count), 0),
+                sa.func.coalesce(sa.func.sum(credits), 0),
+            ).where(who, sends.c.created_at > now - LIMIT_WINDOW, sends.c.status.in_(_COUNTED))
+        ).one()
+        return Usage(sms=int(row[0]), credits=float(row[1]))
+
+    def usage(self, *, user_id: str | None = None, channel_id: str | None = None) -> Usage:
+        """A user's or a channel's usage over the last 24 hours."""
+        who = sends.c.user_id == user_id if user_id is not None else sends.c.channel_id == channel_id
+        with self.engine.connect() as conn:
+            return self._usage(conn, who, self._clock())
+
+    def _update(
+        self, send_id: int, values: dict[str, Any], *, only_from: tuple[SendStatus, ...] = ()
+    ) -> SendRecord:
+        """Update a row (if its status is in ``only_from``, when given) and return it as it now is."""
+        where = [sends.c.id == send_id]
+        if only_from:
+            where.append(sends.c.status.in_([status.value for status in only_from]))
         with self.engine.begin() as conn:
             row = conn.execute(
-                sends.update()
-                .where(sends.c.id == send_id, sends.c.status == SendStatus.PENDING.value)
-                .values(updated_at=_now(), **values)
-                .returning(*sends.c)
+                sends.update().where(*where).values(updated_at=self._clock(), **values).returning(*sends.c)
             ).one_or_none()
             if row is None:
                 row = conn.execute(sends.select().where(sends.c.id == send_id)).one()
         return _record(row)
+
+    # A settled outcome is never overwritten: only a pending or unknown send can still change.
+    _OPEN = (SendStatus.PENDING, SendStatus.UNKNOWN)
 
     def record_result(self, send_id: int, result: SendResult) -> SendRecord:
         """Settle a send with OVH's answer: sent if any receiver was accepted, failed otherwise."""
@@ -215,29 +312,76 @@ class Ledger:
             "rejected_receivers": result.rejected,
             "credits_used": result.credits_used,
             "credits_left": result.credits_left,
+            "error_code": None,
+            "error_message": None,
         }
         if status is SendStatus.FAILED:
             values["error_code"] = "all_rejected"
             values["error_message"] = "OVH rejected every receiver."
-        return self._settle(send_id, values)
+        elif result.partial_error:
+            values["error_code"], values["error_message"] = result.partial_error
+        return self._update(send_id, values, only_from=self._OPEN)
 
     def record_failure(self, send_id: int, code: str, message: str, *, maybe_sent: bool) -> SendRecord:
-        """Settle a send that OVH refused (failed), or whose answer was lost (unknown)."""
+        """Settle a send that OVH refused (failed), or mark one whose answer was lost (unknown)."""
         status = SendStatus.UNKNOWN if maybe_sent else SendStatus.FAILED
-        return self._settle(send_id, {"status": status.value, "error_code": code, "error_message": message})
+        return self._update(
+            send_id,
+            {"status": status.value, "error_code": code, "error_message": message},
+            only_from=self._OPEN,
+        )
+
+    def begin_attempt(self, send_id: int) -> SendRecord:
+        """Mark a new attempt at sending an open send (recovery retries only after OVH shows no trace)."""
+        return self._update(
+            send_id,
+            {
+                "status": SendStatus.PENDING.value,
+                "attempts": sends.c.attempts + 1,
+                "last_attempt_at": self._clock(),
+            },
+            only_from=self._OPEN,
+        )
 
     def record_audit(
         self, send_id: int, status: AuditStatus, channel_id: str | None = None, ts: str | None = None
-    ) -> None:
-        """Remember where the audit trail of a send was posted in Slack."""
+    ) -> SendRecord:
+        """Remember where the audit trail of a send was posted in Slack (a known thread is kept)."""
+        values: dict[str, Any] = {"audit_status": status.value}
+        if ts is not None:
+            values |= {"audit_channel_id": channel_id, "audit_ts": ts}
+        return self._update(send_id, values)
+
+    def release(self, send_id: int, *, after_seconds: float = 0) -> None:
+        """Let go of a row; recovery may look at it again after ``after_seconds`` if it still needs work."""
+        until = self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
         with self.engine.begin() as conn:
-            conn.execute(
-                sends.update()
-                .where(sends.c.id == send_id)
-                .values(
-                    audit_status=status.value, audit_channel_id=channel_id, audit_ts=ts, updated_at=_now()
-                )
-            )
+            conn.execute(sends.update().where(sends.c.id == send_id).values(lease_until=until))
+
+    def claim_work(self, *, lease_seconds: float, limit: int = 50) -> list[SendRecord]:
+        """Take the rows that need recovery (outcome or audit unknown) and whose lease ran out.
+
+        Each row is taken with a conditional update, so among several instances only one gets it.
+        """
+        now = self._clock()
+        free = sa.or_(sends.c.lease_until.is_(None), sends.c.lease_until < now)
+        with self.engine.connect() as conn:
+            candidates = conn.execute(
+                sa.select(sends.c.id).where(_NEEDS_WORK, free).order_by(sends.c.id).limit(limit)
+            ).scalars()
+            candidate_ids = list(candidates)
+        claimed = []
+        for send_id in candidate_ids:
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    sends.update()
+                    .where(sends.c.id == send_id, free, _NEEDS_WORK)
+                    .values(lease_until=now + timedelta(seconds=lease_seconds))
+                    .returning(*sends.c)
+                ).one_or_none()
+            if row is not None:
+                claimed.append(_record(row))
+        return claimed
 
     def get(self, send_id: int) -> SendRecord | None:
         """The row with this id, if any."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import ovh
@@ -27,6 +28,23 @@ log = logging.getLogger(__name__)
 MAX_RECEIVERS_PER_JOB = 500
 REQUIRED_RULES = ("GET /sms", "GET /sms/*", "POST /sms/*/jobs")
 _KEY_HELP = "the README's OVH section lists the exact rules to grant"
+# Receivers and credits of a traced send are read one SMS at a time; a huge send is summarised beyond this.
+TRACE_DETAILS = 100
+
+
+@dataclass(frozen=True)
+class OvhTrace:
+    """The SMS OVH sent under one tag."""
+
+    service: str
+    sms_ids: list[int]
+    receivers: list[str]
+    credits: float
+
+    @property
+    def found(self) -> bool:
+        """Whether OVH sent anything under the tag."""
+        return bool(self.sms_ids)
 
 
 def client_factory(settings: Settings) -> Callable[[], ovh.Client]:
@@ -136,6 +154,7 @@ class OvhGateway:
         rejected: list[str] = []
         credits_used = 0.0
         credits_left: float | None = None
+        partial_error: tuple[str, str] | None = None
         chunks = [
             receivers[i : i + self.max_receivers_per_job]
             for i in range(0, len(receivers), self.max_receivers_per_job)
@@ -148,6 +167,7 @@ class OvhGateway:
                     raise
                 log.warning("job %d of %d for tag %s failed: %s", index + 1, len(chunks), tag, error.code)
                 rejected.extend(number for rest in chunks[index:] for number in rest)
+                partial_error = (error.code, f"Sent to part of the receivers only: {error.user_message}")
                 break
             job_ids.extend(int(job_id) for job_id in answer.get("ids", []))
             accepted.extend(answer.get("validReceivers", []))
@@ -164,7 +184,24 @@ class OvhGateway:
             rejected=rejected,
             credits_used=credits_used,
             credits_left=credits_left,
+            partial_error=partial_error,
         )
+
+    def trace(self, tag: str) -> OvhTrace:
+        """What OVH knows of the jobs sent with ``tag``: the SMS it sent (``GET /sms/{sn}/outgoing``).
+
+        Used to settle a send whose answer was lost, before ever sending it again.
+        """
+        service = self.service_name()
+        sms_ids = [int(sms_id) for sms_id in self._call(self.client.get, f"/sms/{service}/outgoing", tag=tag)]
+        receivers: list[str] = []
+        credits = 0.0
+        for sms_id in sms_ids[:TRACE_DETAILS]:
+            sms = self._call(self.client.get, f"/sms/{service}/outgoing/{sms_id}")
+            if sms.get("receiver"):
+                receivers.append(str(sms["receiver"]))
+            credits += float(sms.get("credits") or 0)
+        return OvhTrace(service=service, sms_ids=sms_ids, receivers=receivers, credits=credits)
 
     def _credits_left_if_possible(self) -> float | None:
         # Older answers carry no creditsLeft; the balance is a nicety, never worth failing a send for.

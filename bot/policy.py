@@ -4,16 +4,18 @@ Rules, from the settings:
 - ``SMS_ALLOWED_USERS`` and ``SMS_ALLOWED_USERGROUPS`` say *who* may send (a listed user, or a member of
   a listed user group). When neither is set, anybody in an allowed channel may send.
 - ``SMS_ALLOWED_CHANNELS`` says *where* SMS may be sent from. When unset, any channel is fine.
-- With none of the three set, nobody may send: an SMS costs money, so access is opt-in.
+- Admins (``SMS_ADMIN_USERS``, and workspace admins with ``SMS_WORKSPACE_ADMINS_ARE_ADMINS``) may send,
+  are not held by the sending limits, and manage opt-outs. Channel rules hold for them too.
+- With none of these set, nobody may send: an SMS costs money, so access is opt-in.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from bot.errors import NotAllowed
 
@@ -23,12 +25,23 @@ HOW_TO_ALLOW = (
 )
 
 
-class MembershipLookup(Protocol):
-    """Answers who belongs to a Slack user group (the Slack edge implements it)."""
+class Directory(Protocol):
+    """What the policy asks Slack (the Slack edge implements it; answers may be cached)."""
 
     def members(self, usergroup_id: str) -> frozenset[str]:
         """The user ids in the group. Raises on failure."""
         ...
+
+    def is_workspace_admin(self, user_id: str) -> bool:
+        """Whether the user is a workspace admin or owner. Raises on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the policy granted: the right to send, and whether beyond the limits."""
+
+    admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,13 +51,32 @@ class SendPolicy:
     allowed_users: frozenset[str] = frozenset()
     allowed_usergroups: frozenset[str] = frozenset()
     allowed_channels: frozenset[str] = frozenset()
+    admin_users: frozenset[str] = frozenset()
+    workspace_admins_are_admins: bool = False
 
     @property
     def configured(self) -> bool:
         """Whether any rule was set at all."""
-        return bool(self.allowed_users or self.allowed_usergroups or self.allowed_channels)
+        return bool(
+            self.allowed_users
+            or self.allowed_usergroups
+            or self.allowed_channels
+            or self.admin_users
+            or self.workspace_admins_are_admins
+        )
 
-    def check(self, user_id: str, channel_id: str | None, groups: MembershipLookup) -> None:
+    def is_admin(self, user_id: str, directory: Directory) -> bool:
+        """Whether this person is an admin of the bot."""
+        if user_id in self.admin_users:
+            return True
+        if not self.workspace_admins_are_admins:
+            return False
+        try:
+            return directory.is_workspace_admin(user_id)
+        except Exception:  # noqa: BLE001 - an unanswered admin check grants nothing, whatever the failure
+            return False
+
+    def check(self, user_id: str, channel_id: str | None, directory: Directory) -> Access:
         """Allow the send, or raise :class:`NotAllowed` saying why and how to get access."""
         if not self.configured:
             raise NotAllowed(f"Nobody may send SMS with this bot yet. {HOW_TO_ALLOW}")
@@ -53,47 +85,69 @@ class SendPolicy:
                 "SMS cannot be sent from this conversation. Use `/sms` in one of the channels the bot allows, "
                 "or ask an admin to add this channel's id to SMS_ALLOWED_CHANNELS."
             )
-        if not (self.allowed_users or self.allowed_usergroups):
-            return
+        if self.is_admin(user_id, directory):
+            return Access(admin=True)
+        if not (self.allowed_users or self.allowed_usergroups) and self.allowed_channels:
+            return Access()
         if user_id in self.allowed_users:
-            return
+            return Access()
         for group in sorted(self.allowed_usergroups):
             try:
-                members = groups.members(group)
+                members = directory.members(group)
             except Exception as error:
                 raise NotAllowed(
                     "Your access could not be checked: Slack did not tell who is in the allowed user groups "
                     f"({type(error).__name__}). Nothing was sent; try again in a minute."
                 ) from error
             if user_id in members:
-                return
+                return Access()
         raise NotAllowed(
             "You are not allowed to send SMS with this bot. Ask an admin to add your Slack user id to "
             "SMS_ALLOWED_USERS, or you to one of the user groups in SMS_ALLOWED_USERGROUPS."
         )
 
 
-class CachedMemberships:
-    """Keeps user group members for a short time: fresh enough that a removed member loses access
-    within ``ttl`` seconds, cheap enough to stay under Slack's tier-2 rate limit."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[K, V]):
+    """Remembers answers for ``ttl`` seconds: fresh enough that a removed member or admin loses access
+    within that time, cheap enough to stay under Slack's rate limits (tier 2 for user groups)."""
 
     def __init__(
-        self, lookup: MembershipLookup, ttl: float, clock: Callable[[], float] = time.monotonic
+        self, fetch: Callable[[K], V], ttl: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._lookup = lookup
+        self._fetch = fetch
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._entries: dict[K, tuple[float, V]] = {}
 
-    def members(self, usergroup_id: str) -> frozenset[str]:
-        """The group's members, from the cache while it is fresh."""
+    def get(self, key: K) -> V:
+        """The cached answer while fresh, else a new one (errors are not cached)."""
         now = self._clock()
         with self._lock:
-            cached = self._cache.get(usergroup_id)
-        if cached and now - cached[0] < self._ttl:
-            return cached[1]
-        members = self._lookup.members(usergroup_id)
+            entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self._ttl:
+            return entry[1]
+        value = self._fetch(key)
         with self._lock:
-            self._cache[usergroup_id] = (now, members)
-        return members
+            self._entries[key] = (now, value)
+        return value
+
+
+class CachedDirectory:
+    """A :class:`Directory` whose answers are kept for a short time."""
+
+    def __init__(self, directory: Directory, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._members: TtlCache[str, frozenset[str]] = TtlCache(directory.members, ttl, clock)
+        self._admins: TtlCache[str, bool] = TtlCache(directory.is_workspace_admin, ttl, clock)
+
+    def members(self, usergroup_id: str) -> frozenset[str]:
+        """See :meth:`Directory.members`."""
+        return self._members.get(usergroup_id)
+
+    def is_workspace_admin(self, user_id: str) -> bool:
+        """See :meth:`Directory.is_workspace_admin`."""
+        return self._admins.get(user_id)

@@ -1,20 +1,25 @@
-"""The send use case: policy → ledger → gateway → ledger, free of Slack.
+"""The send use case: policy → checks → ledger → gateway → ledger, free of Slack.
 
-Edges (Slack listeners, later the CLI) parse what people typed into a :class:`SendRequest`, call
-:meth:`SendService.send`, and present the settled :class:`~bot.ledger.SendRecord` it returns.
+Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequest`, call
+:meth:`SendService.send`, present the settled :class:`~bot.ledger.SendRecord` it returns, then
+:meth:`SendService.release` it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.destinations import DestinationPolicy
 from bot.errors import ConfigurationError, DeliveryError
-from bot.ledger import Ledger, SendRecord, SendResult
-from bot.policy import MembershipLookup, SendPolicy
+from bot.ledger import Ledger, SendRecord, SendResult, SendStatus
+from bot.limits import Limits
+from bot.opt_outs import OptOutList
+from bot.policy import Access, Directory, SendPolicy
 from bot.receivers import Receiver, mask
-from bot.sms_text import check_message
+from bot.sms_text import Segmentation, check_message
 
 log = logging.getLogger(__name__)
 
@@ -47,36 +52,81 @@ class SendRequest:
     message: str
 
 
+@dataclass(frozen=True)
+class Rules:
+    """Everything that decides whether a send may go."""
+
+    policy: SendPolicy
+    destinations: DestinationPolicy
+    limits: Limits
+
+
 class SendService:
     """Checks, records and sends. Thread-safe; every step that matters is in the database."""
 
     def __init__(
-        self, ledger: Ledger, gateway: Gateway, policy: SendPolicy, memberships: MembershipLookup
+        self,
+        ledger: Ledger,
+        gateway: Gateway,
+        rules: Rules,
+        directory: Directory,
+        opt_outs: OptOutList,
+        *,
+        lease_seconds: float = 300,
+        unknown_grace_seconds: float = 60,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
-        self.policy = policy
-        self.memberships = memberships
+        self.rules = rules
+        self.directory = directory
+        self.opt_outs = opt_outs
+        self.lease_seconds = lease_seconds
+        self.unknown_grace_seconds = unknown_grace_seconds
 
     @property
     def stop_clause(self) -> bool:
         """Whether OVH appends its STOP mention (it takes room in the message)."""
         return not self.gateway.no_stop_clause
 
-    def authorize(self, user_id: str, channel_id: str | None) -> None:
+    def authorize(self, user_id: str, channel_id: str | None) -> Access:
         """Raise :class:`~bot.errors.NotAllowed` unless this person may send from this channel."""
-        self.policy.check(user_id, channel_id, self.memberships)
+        return self.rules.policy.check(user_id, channel_id, self.directory)
+
+    def is_admin(self, user_id: str) -> bool:
+        """Whether this person is an admin of the bot (beyond limits, manages opt-outs)."""
+        return self.rules.policy.is_admin(user_id, self.directory)
+
+    def check_content(self, receivers: Sequence[Receiver], message: str) -> Segmentation:
+        """Check what would be sent, whoever sends it: length, destinations, opt-outs.
+
+        Raises :class:`~bot.errors.InvalidInput` naming the field to fix.
+        """
+        segmentation = check_message(message, stop_clause=self.stop_clause)
+        opted_out = self.opt_outs.among(receiver.e164 for receiver in receivers)
+        self.rules.destinations.check(receivers, opted_out)
+        return segmentation
+
+    def validate(self, request: SendRequest) -> tuple[Access, Segmentation]:
+        """Every check that can be made before recording the send (the daily limits come at recording)."""
+        access = self.authorize(request.user_id, request.channel_id)
+        segmentation = self.check_content(request.receivers, request.message)
+        if not access.admin:
+            self.rules.limits.check_size(len(request.receivers))
+        return access, segmentation
 
     def send(self, request: SendRequest) -> SendRecord:
         """Send the request once and return its settled ledger row.
 
-        Raises :class:`~bot.errors.NotAllowed`, :class:`~bot.errors.InvalidInput` (nothing recorded) or
-        :class:`~bot.ledger.DuplicateRequest` (a redelivery: nothing sent again). A failed delivery does
-        not raise: it is recorded and returned, so it reaches the audit thread like a success.
+        Raises :class:`~bot.errors.NotAllowed` (including a limit), :class:`~bot.errors.InvalidInput`
+        (nothing recorded) or :class:`~bot.ledger.DuplicateRequest` (a redelivery: nothing sent again).
+        A failed delivery does not raise: it is recorded and returned, so it reaches the audit thread
+        like a success.
         """
-        self.authorize(request.user_id, request.channel_id)
-        check_message(request.message, stop_clause=self.stop_clause)
+        access, segmentation = self.validate(request)
         receivers = [receiver.e164 for receiver in request.receivers]
+        # One credit per SMS part and receiver is OVH's price for France; other countries cost more or
+        # less. The estimate only counts against credit limits until OVH's real figure replaces it.
+        estimated_credits = float(segmentation.parts * len(receivers))
         record = self.ledger.reserve(
             request_key=request.request_key,
             source=request.source,
@@ -86,16 +136,24 @@ class SendService:
             receivers=receivers,
             message=request.message,
             sender=self.gateway.sender,
+            estimated_credits=estimated_credits,
+            lease_seconds=self.lease_seconds,
+            guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
         )
         log.info(
-            "send #%d: %s asked for %d receiver(s): %s",
+            "send #%d: %s asked for %d receiver(s)%s: %s",
             record.id,
             request.user_id,
             len(receivers),
+            " (admin)" if access.admin else "",
             ", ".join(mask(number) for number in receivers),
         )
+        return self.attempt(record)
+
+    def attempt(self, record: SendRecord) -> SendRecord:
+        """Call OVH for a recorded send and settle it with the answer (also used by recovery)."""
         try:
-            result = self.gateway.send(message=request.message, receivers=receivers, tag=record.tag)
+            result = self.gateway.send(message=record.message, receivers=record.receivers, tag=record.tag)
         except DeliveryError as error:
             log.warning("send #%d failed: %s (maybe sent: %s)", record.id, error.code, error.maybe_sent)
             return self.ledger.record_failure(
@@ -127,3 +185,8 @@ class SendService:
             result.credits_used,
         )
         return settled
+
+    def release(self, record: SendRecord) -> None:
+        """Done with a send for now. An unknown outcome is checked with OVH after a grace period."""
+        grace = self.unknown_grace_seconds if record.status is SendStatus.UNKNOWN else 0
+        self.ledger.release(record.id, after_seconds=grace)

@@ -8,12 +8,15 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.db import create_engine, migrate
+from bot.destinations import DestinationPolicy
 from bot.ledger import Ledger
+from bot.opt_outs import OptOutList
 from bot.ovh_gateway import OvhGateway
-from bot.policy import CachedMemberships, SendPolicy
-from bot.sending import SendService
+from bot.policy import CachedDirectory, SendPolicy
+from bot.recovery import Recovery
+from bot.sending import Rules, SendService
 from bot.settings import Settings
-from bot.slack_ops import AuditReporter, SlackUsergroups, make_web_client
+from bot.slack_ops import AuditReporter, SlackDirectory, make_web_client
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,12 @@ class Services:
     settings: Settings
     engine: Engine
     ledger: Ledger
+    opt_outs: OptOutList
     slack: WebClient
+    gateway: OvhGateway
     sender: SendService
     reporter: AuditReporter
+    recovery: Recovery
 
 
 def build_services(settings: Settings) -> Services:
@@ -33,18 +39,46 @@ def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url, pool_size=max(5, settings.send_workers // 2))
     migrate(engine)
     ledger = Ledger(engine)
+    opt_outs = OptOutList(engine)
     slack = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    gateway = OvhGateway.from_settings(settings)
+    rules = Rules(
+        policy=SendPolicy(
+            allowed_users=settings.allowed_users,
+            allowed_usergroups=settings.allowed_usergroups,
+            allowed_channels=settings.allowed_channels,
+            admin_users=settings.admin_users,
+            workspace_admins_are_admins=settings.workspace_admins_are_admins,
+        ),
+        destinations=DestinationPolicy(settings.allowed_countries),
+        limits=settings.limits,
+    )
     sender = SendService(
         ledger,
-        OvhGateway.from_settings(settings),
-        SendPolicy(settings.allowed_users, settings.allowed_usergroups, settings.allowed_channels),
-        CachedMemberships(SlackUsergroups(slack), ttl=settings.usergroup_cache_seconds),
+        gateway,
+        rules,
+        CachedDirectory(SlackDirectory(slack), ttl=settings.usergroup_cache_seconds),
+        opt_outs,
+        lease_seconds=settings.recovery_after_seconds,
+        unknown_grace_seconds=settings.unknown_grace_seconds,
+    )
+    reporter = AuditReporter(slack, ledger)
+    recovery = Recovery(
+        ledger,
+        sender,
+        gateway,
+        reporter,
+        lease_seconds=settings.recovery_after_seconds,
+        retry_after_seconds=settings.recovery_interval_seconds,
     )
     return Services(
         settings=settings,
         engine=engine,
         ledger=ledger,
+        opt_outs=opt_outs,
         slack=slack,
+        gateway=gateway,
         sender=sender,
-        reporter=AuditReporter(slack, ledger),
+        reporter=reporter,
+        recovery=recovery,
     )

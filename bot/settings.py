@@ -14,6 +14,7 @@ from enum import StrEnum
 import phonenumbers
 
 from bot.errors import ConfigurationError
+from bot.limits import Limits
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"
@@ -55,7 +56,14 @@ class Settings:
     allowed_users: frozenset[str]
     allowed_usergroups: frozenset[str]
     allowed_channels: frozenset[str]
+    allowed_countries: frozenset[str] | None  # None: any country (SMS_ALLOWED_COUNTRIES=*)
+    admin_users: frozenset[str]
+    workspace_admins_are_admins: bool
     usergroup_cache_seconds: float
+    limits: Limits
+    recovery_interval_seconds: float
+    recovery_after_seconds: float
+    unknown_grace_seconds: float
     database_url: str = field(repr=False)  # may hold a password
     send_workers: int
     log_level: str
@@ -115,6 +123,17 @@ class _Reader:
             self.problems.append(f"{name} must be a number from {minimum:g} to {maximum:g} (got `{value}`).")
             return default
         return number
+
+    def whole(self, name: str, default: int, *, maximum: int = 1_000_000) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not value.isdigit() or int(value) > maximum:
+            self.problems.append(
+                f"{name} must be a whole number from 0 to {maximum:,} (got `{value}`); 0 means no limit."
+            )
+            return default
+        return int(value)
 
     def ids(self, name: str, pattern: re.Pattern[str], what: str) -> frozenset[str]:
         value = self.raw(name)
@@ -182,6 +201,41 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
             )
             region = None
 
+    countries_raw = r.raw("SMS_ALLOWED_COUNTRIES")
+    allowed_countries: frozenset[str] | None
+    if countries_raw == "*":
+        allowed_countries = None
+    elif countries_raw:
+        codes = [code.strip().upper() for code in re.split(r"[,\s]+", countries_raw) if code.strip()]
+        unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            r.problems.append(
+                f"SMS_ALLOWED_COUNTRIES must be two-letter country codes such as ES,FR (or `*` for any); "
+                f"these are not: {', '.join(unknown)}."
+            )
+        allowed_countries = frozenset(code for code in codes if code not in unknown)
+    elif region is not None:
+        allowed_countries = frozenset({region})
+    else:
+        allowed_countries = frozenset()
+        r.problems.append(
+            "SMS_ALLOWED_COUNTRIES is not set and there is no SMS_DEFAULT_REGION to default to: list the "
+            "countries SMS may go to (e.g. ES,FR), or `*` for any country."
+        )
+
+    connect_timeout = r.number("OVH_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120)
+    read_timeout = r.number("OVH_READ_TIMEOUT", 30.0, minimum=0.1, maximum=300)
+    # A send in progress holds its row this long; only then may recovery decide its process died.
+    minimum_recovery = connect_timeout + read_timeout + 30
+    recovery_after = r.number(
+        "SMS_RECOVERY_AFTER_SECONDS", max(120.0, minimum_recovery), minimum=1, maximum=86400
+    )
+    if recovery_after < minimum_recovery:
+        r.problems.append(
+            f"SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 "
+            f"({minimum_recovery:g}), or recovery could take over a send still in progress."
+        )
+
     database_url = r.raw("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
         r.problems.append(
@@ -214,13 +268,26 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         ovh_sms_service=r.raw("OVH_SMS_SERVICE"),
         ovh_sms_sender=r.raw("OVH_SMS_SENDER"),
         ovh_no_stop_clause=r.boolean("OVH_NO_STOP_CLAUSE", True),
-        ovh_connect_timeout=r.number("OVH_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120),
-        ovh_read_timeout=r.number("OVH_READ_TIMEOUT", 30.0, minimum=0.1, maximum=300),
+        ovh_connect_timeout=connect_timeout,
+        ovh_read_timeout=read_timeout,
         sms_default_region=region,
         allowed_users=r.ids("SMS_ALLOWED_USERS", _USER_ID, "Slack user ids (U…)"),
         allowed_usergroups=r.ids("SMS_ALLOWED_USERGROUPS", _USERGROUP_ID, "Slack user group ids (S…)"),
         allowed_channels=r.ids("SMS_ALLOWED_CHANNELS", _CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
+        allowed_countries=allowed_countries,
+        admin_users=r.ids("SMS_ADMIN_USERS", _USER_ID, "Slack user ids (U…)"),
+        workspace_admins_are_admins=r.boolean("SMS_WORKSPACE_ADMINS_ARE_ADMINS", False),
         usergroup_cache_seconds=r.number("SMS_USERGROUP_CACHE_SECONDS", 60.0, minimum=0, maximum=3600),
+        limits=Limits(
+            receivers_per_send=r.whole("SMS_LIMIT_RECEIVERS_PER_SEND", 50),
+            user_sms_per_day=r.whole("SMS_LIMIT_USER_SMS_PER_DAY", 100),
+            channel_sms_per_day=r.whole("SMS_LIMIT_CHANNEL_SMS_PER_DAY", 500),
+            user_credits_per_day=r.whole("SMS_LIMIT_USER_CREDITS_PER_DAY", 0),
+            channel_credits_per_day=r.whole("SMS_LIMIT_CHANNEL_CREDITS_PER_DAY", 0),
+        ),
+        recovery_interval_seconds=r.number("SMS_RECOVERY_INTERVAL_SECONDS", 30.0, minimum=1, maximum=3600),
+        recovery_after_seconds=recovery_after,
+        unknown_grace_seconds=r.number("SMS_UNKNOWN_GRACE_SECONDS", 60.0, minimum=0, maximum=3600),
         database_url=database_url,
         send_workers=int(r.number("SMSBOT_SEND_WORKERS", 32, minimum=1, maximum=256)),
         log_level=log_level,

@@ -11,19 +11,27 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import SlackMessage, audit_details, audit_parent, private_result
+from bot.blocks import SlackMessage, audit_details, audit_parent, private_result, update_note
 from bot.ledger import AuditStatus, Ledger, SendRecord
 
 log = logging.getLogger(__name__)
 
 
 def retry_handlers() -> list[RetryHandler]:
-    """Retry Slack's rate limits (honouring Retry-After) and dropped connections, as the SDK offers."""
-    return [RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler(max_retry_count=2)]
+    """Retry Slack's rate limits (honouring Retry-After), its 500/503 answers and dropped connections."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def make_web_client(token: str, base_url: str) -> WebClient:
@@ -31,8 +39,8 @@ def make_web_client(token: str, base_url: str) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())
 
 
-class SlackUsergroups:
-    """:class:`bot.policy.MembershipLookup` backed by ``usergroups.users.list``."""
+class SlackDirectory:
+    """:class:`bot.policy.Directory` backed by ``usergroups.users.list`` and ``users.info``."""
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
@@ -41,6 +49,28 @@ class SlackUsergroups:
         """The ids of the group's members."""
         response = self._client.usergroups_users_list(usergroup=usergroup_id)
         return frozenset(response.get("users", []))
+
+    def is_workspace_admin(self, user_id: str) -> bool:
+        """Whether the user is an admin or owner of the workspace."""
+        user = self._client.users_info(user=user_id).get("user") or {}
+        if user.get("deleted"):
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+# Errors that say this conversation is closed to the bot; anything else may pass, so it is retried later.
+CHANNEL_ERRORS = {
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "cannot_reply_to_message",
+    "team_access_not_granted",
+    "ekm_access_denied",
+}
 
 
 class AuditReporter:
@@ -51,25 +81,59 @@ class AuditReporter:
         self._ledger = ledger
 
     def report(self, record: SendRecord, *, response_url: str | None) -> AuditStatus:
-        """Post the audit trail of ``record``: in its channel if possible, else privately to its author."""
+        """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
+
+        When Slack itself fails (an outage, not a closed channel), the audit is left for recovery to post
+        in the channel once Slack is back.
+        """
         if record.channel_id:
             try:
                 parent = self._post(record.channel_id, audit_parent(record))
             except SlackApiError as error:
+                if _code(error) not in CHANNEL_ERRORS:
+                    return self._slack_failed(record, error)
                 log.info("send #%d: cannot post in %s (%s)", record.id, record.channel_id, _code(error))
             except SlackClientError as error:
-                log.warning("send #%d: Slack unreachable for the audit post: %s", record.id, error)
+                return self._slack_failed(record, error)
             else:
                 return self._reply_in_thread(record, parent)
         return self._report_privately(record, response_url)
+
+    def report_update(self, record: SendRecord, note: str | None = None) -> AuditStatus:
+        """Post what recovery found, or an audit Slack could not take earlier.
+
+        With a thread already there, the details (and ``note``) go into it and the parent message is
+        brought up to date; otherwise the whole audit is posted as for a new send.
+        """
+        if not record.audit_ts:
+            return self.report(record, response_url=None)
+        channel = record.audit_channel_id or record.channel_id or ""
+        try:
+            self._post(channel, update_note(record, note), thread_ts=record.audit_ts)
+        except SlackClientError as error:
+            return self._slack_failed(record, error)
+        try:
+            parent = audit_parent(record)
+            self._client.chat_update(
+                channel=channel, ts=record.audit_ts, text=parent.text, blocks=parent.blocks
+            )
+        except SlackClientError as error:  # the thread holds the truth; a stale headline is a nuisance only
+            log.warning("send #%d: the parent message could not be updated: %s", record.id, error)
+        self._ledger.record_audit(record.id, AuditStatus.THREAD)
+        return AuditStatus.THREAD
+
+    def _slack_failed(self, record: SendRecord, error: Exception) -> AuditStatus:
+        log.warning("send #%d: Slack failed, the audit will be posted later: %s", record.id, error)
+        self._ledger.record_audit(record.id, AuditStatus.FAILED)
+        return AuditStatus.FAILED
 
     def _reply_in_thread(self, record: SendRecord, parent_ts: str) -> AuditStatus:
         status = AuditStatus.THREAD
         try:
             self._post(record.channel_id or "", audit_details(record), thread_ts=parent_ts)
         except SlackClientError as error:
-            # The parent message holds who, to whom and what; the details stay in the ledger.
-            log.error("send #%d: the thread reply could not be posted: %s", record.id, error)
+            # The parent holds who, to whom and what; recovery posts the details once Slack answers.
+            log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
             status = AuditStatus.FAILED
         self._ledger.record_audit(record.id, status, record.channel_id, parent_ts)
         return status

@@ -76,6 +76,7 @@ def env(fake_slack: FakeSlack, fake_ovh: FakeOvh, sqlite_url: str) -> dict[str, 
         "OVH_APPLICATION_SECRET": fake_ovh.application_secret,
         "OVH_CONSUMER_KEY": fake_ovh.consumer_key,
         "SMS_DEFAULT_REGION": "ES",
+        "SMS_ALLOWED_COUNTRIES": "ES,FR,GB",
         "SMS_ALLOWED_USERS": "UALICE",
         "DATABASE_URL": sqlite_url,
     }

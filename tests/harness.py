@@ -187,11 +187,15 @@ def _posted_messages(fake_slack: Any) -> list[dict]:
 
 
 def settled_records(bot: RunningBot, count: int = 1, timeout: float = 10.0) -> list:
-    """Wait until ``count`` sends are settled and reported (the ledger is written after Slack answers)."""
+    """Wait until ``count`` sends are settled, reported and let go of (the ledger is written after Slack)."""
     deadline = time.monotonic() + timeout
     while True:
         records = bot.ledger.all()
-        done = [r for r in records if r.status != "pending" and r.audit_status != "pending"]
+        done = [
+            r
+            for r in records
+            if r.status != "pending" and r.audit_status != "pending" and (r.lease_until is None or r.status == "unknown")
+        ]
         if len(done) >= count:
             return records
         if time.monotonic() > deadline:

@@ -14,6 +14,7 @@ VALID = {
     "OVH_APPLICATION_KEY": "app-key-value",
     "OVH_APPLICATION_SECRET": "app-secret-value",
     "OVH_CONSUMER_KEY": "consumer-key-value",
+    "SMS_ALLOWED_COUNTRIES": "*",
 }
 
 
@@ -34,6 +35,9 @@ def test_defaults():
     assert (settings.ovh_connect_timeout, settings.ovh_read_timeout) == (5.0, 30.0)
     assert settings.allowed_users == frozenset()
     assert settings.sms_default_region is None
+    assert settings.allowed_countries is None
+    assert settings.limits.receivers_per_send == 50 and settings.limits.user_sms_per_day == 100
+    assert settings.recovery_after_seconds == 120
 
 
 def test_every_missing_variable_is_named_at_once():
@@ -74,6 +78,10 @@ def test_http_mode_needs_the_signing_secret_not_the_app_token():
         ("DATABASE_URL", "mysql://x/y", "SQLite or PostgreSQL URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be"),
+        ("SMS_ALLOWED_COUNTRIES", "ES,Spain", "these are not: SPAIN"),
+        ("SMS_LIMIT_USER_SMS_PER_DAY", "-3", "whole number"),
+        ("SMS_RECOVERY_AFTER_SECONDS", "20", "at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30"),
+        ("SMS_ADMIN_USERS", "admin", "these are not: admin"),
     ],
 )
 def test_malformed_values_are_named_with_what_to_put(name, value, says):
@@ -116,3 +124,17 @@ def test_values_are_normalised():
     assert settings.allowed_users == {"UALICE", "UBOB", "UCAROL"}
     assert settings.database_url == "postgresql+psycopg://smsbot@db/smsbot"
     assert settings.ovh_no_stop_clause is False
+
+
+def test_countries_default_to_the_default_region():
+    env = {k: v for k, v in VALID.items() if k != "SMS_ALLOWED_COUNTRIES"}
+
+    assert load_settings({**env, "SMS_DEFAULT_REGION": "fr"}).allowed_countries == {"FR"}
+    assert "SMS_ALLOWED_COUNTRIES is not set" in problems(env)
+    assert load_settings({**env, "SMS_ALLOWED_COUNTRIES": "es, pt"}).allowed_countries == {"ES", "PT"}
+
+
+def test_recovery_waits_longer_than_the_slowest_ovh_call():
+    settings = load_settings({**VALID, "OVH_CONNECT_TIMEOUT": "30", "OVH_READ_TIMEOUT": "120"})
+
+    assert settings.recovery_after_seconds == 180

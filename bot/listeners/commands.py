@@ -15,7 +15,6 @@ from bot.listeners.delivery import send_and_report
 from bot.receivers import parse_command
 from bot.sending import SendRequest
 from bot.services import Services
-from bot.sms_text import check_message
 
 log = logging.getLogger(__name__)
 HELP_WORDS = {"help", "-h", "--help", "?"}
@@ -38,7 +37,7 @@ def register(app: App, services: Services) -> None:
             return
         try:
             parsed = parse_command(text, settings.sms_default_region)
-            check_message(parsed.message, stop_clause=services.sender.stop_clause)
+            services.sender.check_content(parsed.receivers, parsed.message)
         except InvalidInput as error:
             message = error_message(error.user_message)
             ack(text=message.text, blocks=message.blocks)

@@ -43,4 +43,7 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
             response_url, services, request.user_id, request.channel_id or "", refusal.user_message
         )
         return
-    services.reporter.report(record, response_url=response_url)
+    try:
+        services.reporter.report(record, response_url=response_url)
+    finally:
+        services.sender.release(services.ledger.get(record.id) or record)

@@ -37,15 +37,6 @@ def register(app: App, services: Services) -> None:
             check_message(message, stop_clause=services.sender.stop_clause)
         except InvalidInput as error:
             errors[error.field] = error.user_message
-        if not errors:
-            try:
-                services.sender.authorize(user_id, channel_id)
-            except NotAllowed as refusal:
-                errors[InputField.RECEIVERS] = refusal.user_message
-        if errors:
-            ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
-            return
-        ack()
         request = SendRequest(
             request_key=f"view:{view['id']}",
             source="modal",
@@ -55,6 +46,17 @@ def register(app: App, services: Services) -> None:
             receivers=receivers,
             message=message,
         )
+        if not errors:
+            try:
+                services.sender.validate(request)
+            except InvalidInput as error:
+                errors[error.field] = error.user_message
+            except NotAllowed as refusal:
+                errors[InputField.RECEIVERS] = refusal.user_message
+        if errors:
+            ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
+            return
+        ack()
         send_and_report(services, request, metadata.get("response_url"))
 
     app.view(COMPOSE_CALLBACK_ID)(handle_submission)

@@ -3,6 +3,7 @@
 from alembic import context
 
 from bot.ledger import metadata
+from bot.opt_outs import opt_outs  # noqa: F401  (registers its table in the metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
