@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import SlackMessage, audit_details, audit_parent, private_result, update_note
+from bot.blocks import SlackMessage, audit_parent, private_result, update_note
 from bot.ledger import AuditStatus, Ledger, SendRecord
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def retry_handlers() -> list[RetryHandler]:
     """Retry Slack's rate limits (honouring Retry-After), its 500/503 answers and dropped connections."""
     return [
         RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=1),  # an outage is left to recovery, not waited out
         ConnectionErrorRetryHandler(max_retry_count=2),
     ]
 
@@ -80,7 +80,7 @@ class AuditReporter:
         self._client = client
         self._ledger = ledger
 
-    def report(self, record: SendRecord, *, response_url: str | None) -> AuditStatus:
+    def report(self, record: SendRecord, *, response_url: str | None, note: str | None = None) -> AuditStatus:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
 
         When Slack itself fails (an outage, not a closed channel), the audit is left for recovery to post
@@ -96,7 +96,7 @@ class AuditReporter:
             except SlackClientError as error:
                 return self._slack_failed(record, error)
             else:
-                return self._reply_in_thread(record, parent)
+                return self._reply_in_thread(record, parent, note)
         return self._report_privately(record, response_url)
 
     def report_update(self, record: SendRecord, note: str | None = None) -> AuditStatus:
@@ -106,7 +106,7 @@ class AuditReporter:
         brought up to date; otherwise the whole audit is posted as for a new send.
         """
         if not record.audit_ts:
-            return self.report(record, response_url=None)
+            return self.report(record, response_url=None, note=note)
         channel = record.audit_channel_id or record.channel_id or ""
         try:
             self._post(channel, update_note(record, note), thread_ts=record.audit_ts)
@@ -127,10 +127,10 @@ class AuditReporter:
         self._ledger.record_audit(record.id, AuditStatus.FAILED)
         return AuditStatus.FAILED
 
-    def _reply_in_thread(self, record: SendRecord, parent_ts: str) -> AuditStatus:
+    def _reply_in_thread(self, record: SendRecord, parent_ts: str, note: str | None = None) -> AuditStatus:
         status = AuditStatus.THREAD
         try:
-            self._post(record.channel_id or "", audit_details(record), thread_ts=parent_ts)
+            self._post(record.channel_id or "", update_note(record, note), thread_ts=parent_ts)
         except SlackClientError as error:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +17,9 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import SmsBot, create_bot
 from bot.blocks import COMPOSE_CALLBACK_ID
 from bot.http_server import HttpServer
+from bot.ledger import Ledger
+from bot.recovery import RecoveryReport
+from bot.services import Services
 from bot.settings import Settings
 
 SIGNING_SECRET = "test-signing-secret-not-a-real-one"
@@ -45,8 +49,16 @@ class RunningBot:
         self._thread.start()
 
     @property
-    def ledger(self):
+    def services(self) -> Services:
+        return self.bot.services
+
+    @property
+    def ledger(self) -> Ledger:
         return self.bot.services.ledger
+
+    def recover(self) -> RecoveryReport:
+        """One recovery pass, as the background loop runs it."""
+        return self.bot.services.recovery.run_once()
 
     def close(self) -> None:
         self.server.stop()
@@ -187,16 +199,18 @@ def _posted_messages(fake_slack: Any) -> list[dict]:
 
 
 def settled_records(bot: RunningBot, count: int = 1, timeout: float = 10.0) -> list:
-    """Wait until ``count`` sends are settled, reported and let go of (the ledger is written after Slack)."""
+    """Wait until ``count`` sends are settled, reported and let go of by the process that sent them."""
+    first_lease = timedelta(seconds=bot.services.settings.recovery_after_seconds)
+
+    def done(record: Any) -> bool:
+        # The live send holds the lease it took when recording the send until it has reported it.
+        released = record.lease_until is None or record.lease_until != record.created_at + first_lease
+        return record.status != "pending" and record.audit_status != "pending" and released
+
     deadline = time.monotonic() + timeout
     while True:
         records = bot.ledger.all()
-        done = [
-            r
-            for r in records
-            if r.status != "pending" and r.audit_status != "pending" and (r.lease_until is None or r.status == "unknown")
-        ]
-        if len(done) >= count:
+        if len([r for r in records if done(r)]) >= count:
             return records
         if time.monotonic() > deadline:
             raise AssertionError(f"expected {count} settled and reported send(s), the ledger has {records}")
