@@ -169,6 +169,11 @@ def error_message(text: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
 
 
+def info_message(text: str) -> SlackMessage:
+    """An ephemeral answer to a question (mrkdwn ``text`` built by the bot, user parts escaped)."""
+    return SlackMessage(text=text, blocks=[_section(text)])
+
+
 def help_message(default_region: str | None, sender: str | None) -> SlackMessage:
     """What `/sms help` shows."""
     national = (
@@ -182,12 +187,15 @@ def help_message(default_region: str | None, sender: str | None) -> SlackMessage
             "• `/sms +34600000001 Your message` sends a message to one number.",
             "• `/sms +34600000001,+34600000002 Your message` sends it to several (commas and/or spaces).",
             "• `/sms` alone opens a form, handy for long messages.",
+            "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
             "• `/sms help` shows this.",
             f"{national} Dashes, dots and parentheses inside a number are fine.",
             f"A message can be up to {MAX_PARTS} SMS long (918 plain characters, or 402 with accents "
             "outside the SMS alphabet or emoji).",
             "The bot posts each send in the channel with a thread holding OVH's answer: that thread is the "
             "audit trail.",
+            "Admins: `/sms optout +34600000001 [note]` stops all SMS to a number, `/sms optin …` undoes it, "
+            "`/sms optouts` lists them.",
         ]
     )
     footer = (

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import compose_modal, error_message, help_message, unescape
 from bot.errors import InvalidInput, NotAllowed
+from bot.listeners import subcommands
 from bot.listeners.delivery import send_and_report
 from bot.receivers import parse_command
 from bot.sending import SendRequest
@@ -34,6 +35,11 @@ def register(app: App, services: Services) -> None:
         if not text:
             ack()
             open_compose_modal(services, command, respond, client)
+            return
+        word, _, rest = text.partition(" ")
+        if word.lower() in subcommands.WORDS:
+            ack()
+            subcommands.handle(word.lower(), rest.strip(), command, respond, services)
             return
         try:
             parsed = parse_command(text, settings.sms_default_region)

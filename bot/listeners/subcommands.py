@@ -1,0 +1,99 @@
+"""`/sms` words other than a send: `usage`, and the admins' `optout`, `optin` and `optouts`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Respond
+
+from bot.blocks import display_number, error_message, escape, info_message
+from bot.errors import InvalidInput
+from bot.receivers import parse_receivers
+from bot.services import Services
+
+OPT_OUT_WORDS = {
+    "optout": "optout",
+    "opt-out": "optout",
+    "optin": "optin",
+    "opt-in": "optin",
+    "optouts": "optouts",
+}
+WORDS = {"usage", *OPT_OUT_WORDS}
+
+
+def handle(word: str, rest: str, command: dict[str, Any], respond: Respond, services: Services) -> None:
+    """Run one sub-command (after the command was acknowledged) and answer the person privately."""
+    handlers: dict[str, Callable[[str, str, Services], str]] = {
+        "usage": _usage,
+        "optout": _opt_out,
+        "optin": _opt_in,
+        "optouts": _list_opt_outs,
+    }
+    name = OPT_OUT_WORDS.get(word, word)
+    user_id = command.get("user_id") or ""
+    if name != "usage" and not services.sender.is_admin(user_id):
+        message = error_message("Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
+    else:
+        try:
+            message = info_message(handlers[name](rest, user_id, services))
+        except InvalidInput as error:
+            message = error_message(error.user_message)
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+def _usage(_rest: str, user_id: str, services: Services) -> str:
+    limits = services.settings.limits
+    mine = services.ledger.usage(user_id=user_id)
+    lines = [f"*Your SMS over the last 24 hours:* {mine.sms:,} ({mine.credits:,.1f} credits)"]
+    lines.append(
+        f"Limits: {_limit(limits.user_sms_per_day)} SMS, {_limit(limits.user_credits_per_day)} credits per day"
+    )
+    lines.append(f"One send may go to {_limit(limits.receivers_per_send)} numbers.")
+    if services.sender.is_admin(user_id):
+        lines.append("You are an admin of the bot: the limits do not hold for you.")
+    return "\n".join(lines)
+
+
+def _limit(value: int) -> str:
+    return f"{value:,}" if value else "unlimited"
+
+
+def _opt_out(rest: str, user_id: str, services: Services) -> str:
+    numbers, _, note = rest.partition(" ")
+    receivers = parse_receivers(numbers, services.settings.sms_default_region)
+    added = [r.display for r in receivers if services.opt_outs.add(r.e164, user_id, note.strip() or None)]
+    already = [r.display for r in receivers if r.display not in added]
+    parts = []
+    if added:
+        parts.append(f"Opted out: {', '.join(added)}. The bot will refuse to send to them.")
+    if already:
+        parts.append(f"Already opted out: {', '.join(already)}.")
+    return " ".join(parts)
+
+
+def _opt_in(rest: str, _user_id: str, services: Services) -> str:
+    receivers = parse_receivers(rest, services.settings.sms_default_region)
+    removed = [r.display for r in receivers if services.opt_outs.remove(r.e164)]
+    missing = [r.display for r in receivers if r.display not in removed]
+    parts = []
+    if removed:
+        parts.append(f"{', '.join(removed)} can receive SMS again.")
+    if missing:
+        parts.append(f"Not opted out: {', '.join(missing)}.")
+    return " ".join(parts)
+
+
+def _list_opt_outs(_rest: str, _user_id: str, services: Services) -> str:
+    entries = services.opt_outs.all()
+    if not entries:
+        return "No number has opted out."
+    lines = [f"*{len(entries)} opted-out number(s):*"]
+    for entry in entries[:50]:
+        note = f" — {escape(entry.note)}" if entry.note else ""
+        lines.append(
+            f"• {display_number(entry.e164)} (by <@{entry.created_by}>, {entry.created_at:%Y-%m-%d}){note}"
+        )
+    if len(entries) > 50:
+        lines.append(f"…and {len(entries) - 50} more")
+    return "\n".join(lines)
