@@ -1,0 +1,156 @@
+"""Several real bot processes on one PostgreSQL database: a request sent to both sends once, and a
+process killed in the middle of a send is recovered by another without sending twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.harness import SlackSender, audit_thread, blocks_text
+
+pytestmark = pytest.mark.postgres
+
+
+class BotProcess:
+    """`python -m bot run --http` in its own process, logging to a file."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(self.port)],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OVH_", "SMS_"))},
+                **env,
+            },
+            cwd=workdir,  # no .env there: the settings come from env alone
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.name = name
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"{self.name} did not start:\n{self.log()}")
+            time.sleep(0.05)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def processes(env, postgres_url, tmp_path):
+    started: list[BotProcess] = []
+
+    def start(*names: str, **overrides: str) -> list[BotProcess]:
+        """Start processes side by side (start-up is the slow part), ready when this returns."""
+        batch = [
+            BotProcess({**env, "DATABASE_URL": postgres_url, **overrides}, tmp_path, name) for name in names
+        ]
+        started.extend(batch)
+        for process in batch:
+            process.wait_ready()
+        return batch
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def test_a_request_delivered_to_two_instances_at_once_sends_once(processes, fake_slack, fake_ovh):
+    one, two = processes("one", "two")  # both migrate the fresh database at once, under the advisory lock
+    senders = [SlackSender(one.url), SlackSender(two.url)]
+    triggers = [f"trigger-{uuid.uuid4().hex}" for _ in range(10)]
+
+    def deliver_twice(trigger: str) -> None:
+        start = threading.Barrier(2)
+
+        def deliver(sender: SlackSender) -> None:
+            start.wait()
+            assert sender.command(f"+34600000001 request {trigger[-6:]}", trigger_id=trigger).status == 200
+
+        threads = [threading.Thread(target=deliver, args=(sender,)) for sender in senders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    for trigger in triggers:
+        deliver_twice(trigger)
+
+    audit_thread(fake_slack, sends=10)
+    time.sleep(0.3)  # a second send, were there one, would have reached OVH by now
+    assert len(fake_ovh.jobs) == 10
+    assert sorted(job.body["message"] for job in fake_ovh.jobs) == sorted(
+        f"request {t[-6:]}" for t in triggers
+    )
+    parents = [p for p in fake_slack.calls_to("chat.postMessage") if not p.get("thread_ts")]
+    assert len(parents) == 10
+    for process in (one, two):
+        assert "+34600000001" not in process.log()  # numbers are masked in logs
+
+
+def test_a_process_killed_during_a_send_is_recovered_by_another_without_sending_twice(
+    processes, fake_slack, fake_ovh, postgres_url
+):
+    fake_ovh.delay = 1.0
+    [doomed] = processes("doomed", SMS_RECOVERY_INTERVAL_SECONDS="3600")
+    SlackSender(doomed.url).command("+34600000001 sent by a process that died")
+    deadline = time.monotonic() + 10
+    while not any(r.method == "POST" for r in fake_ovh.requests):
+        assert time.monotonic() < deadline, "the send never reached OVH"
+        time.sleep(0.01)
+
+    doomed.kill()  # OVH has the request; the process dies before hearing the answer
+    [job] = fake_ovh.wait_for_jobs(1)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        status, lease = conn.execute(sa.text("SELECT status, lease_until FROM sms_sends")).one()
+        assert status == "pending" and lease is not None
+        # Time passes: the dead process's lease runs out (instead of waiting SMS_RECOVERY_AFTER_SECONDS).
+        conn.execute(sa.text("UPDATE sms_sends SET lease_until = now() - interval '1 second'"))
+
+    [heir] = processes("heir")  # recovery runs at start-up
+    [(_parent, reply)] = audit_thread(fake_slack)
+    assert "OVH did take this send" in blocks_text(reply)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM sms_sends")).scalar_one() == "sent"
+    engine.dispose()
+    assert fake_ovh.jobs == [job]
+    assert "+34600000001" not in heir.log()
