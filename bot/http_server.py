@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import create_server, wasyncore
 
 from bot.app import SmsBot
-
-log = logging.getLogger(__name__)
+from bot.health import HealthCheck
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
@@ -21,28 +18,22 @@ StartResponse = Callable[..., Any]
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """``POST /slack/events`` goes to Bolt; ``GET /health`` says whether the database answers."""
+    """``POST /slack/events`` goes to Bolt; ``GET /health`` reports the database and Slack."""
     slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+    health = HealthCheck(bot.services)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            return _health(bot, start_response)
+            result = health.check()
+            payload = json.dumps({"status": "ok" if result.ok else "error", **result.details}).encode()
+            status = "200 OK" if result.ok else "503 Service Unavailable"
+            start_response(
+                status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+            )
+            return [payload]
         return slack(environ, start_response)
 
     return application
-
-
-def _health(bot: SmsBot, start_response: StartResponse) -> Iterable[bytes]:
-    try:
-        with bot.services.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        status, body = "200 OK", {"status": "ok", "database": "ok"}
-    except sa.exc.SQLAlchemyError as error:
-        log.warning("health check: database unreachable: %s", type(error).__name__)
-        status, body = "503 Service Unavailable", {"status": "error", "database": "unreachable"}
-    payload = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return [payload]
 
 
 class HttpServer:

@@ -154,3 +154,25 @@ def test_a_process_killed_during_a_send_is_recovered_by_another_without_sending_
     engine.dispose()
     assert fake_ovh.jobs == [job]
     assert "+34600000001" not in heir.log()
+
+
+def test_sigterm_lets_a_send_in_flight_finish_and_be_recorded(processes, fake_slack, fake_ovh, postgres_url):
+    fake_ovh.delay = 1.0
+    [bot] = processes("stopping")
+    SlackSender(bot.url).command("+34600000001 in flight at shutdown")
+    deadline = time.monotonic() + 10
+    while not any(r.method == "POST" for r in fake_ovh.requests):
+        assert time.monotonic() < deadline, "the send never reached OVH"
+        time.sleep(0.01)
+
+    bot.process.terminate()  # SIGTERM, as a container runtime or systemd stops it
+    assert bot.process.wait(timeout=20) == 0
+
+    assert len(fake_ovh.jobs) == 1
+    [(_parent, reply)] = audit_thread(fake_slack)
+    assert "Sent by OVH" in blocks_text(reply)
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT status, audit_status, lease_until FROM sms_sends")).one()
+    engine.dispose()
+    assert tuple(row) == ("sent", "thread", None)

@@ -1,0 +1,39 @@
+"""`GET /health`: the database decides the status, Slack is reported."""
+
+from __future__ import annotations
+
+import requests
+
+
+def test_health_reports_the_database_and_slack(bot, fake_slack):
+    answer = requests.get(bot.url + "/health", timeout=5)
+
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "database": "ok", "slack": "ok"}
+    assert fake_slack.calls_to("auth.test")
+
+
+def test_a_slack_outage_is_reported_but_the_instance_stays_healthy(bot, fake_slack):
+    fake_slack.set_down(True)
+
+    answer = requests.get(bot.url + "/health", timeout=10)
+
+    assert answer.status_code == 200
+    assert answer.json()["slack"] == "unreachable"
+
+
+def test_a_lost_database_makes_the_instance_unhealthy(start_bot, sqlite_url, tmp_path):
+    bot = start_bot()
+    bot.services.engine.dispose()
+    (tmp_path / "smsbot.db").unlink()
+    (tmp_path / "smsbot.db").mkdir()  # the file is gone and cannot be opened again
+
+    answer = requests.get(bot.url + "/health", timeout=5)
+
+    assert answer.status_code == 503
+    assert answer.json()["database"] == "unreachable"
+
+
+def test_other_paths_are_not_found(bot):
+    assert requests.get(bot.url + "/", timeout=5).status_code == 404
+    assert requests.get(bot.url + "/slack/events", timeout=5).status_code == 404
