@@ -53,3 +53,7 @@ class DeliveryError(SmsBotError):
         super().__init__(user_message)
         self.code = code
         self.maybe_sent = maybe_sent
+
+
+class LedgerUnavailable(SmsBotError):
+    """The database did not take a write; the message says whether anything may have been sent."""

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.destinations import DestinationPolicy
-from bot.errors import ConfigurationError, DeliveryError
+from bot.errors import ConfigurationError, DeliveryError, LedgerUnavailable
 from bot.ledger import Ledger, SendRecord, SendResult, SendStatus
 from bot.limits import Limits
 from bot.opt_outs import OptOutList
@@ -99,10 +101,17 @@ class SendService:
     def check_content(self, receivers: Sequence[Receiver], message: str) -> Segmentation:
         """Check what would be sent, whoever sends it: length, destinations, opt-outs.
 
-        Raises :class:`~bot.errors.InvalidInput` naming the field to fix.
+        Raises :class:`~bot.errors.InvalidInput` naming the field to fix, or
+        :class:`~bot.errors.LedgerUnavailable` if the opt-out list cannot be read.
         """
         segmentation = check_message(message, stop_clause=self.stop_clause)
-        opted_out = self.opt_outs.among(receiver.e164 for receiver in receivers)
+        try:
+            opted_out = self.opt_outs.among(receiver.e164 for receiver in receivers)
+        except SQLAlchemyError as error:
+            raise LedgerUnavailable(
+                "The bot cannot check its opt-out list (its database is not answering), so nothing was sent. "
+                "Try again in a minute."
+            ) from error
         self.rules.destinations.check(receivers, opted_out)
         return segmentation
 
@@ -127,7 +136,28 @@ class SendService:
         # One credit per SMS part and receiver is OVH's price for France; other countries cost more or
         # less. The estimate only counts against credit limits until OVH's real figure replaces it.
         estimated_credits = float(segmentation.parts * len(receivers))
-        record = self.ledger.reserve(
+        try:
+            record = self._reserve(request, receivers, estimated_credits, access)
+        except SQLAlchemyError as error:
+            log.error("%s not recorded, so not sent: %s", request.request_key, type(error).__name__)
+            raise LedgerUnavailable(
+                "The bot could not record your send (its database is not answering), so nothing was sent. "
+                "Try again in a minute."
+            ) from error
+        log.info(
+            "send #%d: %s asked for %d receiver(s)%s: %s",
+            record.id,
+            request.user_id,
+            len(receivers),
+            " (admin)" if access.admin else "",
+            ", ".join(mask(number) for number in receivers),
+        )
+        return self.attempt(record)
+
+    def _reserve(
+        self, request: SendRequest, receivers: list[str], estimated_credits: float, access: Access
+    ) -> SendRecord:
+        return self.ledger.reserve(
             request_key=request.request_key,
             source=request.source,
             team_id=request.team_id,
@@ -140,18 +170,23 @@ class SendService:
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
         )
-        log.info(
-            "send #%d: %s asked for %d receiver(s)%s: %s",
-            record.id,
-            request.user_id,
-            len(receivers),
-            " (admin)" if access.admin else "",
-            ", ".join(mask(number) for number in receivers),
-        )
-        return self.attempt(record)
 
     def attempt(self, record: SendRecord) -> SendRecord:
-        """Call OVH for a recorded send and settle it with the answer (also used by recovery)."""
+        """Call OVH for a recorded send and settle it with the answer (also used by recovery).
+
+        If the database fails to take the answer, the row stays open with its lease: recovery settles it
+        from OVH's records once the lease runs out, and the person is told not to send again.
+        """
+        try:
+            return self._attempt(record)
+        except SQLAlchemyError as error:
+            log.error("send #%d: OVH was called but the answer could not be recorded: %s", record.id, error)
+            raise LedgerUnavailable(
+                "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
+                "answering). Do not send it again: the audit thread will be posted once the database is back."
+            ) from error
+
+    def _attempt(self, record: SendRecord) -> SendRecord:
         try:
             result = self.gateway.send(message=record.message, receivers=record.receivers, tag=record.tag)
         except DeliveryError as error:

@@ -37,3 +37,18 @@ def test_a_lost_database_makes_the_instance_unhealthy(start_bot, sqlite_url, tmp
 def test_other_paths_are_not_found(bot):
     assert requests.get(bot.url + "/", timeout=5).status_code == 404
     assert requests.get(bot.url + "/slack/events", timeout=5).status_code == 404
+
+
+def test_without_its_database_the_bot_sends_nothing_and_says_so(start_bot, fake_slack, fake_ovh, tmp_path):
+    from tests.harness import SlackSender
+
+    bot = start_bot()
+    bot.services.engine.dispose()
+    (tmp_path / "smsbot.db").unlink()
+    (tmp_path / "smsbot.db").mkdir()
+
+    answer = SlackSender(bot.url).command("+34600000001 cannot be recorded")
+
+    assert answer.status == 200
+    assert "database is not answering), so nothing was sent" in answer.json()["text"]
+    assert fake_ovh.jobs == []

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import compose_modal, error_message, help_message, unescape
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.listeners import subcommands
 from bot.listeners.delivery import send_and_report
 from bot.receivers import parse_command
@@ -44,7 +44,7 @@ def register(app: App, services: Services) -> None:
         try:
             parsed = parse_command(text, settings.sms_default_region)
             services.sender.check_content(parsed.receivers, parsed.message)
-        except InvalidInput as error:
+        except (InvalidInput, LedgerUnavailable) as error:
             message = error_message(error.user_message)
             ack(text=message.text, blocks=message.blocks)
             return

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import error_message
-from bot.errors import InvalidInput, NotAllowed
+from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.ledger import DuplicateRequest
 from bot.sending import SendRequest
 from bot.services import Services
@@ -37,7 +37,7 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
         return
-    except (NotAllowed, InvalidInput) as refusal:
+    except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
         tell_privately(
             response_url, services, request.user_id, request.channel_id or "", refusal.user_message

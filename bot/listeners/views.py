@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.blocks import COMPOSE_CALLBACK_ID, modal_values
-from bot.errors import InputField, InvalidInput, NotAllowed
+from bot.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.listeners.delivery import send_and_report
 from bot.receivers import parse_receivers
 from bot.sending import SendRequest
@@ -51,7 +51,7 @@ def register(app: App, services: Services) -> None:
                 services.sender.validate(request)
             except InvalidInput as error:
                 errors[error.field] = error.user_message
-            except NotAllowed as refusal:
+            except (NotAllowed, LedgerUnavailable) as refusal:
                 errors[InputField.RECEIVERS] = refusal.user_message
         if errors:
             ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
