@@ -221,6 +221,7 @@ def compose_modal(
     receivers_input: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": INPUT_ACTION_ID,
+        "max_length": 3000,
         "placeholder": {"type": "plain_text", "text": "+34600000001, +34600000002"},
     }
     if receivers:
@@ -269,10 +270,15 @@ def compose_modal(
 
 
 def modal_values(view: dict[str, Any]) -> dict[str, str]:
-    """The typed values of a submitted compose modal, by block id."""
-    values = view.get("state", {}).get("values", {})
-    return {
-        block_id: (actions.get(INPUT_ACTION_ID, {}).get("value") or "")
-        for block_id, actions in values.items()
-        if isinstance(actions, dict)
-    }
+    """The typed values of a submitted compose modal, by block id (anything not typed text is left out)."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    typed: dict[str, str] = {}
+    for block_id, actions in values.items():
+        action = actions.get(INPUT_ACTION_ID) if isinstance(actions, dict) else None
+        value = action.get("value") if isinstance(action, dict) else None
+        if isinstance(value, str):
+            typed[block_id] = value
+    return typed

@@ -28,6 +28,9 @@ _LIST_SEPARATORS = re.compile(r"[,;\n]+")
 # The /sms text: words, and within a word the pieces between commas or semicolons.
 _WORD = re.compile(r"\S+")
 _PIECE = re.compile(r"[^,;]+")
+# Longer input is refused before parsing: reading numbers costs time, and Slack's ack deadline is 3 s.
+# A command holds at most a 918-character message and a few dozen numbers.
+MAX_INPUT_CHARS = 5_000
 # Limit the list of bad numbers, so that a paragraph pasted in the wrong field gives a readable error.
 _MAX_LISTED = 10
 # Fewer digits than this are masked entirely: keeping five of them would reveal most of the number.
@@ -104,6 +107,7 @@ def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ..
     so that they can be fixed at once.
     """
     _check_region(default_region)
+    _check_size(text, "list of numbers")
     tokens: list[str] = []
     for piece in (piece.strip() for piece in _LIST_SEPARATORS.split(text)):
         if len(piece.split()) > 1 and not _is_one_number(piece, default_region):
@@ -125,6 +129,7 @@ def parse_command(text: str, default_region: str | None) -> ParsedCommand:
     already be un-escaped from Slack's ``&amp;``, ``&lt;``, ``&gt;``.
     """
     _check_region(default_region)
+    _check_size(text, "command")
     numbers, message = _split_command(text)
     if not numbers:
         if not message:
@@ -148,6 +153,15 @@ def mask(e164: str) -> str:
     if len(digits) < _MASK_MIN_DIGITS:
         return plus + "*" * len(digits)
     return plus + digits[:2] + "*" * (len(digits) - 5) + digits[-3:]
+
+
+def _check_size(text: str, what: str) -> None:
+    if len(text) > MAX_INPUT_CHARS:
+        raise InvalidInput(
+            InputField.RECEIVERS,
+            f"The {what} is {len(text):,} characters long; the bot reads at most {MAX_INPUT_CHARS:,}. "
+            "A message can be up to 918 characters: check what was pasted.",
+        )
 
 
 def _check_region(default_region: str | None) -> None:

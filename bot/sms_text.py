@@ -96,11 +96,30 @@ def check_message(text: str, *, stop_clause: bool = False, max_parts: int = MAX_
         raise ValueError(f"max_parts must be at least 1, not {max_parts}")
     if not text.strip():
         raise InvalidInput(InputField.MESSAGE, "The message is empty. Write the text to send.")
+    unsendable = list(dict.fromkeys(char for char in text if _unsendable(char)))
+    if unsendable:
+        shown = ", ".join(_show_char(char) for char in unsendable[:_CHARS_SHOWN])
+        raise InvalidInput(
+            InputField.MESSAGE,
+            f"The message holds characters a phone cannot show: {shown}. Remove them and send again.",
+        )
     seg = measure(text, stop_clause=stop_clause)
     seg = replace(seg, max_units=_limit(seg.encoding, max_parts) - seg.reserved)
     if seg.parts > max_parts:
         raise InvalidInput(InputField.MESSAGE, _too_long(text, seg, max_parts))
     return seg
+
+
+def _unsendable(char: str) -> bool:
+    # Control characters other than tab, new lines and form feed; U+FFFD, what is left of bytes that were
+    # not text; lone surrogates, which are not characters at all (and which no database stores).
+    code = ord(char)
+    return (
+        (code < 0x20 and char not in "\t\n\r\f")
+        or 0x7F <= code <= 0x9F
+        or code == 0xFFFD
+        or 0xD800 <= code <= 0xDFFF
+    )
 
 
 def describe(seg: Segmentation) -> str:

@@ -12,6 +12,7 @@ from bot.sms_text import (
     STOP_CLAUSE_UNITS,
     Encoding,
     Segmentation,
+    _unsendable,
     check_message,
     describe,
     measure,
@@ -247,7 +248,23 @@ def test_check_message_accepts_exactly_what_fits_in_six_parts(text: str, stop_cl
     try:
         checked = check_message(text, stop_clause=stop_clause)
     except InvalidInput:
-        assert not text.strip() or seg.parts > MAX_PARTS
+        assert not text.strip() or seg.parts > MAX_PARTS or any(_unsendable(char) for char in text)
     else:
         assert checked == seg
         assert seg.units - seg.reserved <= seg.max_units
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ufffd", "\ud800"])
+def test_characters_a_phone_cannot_show_are_refused_by_name(char: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_message(f"before{char}after")
+    assert caught.value.field is InputField.MESSAGE
+    assert "characters a phone cannot show" in caught.value.user_message
+    assert (
+        f"U+{ord(char):04X}" in caught.value.user_message
+        or "replacement character" in caught.value.user_message
+    )
+
+
+def test_tabs_new_lines_and_form_feeds_are_fine() -> None:
+    assert check_message("a\tb\r\nc\fd").parts == 1

@@ -1,18 +1,18 @@
-"""The `/sms` slash command: help, the compose modal, or a send straight from the command text."""
+"""The `/sms` slash command: help, the compose modal, sub-commands, or a send straight from the text."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import compose_modal, error_message, help_message, unescape
 from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.listeners import subcommands
-from bot.listeners.delivery import send_and_report
+from bot.listeners.delivery import Requester, after_ack, send_and_report
 from bot.receivers import parse_command
 from bot.sending import SendRequest
 from bot.services import Services
@@ -24,9 +24,14 @@ HELP_WORDS = {"help", "-h", "--help", "?"}
 def register(app: App, services: Services) -> None:
     """Bind `/sms`."""
 
-    def handle_sms(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        requester = Requester.from_command(command)
+        if requester is None:  # Slack always sends these; without them nothing can be checked or deduplicated
+            message = error_message("This request lacks who sent it or its trigger id, so it was ignored.")
+            ack(text=message.text, blocks=message.blocks)
+            return
         # Slack escapes &, < and > in command text; the SMS must carry exactly what was typed.
-        text = unescape(command.get("text") or "").strip()
+        text = unescape(str(command.get("text") or "")).strip()
         settings = services.settings
         if text.lower() in HELP_WORDS:
             message = help_message(settings.sms_default_region, settings.ovh_sms_sender)
@@ -34,12 +39,14 @@ def register(app: App, services: Services) -> None:
             return
         if not text:
             ack()
-            open_compose_modal(services, command, respond, client)
+            with after_ack(services, requester):
+                open_compose_modal(services, requester, client)
             return
         word, _, rest = text.partition(" ")
         if word.lower() in subcommands.WORDS:
             ack()
-            subcommands.handle(word.lower(), rest.strip(), command, respond, services)
+            with after_ack(services, requester):
+                subcommands.handle(word.lower(), rest.strip(), requester, services)
             return
         try:
             parsed = parse_command(text, settings.sms_default_region)
@@ -50,40 +57,38 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         request = SendRequest(
-            request_key=f"command:{command['trigger_id']}",
+            request_key=f"command:{requester.trigger_id}",
             source="command",
-            user_id=command["user_id"],
-            channel_id=command.get("channel_id"),
-            team_id=command.get("team_id"),
+            user_id=requester.user_id,
+            channel_id=requester.channel_id,
+            team_id=requester.team_id,
             receivers=parsed.receivers,
             message=parsed.message,
         )
-        send_and_report(services, request, command.get("response_url"))
+        with after_ack(services, requester):
+            send_and_report(services, request, requester.response_url)
 
     app.command("/sms")(handle_sms)
 
 
-def open_compose_modal(
-    services: Services, command: dict[str, Any], respond: Respond, client: WebClient
-) -> None:
+def open_compose_modal(services: Services, requester: Requester, client: WebClient) -> None:
     """Open the form, unless this person may not send from here (then say why, and open nothing)."""
     try:
-        services.sender.authorize(command["user_id"], command.get("channel_id"))
+        services.sender.authorize(requester.user_id, requester.channel_id)
     except NotAllowed as refusal:
-        message = error_message(refusal.user_message)
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        requester.tell(services, refusal.user_message)
         return
     view = compose_modal(
-        channel_id=command.get("channel_id", ""),
-        response_url=command.get("response_url"),
+        channel_id=requester.channel_id or "",
+        response_url=requester.response_url,
         default_region=services.settings.sms_default_region,
     )
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        client.views_open(trigger_id=requester.trigger_id, view=view)
     except SlackApiError as error:
         log.warning("views.open failed: %s", error.response.get("error"))
-        message = error_message(
+        requester.tell(
+            services,
             "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
-            "or send directly with `/sms +34600000001 Your message`."
+            "or send directly with `/sms +34600000001 Your message`.",
         )
-        respond(text=message.text, blocks=message.blocks, response_type="ephemeral")

@@ -1,37 +1,100 @@
-"""What a command and a modal submission share once the request is parsed: send, then report."""
+"""What commands and modal submissions share once acknowledged: who asked, telling them, sending."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
+from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import error_message
+from bot.blocks import error_message, info_message
 from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.ledger import DuplicateRequest
 from bot.sending import SendRequest
 from bot.services import Services
+from bot.slack_ops import retry_handlers
 
 log = logging.getLogger(__name__)
 
 
-def tell_privately(
-    response_url: str | None, services: Services, user_id: str, channel_id: str, text: str
-) -> None:
-    """Show the person alone an error they can act on (response_url, else an ephemeral message)."""
-    message = error_message(text)
-    if response_url:
-        WebhookClient(response_url, timeout=10).send(
-            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, from where, and how to answer them privately."""
+
+    user_id: str
+    trigger_id: str | None
+    channel_id: str | None
+    team_id: str | None
+    response_url: str | None
+
+    @classmethod
+    def from_command(cls, command: dict[str, Any]) -> Requester | None:
+        """Read a slash command payload; None if it lacks what every command from Slack has."""
+        user_id, trigger_id = command.get("user_id"), command.get("trigger_id")
+        if not (isinstance(user_id, str) and user_id and isinstance(trigger_id, str) and trigger_id):
+            return None
+        return cls(
+            user_id=user_id,
+            trigger_id=trigger_id,
+            channel_id=_text_or_none(command.get("channel_id")),
+            team_id=_text_or_none(command.get("team_id")),
+            response_url=_text_or_none(command.get("response_url")),
         )
-    else:
-        services.slack.chat_postEphemeral(
-            channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
+
+    def tell(self, services: Services, text: str, *, error: bool = True) -> None:
+        """Show this person alone a message: through the response URL, else ephemeral, else a DM."""
+        message = error_message(text) if error else info_message(text)
+        if self.response_url:
+            try:
+                WebhookClient(self.response_url, timeout=10, retry_handlers=retry_handlers()).send(
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                return
+            except (SlackClientError, OSError) as failure:
+                log.info("response_url failed: %s", type(failure).__name__)
+        try:
+            if self.channel_id:
+                services.slack.chat_postEphemeral(
+                    channel=self.channel_id, user=self.user_id, text=message.text, blocks=message.blocks
+                )
+            else:
+                services.slack.chat_postMessage(
+                    channel=self.user_id, text=message.text, blocks=message.blocks
+                )
+        except SlackClientError as failure:
+            log.warning("could not tell %s: %s", self.user_id, failure)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@contextmanager
+def after_ack(services: Services, requester: Requester) -> Iterator[None]:
+    """Work done after the ack must not raise into Bolt: log it and tell the person."""
+    try:
+        yield
+    except Exception:
+        log.exception("unexpected error after acknowledging a request from %s", requester.user_id)
+        requester.tell(
+            services,
+            "Something went wrong in the bot while handling this. If it was a send, check the channel "
+            "for its audit thread before sending again, and tell an admin.",
         )
 
 
 def send_and_report(services: Services, request: SendRequest, response_url: str | None) -> None:
     """Run the send use case after the request was acknowledged, then post its audit trail."""
+    requester = Requester(
+        request.user_id, request.request_key, request.channel_id, request.team_id, response_url
+    )
     try:
         record = services.sender.send(request)
     except DuplicateRequest as duplicate:
@@ -39,9 +102,7 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
         return
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
-        tell_privately(
-            response_url, services, request.user_id, request.channel_id or "", refusal.user_message
-        )
+        requester.tell(services, refusal.user_message)
         return
     try:
         services.reporter.report(record, response_url=response_url)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from slack_bolt import Respond
-
-from bot.blocks import display_number, error_message, escape, info_message
+from bot.blocks import display_number, escape
 from bot.errors import InvalidInput
+from bot.listeners.delivery import Requester
 from bot.receivers import parse_receivers
 from bot.services import Services
 
@@ -22,7 +20,7 @@ OPT_OUT_WORDS = {
 WORDS = {"usage", *OPT_OUT_WORDS}
 
 
-def handle(word: str, rest: str, command: dict[str, Any], respond: Respond, services: Services) -> None:
+def handle(word: str, rest: str, requester: Requester, services: Services) -> None:
     """Run one sub-command (after the command was acknowledged) and answer the person privately."""
     handlers: dict[str, Callable[[str, str, Services], str]] = {
         "usage": _usage,
@@ -31,15 +29,13 @@ def handle(word: str, rest: str, command: dict[str, Any], respond: Respond, serv
         "optouts": _list_opt_outs,
     }
     name = OPT_OUT_WORDS.get(word, word)
-    user_id = command.get("user_id") or ""
-    if name != "usage" and not services.sender.is_admin(user_id):
-        message = error_message("Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
-    else:
-        try:
-            message = info_message(handlers[name](rest, user_id, services))
-        except InvalidInput as error:
-            message = error_message(error.user_message)
-    respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+    if name != "usage" and not services.sender.is_admin(requester.user_id):
+        requester.tell(services, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
+        return
+    try:
+        requester.tell(services, handlers[name](rest, requester.user_id, services), error=False)
+    except InvalidInput as error:
+        requester.tell(services, error.user_message)
 
 
 def _usage(_rest: str, user_id: str, services: Services) -> str:
