@@ -11,7 +11,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import ovh
 import requests
@@ -45,6 +47,33 @@ class OvhTrace:
     def found(self) -> bool:
         """Whether OVH sent anything under the tag."""
         return bool(self.sms_ids)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The consumer key in use, as ``GET /auth/currentCredential`` describes it."""
+
+    status: str  # validated, pendingValidation, expired or refused
+    rules: tuple[tuple[str, str], ...]  # (method, path pattern); `*` in a path matches any characters
+    expiration: datetime | None  # None: the key never expires
+
+
+@dataclass(frozen=True)
+class SmsAccount:
+    """One SMS service of the account (``GET /sms/{serviceName}``)."""
+
+    name: str
+    status: str | None  # "enable" when usable
+    credits_left: float | None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """OVH's own count for a text (``POST /sms/estimate``)."""
+
+    parts: int
+    characters: int
+    characters_class: str  # "7bits" or "unicode"
 
 
 def client_factory(settings: Settings) -> Callable[[], ovh.Client]:
@@ -211,11 +240,106 @@ class OvhGateway:
             log.warning("could not read the credits left: %s", error.code)
             return None
 
+    # Reads for `smsbot check` and dry runs: they change nothing at OVH.
+
+    def current_credential(self) -> Credential:
+        """The consumer key's status, access rules and expiry (any key may read its own credential).
+
+        Raises :class:`DeliveryError`. When OVH refuses the keys themselves, the code says which one is
+        wrong: ``invalid_application_key``, ``invalid_consumer_key`` or ``invalid_signature`` (the
+        application secret).
+        """
+        path = "/auth/currentCredential"
+        try:
+            answer = self.client.get(path)
+        except ovh_errors.APIError as error:
+            raise _key_error(error) or translate_error(error, path) from error
+        return Credential(
+            status=str(answer.get("status") or ""),
+            rules=tuple(
+                (str(rule.get("method") or "").upper(), str(rule.get("path") or ""))
+                for rule in answer.get("rules") or []
+            ),
+            expiration=datetime.fromisoformat(answer["expiration"]) if answer.get("expiration") else None,
+        )
+
+    def list_services(self) -> list[str]:
+        """The account's SMS services (``GET /sms``)."""
+        return [str(name) for name in self._call(self.client.get, "/sms")]
+
+    def account(self, service: str) -> SmsAccount | None:
+        """A service's status and credits left, or None when the account has no such SMS service."""
+        path = f"/sms/{quote(service, safe='')}"
+        try:
+            answer = self.client.get(path)
+        except ovh_errors.ResourceNotFoundError:
+            return None
+        except ovh_errors.APIError as error:
+            raise translate_error(error, path, service=service) from error
+        credits = answer.get("creditsLeft")
+        return SmsAccount(
+            name=service,
+            status=answer.get("status"),
+            credits_left=float(credits) if credits is not None else None,
+        )
+
+    def sender_status(self, service: str, sender: str) -> str | None:
+        """A sender's status on a service (``enable``, ``disable``, ``refused``, ``waitingValidation``),
+        or None when it is not registered there."""
+        path = f"/sms/{quote(service, safe='')}/senders/{quote(sender, safe='')}"
+        try:
+            answer = self.client.get(path)
+        except ovh_errors.ResourceNotFoundError:
+            return None
+        except ovh_errors.APIError as error:
+            raise translate_error(error, path, sender=sender, service=service) from error
+        return str(answer.get("status") or "")
+
+    def estimate(self, message: str) -> Estimate:
+        """OVH's count of characters and parts for ``message``, with this gateway's STOP-mention setting.
+
+        Needs the key rule ``POST /sms/estimate``, which sending does not; raises :class:`DeliveryError`.
+        """
+        sender_type = "numeric" if self.sender and self.sender.lstrip("+").isdigit() else "alpha"
+        answer = self._call(
+            self.client.post,
+            "/sms/estimate",
+            message=message,
+            noStopClause=self.no_stop_clause,
+            senderType=sender_type,
+        )
+        return Estimate(
+            parts=int(answer.get("parts") or 0),
+            characters=int(answer.get("characters") or 0),
+            characters_class=str(answer.get("charactersClass") or ""),
+        )
+
     def _call(self, method: Callable[..., Any], path: str, **kwargs: Any) -> Any:
         try:
             return method(path, **kwargs)
         except ovh_errors.APIError as error:
             raise translate_error(error, path, sender=self.sender, service=self._service) from error
+
+
+def _key_error(error: ovh_errors.APIError) -> DeliveryError | None:
+    """Which of the three keys OVH refused, when it refused the keys themselves."""
+    if isinstance(error, ovh_errors.InvalidKey):
+        return DeliveryError(
+            "invalid_application_key", "OVH does not know the application key in OVH_APPLICATION_KEY."
+        )
+    if isinstance(error, ovh_errors.InvalidCredential | ovh_errors.NotCredential):
+        return DeliveryError(
+            "invalid_consumer_key",
+            "OVH does not accept the consumer key in OVH_CONSUMER_KEY: it is unknown, was never validated, "
+            "or was revoked or expired.",
+        )
+    if isinstance(error, ovh_errors.BadParametersError) and "signature" in str(error).lower():
+        return DeliveryError(
+            "invalid_signature",
+            "OVH rejected the requests' signature: OVH_APPLICATION_SECRET is not the secret of "
+            "OVH_APPLICATION_KEY.",
+        )
+    return None
 
 
 def _status(error: ovh_errors.APIError) -> int | None:

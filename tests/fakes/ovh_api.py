@@ -88,7 +88,9 @@ class FakeOvh(FakeServer):
     Knobs (edit them directly): `services`, `credits_left`, `credits_per_sms`, `senders` (name -> status:
     enable, disable, refused, waitingValidation), `invalid_receivers`, `rules` (granted method and path
     patterns), `clock_skew` (seconds added to the server clock), `delay` (seconds before answering a
-    POST jobs), `include_credits_left` (False: the older answer without `creditsLeft`).
+    POST jobs), `include_credits_left` (False: the older answer without `creditsLeft`),
+    `credential_status` and `credential_expiration` (what `GET /auth/currentCredential` says; None: never).
+    `GET /auth/currentCredential` is always allowed, as at OVH; `POST /sms/estimate` needs its own rule.
     """
 
     def __init__(
@@ -122,6 +124,8 @@ class FakeOvh(FakeServer):
         self._ids = itertools.count(10_000_001)
         self._query_ids = itertools.count(1)
         self._created = datetime.now(UTC).replace(microsecond=0)
+        self.credential_status = "validated"
+        self.credential_expiration: datetime | None = self._created + timedelta(days=365)
 
     @property
     def endpoint(self) -> str:
@@ -202,7 +206,11 @@ class FakeOvh(FakeServer):
             return _message(400, "Invalid JSON received")
         with self._lock:
             self.requests.append(OvhRequest(request.method, path, request.query, body))
-        if not any(m == request.method and _pattern(p).fullmatch(path) for m, p in self.rules):
+        # A key may always read its own credential, whatever its rules.
+        reads_itself = request.method == "GET" and path == "/auth/currentCredential"
+        if not reads_itself and not any(
+            m == request.method and _pattern(p).fullmatch(path) for m, p in self.rules
+        ):
             return _error(403, "NOT_GRANTED_CALL", "This call has not been granted")
         if self.delay and request.method == "POST" and path.endswith("/jobs"):
             time.sleep(self.delay)  # outside the lock: other requests go on meanwhile
@@ -251,6 +259,8 @@ class FakeOvh(FakeServer):
         parts = [unquote(part) for part in path.strip("/").split("/")]
         if parts == ["sms"] and method == "GET":
             return json_response(200, list(self.services))
+        if parts == ["sms", "estimate"] and method == "POST":
+            return self._estimate(body)
         if parts[0] != "sms":
             return _message(404, "Got an invalid (or empty) URL")
         service, rest = parts[1], parts[2:]
@@ -277,12 +287,29 @@ class FakeOvh(FakeServer):
         return {
             "credentialId": 1,
             "applicationId": 1,
-            "status": "validated",
+            "status": self.credential_status,
             "rules": [{"method": method, "path": path} for method, path in self.rules],
             "creation": self._created.isoformat(),
-            "expiration": (self._created + timedelta(days=365)).isoformat(),
+            "expiration": self.credential_expiration.isoformat() if self.credential_expiration else None,
             "lastUse": _now(),
         }
+
+    def _estimate(self, body: Any) -> HttpResponse:
+        if not isinstance(body, dict) or not body.get("message"):
+            return _message(400, "Missing parameter: message")
+        text = body["message"] + ("" if body.get("noStopClause") else " STOP 36xxx")
+        unicode = not all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text)
+        parts = _sms_parts(text)
+        per_part = (70 if parts == 1 else 67) if unicode else (160 if parts == 1 else 153)
+        return json_response(
+            200,
+            {
+                "characters": len(text),
+                "charactersClass": "unicode" if unicode else "7bits",
+                "parts": parts,
+                "maxCharactersPerPart": per_part,
+            },
+        )
 
     def _account(self, service: str) -> dict[str, Any]:
         return {

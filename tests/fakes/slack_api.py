@@ -19,6 +19,8 @@ from tests.fakes import FakeServer, HttpRequest, HttpResponse, json_response
 
 Params = dict[str, Any]
 
+# The bot scopes of manifest.yml, which a token installed from it has.
+DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
 # Form-encoded requests carry these as JSON strings; decoded so tests can inspect them.
 _JSON_FIELDS = ("blocks", "view", "attachments")
 
@@ -53,7 +55,8 @@ class FakeSlack(FakeServer):
     """The Slack Web API methods smsbot uses, with knobs for the errors Slack gives.
 
     Knobs (edit them directly): `not_in_channel`, `channel_not_found` (channel ids), `expired_triggers`
-    (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info).
+    (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
+    `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header).
     """
 
     def __init__(
@@ -71,6 +74,8 @@ class FakeSlack(FakeServer):
         self.expired_triggers: set[str] = set()
         self.usergroup_members: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Granted to the token; Slack lists them in the X-OAuth-Scopes header of every authenticated answer.
+        self.scopes: list[str] = list(DEFAULT_SCOPES)
         self.calls: list[SlackCall] = []
         self._failures: list[_Failure] = []
         self._down = False
@@ -202,7 +207,8 @@ class FakeSlack(FakeServer):
         if authorization != f"Bearer {self.bot_token}":
             return 200, _error("invalid_auth"), {}
         handler = self._methods.get(method)
-        return 200, handler(params) if handler else _error("unknown_method"), {}
+        scopes = {"X-OAuth-Scopes": ",".join(self.scopes)}
+        return 200, handler(params) if handler else _error("unknown_method"), scopes
 
     def _post_to_response_url(self, request: HttpRequest) -> HttpResponse:
         url = f"{self.base_url}{request.path}"
