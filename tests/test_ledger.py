@@ -105,3 +105,32 @@ def test_migrating_twice_changes_nothing(database_url):
 
     assert len(ledger.all()) == 1
     engine.dispose()
+
+
+def test_an_upgrade_keeps_the_existing_ledger(database_url):
+    from alembic import command
+
+    from bot.db import _alembic_config
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:  # the schema as the first release left it, with a send in it
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sms_sends (request_key, source, created_at, updated_at, user_id, channel_id, "
+                "receivers, message, status, ovh_job_ids, accepted_receivers, rejected_receivers, audit_status) "
+                "VALUES ('command:old', 'command', :now, :now, 'UALICE', 'COPS', :receivers, 'from 0001', 'sent', "
+                "'[7]', :receivers, '[]', 'thread')"
+            ),
+            {"now": "2026-11-01 10:00:00+00:00", "receivers": '["+34600000001", "+34600000002"]'},
+        )
+
+    migrate(engine)
+
+    [record] = Ledger(engine).all()
+    assert (record.message, record.status, record.ovh_job_ids) == ("from 0001", SendStatus.SENT, [7])
+    assert record.receiver_count == 2 and record.attempts == 1
+    assert record.lease_until is None
+    engine.dispose()
