@@ -32,9 +32,14 @@ class SmsBot:
         )
         self.recovery_loop.start()
 
+    def drain(self) -> None:
+        """Wait until every acknowledged request is done: listeners first, then the sends they queued."""
+        self.executor.shutdown(wait=True)
+        self.services.background.shutdown(wait=True)
+
     def close(self) -> None:
         """Let in-flight sends finish and be recorded, then release the database."""
-        self.executor.shutdown(wait=True)
+        self.drain()
         if self.recovery_loop is not None:
             self.recovery_loop.stop()
         self.services.engine.dispose()
@@ -43,9 +48,8 @@ class SmsBot:
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
     services = build_services(settings)
-    # Listeners keep their worker after ack() while OVH answers; size the pool so a burst of commands
-    # never waits behind slow sends for its own acknowledgement.
-    executor = ThreadPoolExecutor(max_workers=settings.send_workers, thread_name_prefix="smsbot-listener")
+    # Listeners only parse, check and acknowledge (sends go to the send workers), so a small pool keeps up.
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="smsbot-listener")
     app = App(
         client=services.slack,
         signing_secret=settings.slack_signing_secret or "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -32,6 +33,7 @@ class Services:
     sender: SendService
     reporter: AuditReporter
     recovery: Recovery
+    background: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
 
 
 def build_services(settings: Settings) -> Services:
@@ -81,4 +83,5 @@ def build_services(settings: Settings) -> Services:
         sender=sender,
         reporter=reporter,
         recovery=recovery,
+        background=ThreadPoolExecutor(max_workers=settings.send_workers, thread_name_prefix="smsbot-send"),
     )

@@ -47,3 +47,17 @@ def test_the_ledger_survives_a_restart_and_still_blocks_redeliveries(
     assert [r.message for r in records] == ["before restart", "after restart"]
     assert records[0].id == before.id and records[1].id > before.id  # PostgreSQL may skip ids
     assert [job.body["message"] for job in fake_ovh.jobs] == ["before restart", "after restart"]
+
+
+def test_acks_never_wait_for_busy_send_workers(start_bot, fake_slack, fake_ovh):
+    bot = start_bot(SMSBOT_SEND_WORKERS="2")
+    fake_ovh.delay = 0.5
+    slack = SlackSender(bot.url)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda i: slack.command(f"+346000000{i:02d} queued {i}"), range(10)))
+
+    # Two workers take 10 sends in five rounds of 0.5 s; the acks came long before, all of them.
+    assert max(answer.elapsed for answer in answers) < 0.4, [round(a.elapsed, 3) for a in answers]
+    settled_records(bot, count=10)
+    assert len(fake_ovh.jobs) == 10

@@ -179,7 +179,7 @@ def assert_clean(answer: Answer) -> None:
 
 def settle(bot: RunningBot) -> None:
     """Wait for the work listeners do after their ack (sends, reports); the bot serves nothing after."""
-    bot.bot.executor.shutdown(wait=True)
+    bot.bot.drain()
 
 
 def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import compose_modal, error_message, help_message, unescape
 from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.listeners import subcommands
-from bot.listeners.delivery import Requester, after_ack, send_and_report
+from bot.listeners.delivery import Requester, after_ack, send_in_background
 from bot.receivers import parse_command
 from bot.sending import SendRequest
 from bot.services import Services
@@ -65,8 +65,7 @@ def register(app: App, services: Services) -> None:
             receivers=parsed.receivers,
             message=parsed.message,
         )
-        with after_ack(services, requester):
-            send_and_report(services, request, requester.response_url)
+        send_in_background(services, request, requester.response_url)
 
     app.command("/sms")(handle_sms)
 

@@ -90,6 +90,21 @@ def after_ack(services: Services, requester: Requester) -> Iterator[None]:
         )
 
 
+def send_in_background(services: Services, request: SendRequest, response_url: str | None) -> None:
+    """Hand an acknowledged send to the send workers, so the listener's thread is free for the next ack.
+
+    A send may wait for OVH for up to OVH_READ_TIMEOUT; were it done on the listener's thread, a burst of
+    slow sends would leave no thread to acknowledge the next command within Slack's 3 seconds.
+    """
+    requester = Requester(request.user_id, None, request.channel_id, request.team_id, response_url)
+
+    def work() -> None:
+        with after_ack(services, requester):
+            send_and_report(services, request, response_url)
+
+    services.background.submit(work)
+
+
 def send_and_report(services: Services, request: SendRequest, response_url: str | None) -> None:
     """Run the send use case after the request was acknowledged, then post its audit trail."""
     requester = Requester(

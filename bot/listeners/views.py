@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.blocks import COMPOSE_CALLBACK_ID, modal_values
 from bot.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
-from bot.listeners.delivery import Requester, after_ack, send_and_report
+from bot.listeners.delivery import send_in_background
 from bot.receivers import parse_receivers
 from bot.sending import SendRequest
 from bot.services import Services
@@ -72,8 +72,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
             return
         ack()
-        with after_ack(services, Requester(user_id, None, channel_id, request.team_id, response_url)):
-            send_and_report(services, request, response_url)
+        send_in_background(services, request, response_url)
 
     app.view(COMPOSE_CALLBACK_ID)(handle_submission)
 
