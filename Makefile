@@ -30,5 +30,8 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: $(INSTALLED)  ## performance figures against the fakes (about a minute; ARGS="--database-url postgresql://…")
+	$(BIN)/python -m bench.run $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
