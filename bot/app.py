@@ -45,17 +45,24 @@ class SmsBot:
         self.services.engine.dispose()
 
 
+def _same_token_warning(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it is the same token.
+    return "`token` will be unused" not in record.getMessage()
+
+
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
     services = build_services(settings)
     # Listeners only parse, check and acknowledge (sends go to the send workers), so a small pool keeps up.
     executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="smsbot-listener")
+    bolt_logger = logging.getLogger("smsbot.bolt")
+    bolt_logger.addFilter(_same_token_warning)
     app = App(
         client=services.slack,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=settings.slack_signing_secret is not None,
         listener_executor=executor,
-        logger=logging.getLogger("smsbot.bolt"),
+        logger=bolt_logger,
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "--port", type=int, default=int(os.environ.get("PORT", "3000")), help="HTTP port (default 3000)"
     )
-    run_parser.add_argument("--threads", type=int, default=16, help="HTTP server threads (default 16)")
+    run_parser.add_argument("--threads", type=int, default=32, help="HTTP server threads (default 32)")
     run_parser.set_defaults(handler=run)
 
     check_parser = commands.add_parser(

@@ -125,6 +125,8 @@ class HttpServer:
         try:
             self._server.run()
         finally:
+            # Stop accepting first, so a load balancer sees refused connections rather than resets.
+            wasyncore.close_all(self._server._map)
             self._server.task_dispatcher.shutdown()
 
     def stop(self) -> None:

@@ -98,13 +98,19 @@ class SendService:
         """Whether this person is an admin of the bot (beyond limits, manages opt-outs)."""
         return self.rules.policy.is_admin(user_id, self.directory)
 
-    def check_content(self, receivers: Sequence[Receiver], message: str) -> Segmentation:
-        """Check what would be sent, whoever sends it: length, destinations, opt-outs.
+    def check_content(
+        self, receivers: Sequence[Receiver], message: str, *, opt_outs: bool = True
+    ) -> Segmentation:
+        """Check what would be sent, whoever sends it: length, destinations and (unless told not to, as
+        before a slash command's ack, where only checks without I/O belong) opt-outs.
 
         Raises :class:`~bot.errors.InvalidInput` naming the field to fix, or
         :class:`~bot.errors.LedgerUnavailable` if the opt-out list cannot be read.
         """
         segmentation = check_message(message, stop_clause=self.stop_clause)
+        if not opt_outs:
+            self.rules.destinations.check(receivers)
+            return segmentation
         try:
             opted_out = self.opt_outs.among(receiver.e164 for receiver in receivers)
         except SQLAlchemyError as error:

@@ -47,8 +47,10 @@ def test_without_its_database_the_bot_sends_nothing_and_says_so(start_bot, fake_
     (tmp_path / "smsbot.db").unlink()
     (tmp_path / "smsbot.db").mkdir()
 
-    answer = SlackSender(bot.url).command("+34600000001 cannot be recorded")
+    url = fake_slack.new_response_url()
+    answer = SlackSender(bot.url).command("+34600000001 cannot be recorded", response_url=url)
 
     assert answer.status == 200
-    assert "database is not answering), so nothing was sent" in answer.json()["text"]
+    [refusal] = fake_slack.wait_for_response(url)
+    assert "database is not answering), so nothing was sent" in refusal["text"]
     assert fake_ovh.jobs == []

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import compose_modal, error_message, help_message, unescape
-from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.errors import InvalidInput, NotAllowed
 from bot.listeners import subcommands
 from bot.listeners.delivery import Requester, after_ack, send_in_background
 from bot.receivers import parse_command
@@ -50,8 +50,8 @@ def register(app: App, services: Services) -> None:
             return
         try:
             parsed = parse_command(text, settings.sms_default_region)
-            services.sender.check_content(parsed.receivers, parsed.message)
-        except (InvalidInput, LedgerUnavailable) as error:
+            services.sender.check_content(parsed.receivers, parsed.message, opt_outs=False)
+        except InvalidInput as error:
             message = error_message(error.user_message)
             ack(text=message.text, blocks=message.blocks)
             return

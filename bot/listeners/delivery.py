@@ -122,4 +122,4 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
     try:
         services.reporter.report(record, response_url=response_url)
     finally:
-        services.sender.release(services.ledger.get(record.id) or record)
+        services.sender.release(record)  # reporting does not change the outcome the release depends on
