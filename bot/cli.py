@@ -21,8 +21,11 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.checks import Status, exit_status, run_checks
@@ -35,6 +38,9 @@ from bot.sending import SendRequest
 from bot.services import Services, build_services
 from bot.settings import Mode, Settings, load_settings
 from bot.sms_text import check_message, describe
+
+if TYPE_CHECKING:
+    from bot.app import SmsBot
 
 log = logging.getLogger("smsbot")
 
@@ -167,24 +173,62 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as error:
         print(error.user_message, file=sys.stderr)
         return 2
+    except BoltError as error:  # Bolt checks the bot token with auth.test as the app is built
+        print(f"Slack refused SLACK_BOT_TOKEN ({error}): {_BOT_TOKEN_HELP}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(
+            f"The database in DATABASE_URL cannot be used ({type(error).__name__}): check that it runs, "
+            "the address and the credentials. `smsbot check` says more.",
+            file=sys.stderr,
+        )
+        return 2
     _stop_on_sigterm()
     bot.start_recovery()
     try:
         if args.http:
-            from bot.http_server import HttpServer
-
-            server = HttpServer(bot, args.host, args.port, threads=args.threads)
-            log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
-            server.serve()
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("smsbot connecting to Slack in Socket Mode")
-            SocketModeHandler(bot.app, settings.slack_app_token).start()
+            return _serve_http(bot, args)
+        return _serve_socket_mode(bot, settings)
     except KeyboardInterrupt:
         log.info("stopping: waiting for sends in flight")
+        return 0
     finally:
         bot.close()
+
+
+_BOT_TOKEN_HELP = "copy the Bot User OAuth Token (OAuth & Permissions page) into SLACK_BOT_TOKEN."  # noqa: S105 - advice, not a secret
+_REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type"}
+
+
+def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
+    from bot.http_server import HttpServer
+
+    server = HttpServer(bot, args.host, args.port, threads=args.threads)
+    log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
+    server.serve()
+    return 0
+
+
+def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bot.app, settings.slack_app_token)
+    log.info("smsbot connecting to Slack in Socket Mode")
+    try:
+        handler.start()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code not in _REFUSED_TOKEN:
+            raise
+        print(
+            f"Slack refused SLACK_APP_TOKEN ({code}): generate an app-level token with the `connections:write` "
+            "scope (Basic Information → App-Level Tokens) and put it in SLACK_APP_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        # Leave Slack first, so that it routes new requests to other connections while sends drain.
+        handler.close()
     return 0
 
 

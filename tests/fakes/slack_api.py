@@ -56,7 +56,8 @@ class FakeSlack(FakeServer):
 
     Knobs (edit them directly): `not_in_channel`, `channel_not_found` (channel ids), `expired_triggers`
     (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
-    `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header).
+    `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header), `socket_mode_url` (what
+    `apps.connections.open` answers: `FakeSocketMode.new_url` of a fake Socket Mode server).
     """
 
     def __init__(
@@ -64,11 +65,15 @@ class FakeSlack(FakeServer):
         bot_token: str = "xoxb-fake-token",
         team_id: str = "T0TEST",
         bot_user_id: str = "UBOT",
+        app_token: str = "xapp-1-A0SMSBOT-1-fake-app-token",
     ):
         super().__init__()
         self.bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
+        # The app-level token of Socket Mode: apps.connections.open takes it, and only it.
+        self.app_token = app_token
+        self.socket_mode_url: Callable[[], str] | None = None
         self.not_in_channel: set[str] = set()
         self.channel_not_found: set[str] = set()
         self.expired_triggers: set[str] = set()
@@ -202,6 +207,8 @@ class FakeSlack(FakeServer):
                 self._failures.remove(failure)
             retry = {} if failure.retry_after is None else {"Retry-After": str(failure.retry_after)}
             return failure.status, _error(failure.error), retry
+        if method == "apps.connections.open":
+            return 200, self._apps_connections_open(authorization), {}
         if authorization is None:
             return 200, _error("not_authed"), {}
         if authorization != f"Bearer {self.bot_token}":
@@ -290,6 +297,18 @@ class FakeSlack(FakeServer):
     def _stored_view(self, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
         n = next(self._counter)
         return {**view, "id": view_id or f"V{n:08d}", "hash": f"{time.time():.6f}.{n:08x}"}
+
+    def _apps_connections_open(self, authorization: str | None) -> Params:
+        if authorization is None:
+            return _error("not_authed")
+        if authorization == f"Bearer {self.bot_token}":
+            return _error("not_allowed_token_type")  # a bot token cannot open Socket Mode connections
+        if authorization != f"Bearer {self.app_token}":
+            return _error("invalid_auth")
+        if self.socket_mode_url is None:
+            # Slack always has a URL for an app with Socket Mode on; this fake has none until one is attached.
+            return _error("internal_error")
+        return {"ok": True, "url": self.socket_mode_url()}
 
     def _usergroups_users_list(self, params: Params) -> Params:
         members = self.usergroup_members.get(params.get("usergroup", ""))

@@ -1,0 +1,505 @@
+"""The default mode: `smsbot run` in Socket Mode, as a real process, against a fake Socket Mode server.
+
+The bot asks the fake Web API (`apps.connections.open` on SLACK_API_URL) for its WebSocket URL and
+connects; tests push envelopes the way Slack does and read the acks the bot sends back on the socket.
+
+One bot process serves the module (start-up to connected takes about 0.6 s and stopping 0.3 s, which per
+test would double the file's time). Tests stay independent: each uses its own channel, trigger ids and
+text, and checks only what those caused. Tests that stop the process, or need another configuration,
+start their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import COMPOSE_CALLBACK_ID
+from bot.ledger import AuditStatus, Ledger, SendRecord, SendStatus
+from tests.fakes.ovh_api import FakeOvh, OvhJob
+from tests.fakes.slack_api import FakeSlack, SlackCall
+from tests.fakes.socket_mode import Ack, FakeSocketMode, SocketConnection
+from tests.harness import TEAM_ID, audit_thread, blocks_text
+
+ACK_DEADLINE = 3.0  # seconds Slack waits for an envelope's ack before telling the person it failed
+
+
+class SocketModeBot:
+    """`python -m bot run` (no `--http`) in its own process, logging to a file."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, socket_mode: FakeSocketMode) -> None:
+        self.log_path = workdir / f"smsbot-{uuid.uuid4().hex[:8]}.log"
+        self.database_url = env["DATABASE_URL"]
+        self._socket_mode = socket_mode
+        self._known = len(socket_mode.connections)  # connections made before this process: not its own
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OVH_", "SMS_"))},
+                **env,
+            },
+            cwd=workdir,  # no .env there: the settings come from env alone
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.connection: SocketConnection | None = None
+
+    def wait_connected(self, timeout: float = 20) -> SocketConnection:
+        """Wait until this process holds an open Socket Mode connection; fail with its log if it exits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mine = [c for c in self._socket_mode.connections[self._known :] if c.open]
+            if mine:
+                self.connection = mine[0]
+                return self.connection
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"the bot did not connect (exit {self.process.poll()}):\n{self.log()}")
+            time.sleep(0.01)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def ledger(self, channel: str) -> list[SendRecord]:
+        """The sends recorded for ``channel``."""
+        engine = sa.create_engine(self.database_url)
+        try:
+            return [record for record in Ledger(engine).all() if record.channel_id == channel]
+        finally:
+            engine.dispose()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        if self.connection is not None:  # the next test's envelopes must not go to a dead process
+            self.connection.closed.wait(5)
+
+
+@pytest.fixture(scope="module")
+def slack_api() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def ovh_api() -> Iterator[FakeOvh]:
+    with FakeOvh() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def socket_mode(slack_api: FakeSlack) -> Iterator[FakeSocketMode]:
+    """The Socket Mode server, whose URLs the fake Web API's apps.connections.open hands out."""
+    with FakeSocketMode() as fake:
+        # Slack pings its clients. Often here, because the SDK's client closes its socket only once a blocking
+        # read returns (at most 3 s): the pings keep a client that leaves from seeming to linger.
+        fake.ping_interval = 0.2
+        slack_api.socket_mode_url = fake.new_url
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def bot_env(slack_api: FakeSlack, ovh_api: FakeOvh) -> dict[str, str]:
+    """The environment of a Socket Mode bot wired to the fakes (no signing secret: it needs none)."""
+    return {
+        "SLACK_BOT_TOKEN": slack_api.bot_token,
+        "SLACK_APP_TOKEN": slack_api.app_token,
+        "SLACK_API_URL": slack_api.api_url,
+        "OVH_ENDPOINT": ovh_api.endpoint,
+        "OVH_APPLICATION_KEY": ovh_api.application_key,
+        "OVH_APPLICATION_SECRET": ovh_api.application_secret,
+        "OVH_CONSUMER_KEY": ovh_api.consumer_key,
+        "SMS_DEFAULT_REGION": "ES",
+        "SMS_ALLOWED_COUNTRIES": "ES",
+        "SMS_ALLOWED_USERS": "UALICE",
+    }
+
+
+@pytest.fixture(scope="module")
+def socket_bot(
+    bot_env: dict[str, str], socket_mode: FakeSocketMode, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SocketModeBot]:
+    """The module's bot, connected."""
+    workdir = tmp_path_factory.mktemp("socket_bot")
+    bot = SocketModeBot(
+        {**bot_env, "DATABASE_URL": f"sqlite:///{workdir / 'smsbot.db'}"}, workdir, socket_mode
+    )
+    bot.wait_connected()
+    yield bot
+    bot.stop()
+
+
+@pytest.fixture
+def run_bot(
+    bot_env: dict[str, str], socket_mode: FakeSocketMode, tmp_path: Path
+) -> Iterator[Callable[..., SocketModeBot]]:
+    """Start a bot of the test's own, with its own database (not waiting for it to connect)."""
+    started: list[SocketModeBot] = []
+
+    def run(**overrides: str) -> SocketModeBot:
+        env = {**bot_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'smsbot.db'}", **overrides}
+        started.append(SocketModeBot(env, tmp_path, socket_mode))
+        return started[-1]
+
+    yield run
+    for bot in started:
+        bot.stop()
+
+
+@pytest.fixture
+def channel() -> str:
+    """A channel of this test's own: what the bot posts there was caused by this test alone."""
+    return "C" + uuid.uuid4().hex[:10].upper()
+
+
+def command_payload(
+    text: str,
+    channel: str,
+    *,
+    trigger_id: str | None = None,
+    user_id: str = "UALICE",
+    response_url: str = "http://127.0.0.1:9/unused",
+) -> dict[str, Any]:
+    """A `/sms` slash command as Slack puts it in a Socket Mode envelope (text with `&<>` escaped)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "test",
+        "channel_id": channel,
+        "channel_name": "ops",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": "/sms",
+        "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+        "api_app_id": "A0SMSBOT",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+    }
+
+
+def submission_payload(view: dict[str, Any], *, receivers: str, message: str) -> dict[str, Any]:
+    """A `view_submission` of the compose modal (``view`` as views.open answered it, with its id)."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "test"},
+        "user": {"id": "UALICE", "name": "ualice", "team_id": TEAM_ID},
+        "api_app_id": "A0SMSBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": f"trigger-{uuid.uuid4().hex}",
+        "view": {
+            **view,
+            "state": {
+                "values": {
+                    "receivers": {"value": {"type": "plain_text_input", "value": receivers}},
+                    "message": {"value": {"type": "plain_text_input", "value": message}},
+                }
+            },
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def acked(socket_mode: FakeSocketMode, envelope_id: str) -> Ack:
+    """The bot's ack of an envelope, which must come within Slack's deadline."""
+    ack = socket_mode.wait_for_ack(envelope_id, timeout=ACK_DEADLINE)
+    assert ack.elapsed < ACK_DEADLINE
+    return ack
+
+
+def jobs_with(ovh_api: FakeOvh, text: str) -> list[OvhJob]:
+    """The OVH jobs sending ``text`` (each test sends a text of its own)."""
+    return [job for job in ovh_api.jobs if job.body["message"] == text]
+
+
+def posts_in(slack_api: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [p for p in slack_api.calls_to("chat.postMessage") if p.get("channel") == channel]
+
+
+def unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+        time.sleep(0.01)
+
+
+def wait_for_ovh_post(ovh_api: FakeOvh, text: str) -> None:
+    """Wait until the send of ``text`` reached OVH (whose answer may be slow)."""
+    eventually(
+        lambda: any(r.method == "POST" and (r.body or {}).get("message") == text for r in ovh_api.requests),
+        "send reaching OVH",
+    )
+
+
+# --- connecting ------------------------------------------------------------------------------------------
+
+
+def test_the_fakes_hold_the_client_to_slacks_rules(slack_api, socket_mode):
+    client = WebClient(base_url=slack_api.api_url)
+    with pytest.raises(SlackApiError, match="not_allowed_token_type"):
+        client.apps_connections_open(app_token=slack_api.bot_token)
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        client.apps_connections_open(app_token="xapp-1-A0SMSBOT-1-wrong")
+    url = urlsplit(client.apps_connections_open(app_token=slack_api.app_token)["url"])
+
+    def handshake() -> tuple[socket.socket, bytes]:
+        sock = socket.create_connection((url.hostname, url.port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            f"GET {url.path}?{url.query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        return sock, sock.recv(4096)
+
+    sock, answer = handshake()
+    with sock:
+        assert answer.startswith(b"HTTP/1.1 101 ")
+        connection = socket_mode.connections[-1]
+        sock.sendall(b"\x81\x02hi")  # a text frame, unmasked: clients must mask theirs
+        connection.closed.wait(5)
+        assert connection.protocol_errors == ["unmasked frame from the client"]
+    again, answer = handshake()  # a ticket is good for one connection
+    again.close()
+    assert answer.startswith(b"HTTP/1.1 401 ")
+
+
+def test_the_bot_opens_its_connection_with_the_app_token_through_slack_api_url(socket_bot, slack_api):
+    # The SDK's client asks for the WebSocket URL through the app's WebClient, so SLACK_API_URL applies,
+    # with the app-level token in the Authorization header (the fake refuses any other token).
+    urls = [
+        c.response["url"] for c in slack_api.calls if c.method == "apps.connections.open" and not c.failed
+    ]
+    connection = socket_bot.connection
+    assert any(connection.ticket in url for url in urls)
+    assert connection.path.startswith("/link/?ticket=")
+    # The link is alive both ways: the client pings (the fake answers) and answers the fake's pings.
+    eventually(lambda: connection.pings >= 1 and connection.pongs >= 1, "a ping and a pong from the client")
+    assert connection.protocol_errors == []
+    assert slack_api.app_token not in socket_bot.log()
+
+
+def test_when_slack_asks_it_to_reconnect_the_bot_moves_to_a_new_connection(
+    socket_bot, socket_mode, slack_api, ovh_api, channel
+):
+    opened, connections = len(slack_api.calls_to("apps.connections.open")), len(socket_mode.connections)
+    old = socket_mode.open_connections()[-1]
+
+    socket_mode.ask_to_reconnect(connection=old)
+
+    new = socket_mode.wait_for_connection(count=connections + 1)
+    assert new is not old
+    assert len(slack_api.calls_to("apps.connections.open")) == opened + 1  # a fresh ticket for it
+    text = unique("Sigo aquí")
+    ack = acked(
+        socket_mode,
+        socket_mode.deliver(
+            "slash_commands", command_payload(f"+34600000001 {text}", channel), connection=new
+        ),
+    )
+    assert ack.payload is None
+    audit_thread(slack_api, channel=channel)
+    assert len(jobs_with(ovh_api, text)) == 1
+
+
+# --- slash commands --------------------------------------------------------------------------------------
+
+
+def test_a_command_is_acked_at_once_sends_one_sms_and_posts_the_audit_thread(
+    socket_bot, socket_mode, slack_api, ovh_api, channel
+):
+    text = unique("Hola")
+    payload = command_payload(f"+34600000001 {text}", channel)
+
+    envelope_id = socket_mode.deliver("slash_commands", payload)
+
+    ack = acked(socket_mode, envelope_id)
+    assert ack.raw == {"envelope_id": envelope_id}  # a bare ack: the channel message is the answer
+    [(parent, reply)] = audit_thread(slack_api, channel=channel)
+    [job] = jobs_with(ovh_api, text)
+    assert job.body["receivers"] == ["+34600000001"]
+    assert "<@UALICE> sent an SMS to +34 600 00 00 01" in blocks_text(parent)
+    assert f"*OVH job id(s):* {job.ids[0]}" in blocks_text(reply)
+    [record] = socket_bot.ledger(channel)
+    assert record.request_key == f"command:{payload['trigger_id']}"
+    assert (record.status, record.audit_status) == (SendStatus.SENT, AuditStatus.THREAD)
+    assert "+34600000001" not in socket_bot.log()  # numbers are masked in logs in this mode too
+
+
+def test_help_is_the_ack_itself(socket_bot, socket_mode, slack_api, channel):
+    ack = acked(socket_mode, socket_mode.deliver("slash_commands", command_payload("help", channel)))
+
+    shown = blocks_text(ack.payload)
+    assert "/sms +34600000001 Your message" in shown
+    assert "`/sms` alone opens a form" in shown
+    assert ack.payload["text"]  # the notification text, for where blocks are not shown
+    assert posts_in(slack_api, channel) == []
+    assert socket_bot.ledger(channel) == []
+
+
+def test_a_bad_number_is_answered_in_the_ack_and_nothing_is_sent(
+    socket_bot, socket_mode, slack_api, ovh_api, channel
+):
+    text = unique("Hola")
+    ack = acked(
+        socket_mode, socket_mode.deliver("slash_commands", command_payload(f"+3460000 {text}", channel))
+    )
+
+    assert "+3460000" in blocks_text(ack.payload)
+    assert socket_bot.ledger(channel) == []
+    assert jobs_with(ovh_api, text) == []
+    assert posts_in(slack_api, channel) == []
+
+
+def test_an_envelope_delivered_again_sends_once(socket_bot, socket_mode, slack_api, ovh_api, channel):
+    text = unique("Una sola vez")
+    payload = command_payload(f"+34600000001 {text}", channel)
+
+    first = socket_mode.deliver("slash_commands", payload)
+    again = socket_mode.deliver("slash_commands", payload, retry_attempt=1, retry_reason="timeout")
+
+    assert acked(socket_mode, first).payload is None
+    assert acked(socket_mode, again).payload is None
+    audit_thread(slack_api, channel=channel)
+    time.sleep(0.3)  # a second send, were there one, would have reached OVH by now
+    assert len(jobs_with(ovh_api, text)) == 1
+    assert len([p for p in posts_in(slack_api, channel) if not p.get("thread_ts")]) == 1
+    [record] = socket_bot.ledger(channel)
+    assert record.request_key == f"command:{payload['trigger_id']}"
+
+
+# --- the modal -------------------------------------------------------------------------------------------
+
+
+def test_the_modal_opens_and_bad_input_is_refused_inline_then_the_fixed_form_sends(
+    socket_bot, socket_mode, slack_api, ovh_api, channel
+):
+    payload = command_payload("", channel, response_url=slack_api.new_response_url())
+    ack = acked(socket_mode, socket_mode.deliver("slash_commands", payload))
+    assert ack.payload is None
+
+    def opened() -> list[SlackCall]:
+        return [
+            c
+            for c in slack_api.calls
+            if c.method == "views.open" and c.params["trigger_id"] == payload["trigger_id"]
+        ]
+
+    eventually(lambda: bool(opened()), "views.open with the command's trigger id")
+    [call] = opened()
+    view = call.response["view"]  # as Slack stored it: with its id, which the submission carries
+    assert view["callback_id"] == COMPOSE_CALLBACK_ID
+    assert json.loads(view["private_metadata"])["channel_id"] == channel
+
+    text = unique("Hola desde el formulario")
+    bad = submission_payload(view, receivers="+34600000001, 12345678", message=text)
+    ack = acked(socket_mode, socket_mode.deliver("interactive", bad))
+    assert ack.payload["response_action"] == "errors"
+    assert "12345678" in ack.payload["errors"]["receivers"]
+    assert socket_bot.ledger(channel) == [] and jobs_with(ovh_api, text) == []
+
+    fixed = submission_payload(view, receivers="+34600000001", message=text)
+    ack = acked(socket_mode, socket_mode.deliver("interactive", fixed))
+    assert ack.payload is None  # closes the modal
+    [(parent, _reply)] = audit_thread(slack_api, channel=channel)
+    assert "<@UALICE> sent an SMS to" in blocks_text(parent)
+    assert len(jobs_with(ovh_api, text)) == 1
+    [record] = socket_bot.ledger(channel)
+    assert record.request_key == f"view:{view['id']}"
+
+
+# --- stopping and starting -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slow_ovh(ovh_api: FakeOvh) -> Iterator[FakeOvh]:
+    """OVH answering sends after a second, for this test only."""
+    ovh_api.delay = 1.0
+    yield ovh_api
+    ovh_api.delay = 0.0
+
+
+def test_sigterm_lets_a_send_in_flight_finish_and_exits_0(run_bot, socket_mode, slack_api, slow_ovh, channel):
+    bot = run_bot()
+    connection = bot.wait_connected()
+    text = unique("Casi a tiempo")
+    payload = command_payload(f"+34600000001 {text}", channel)
+    acked(socket_mode, socket_mode.deliver("slash_commands", payload, connection=connection))
+    wait_for_ovh_post(slow_ovh, text)
+
+    bot.process.terminate()  # SIGTERM, as a container runtime or systemd stops it
+    assert bot.process.wait(timeout=20) == 0
+
+    assert len(jobs_with(slow_ovh, text)) == 1
+    [(_parent, reply)] = audit_thread(slack_api, channel=channel)
+    assert "Sent by OVH" in blocks_text(reply)
+    [record] = bot.ledger(channel)
+    assert (record.status, record.audit_status, record.lease_until) == (
+        SendStatus.SENT,
+        AuditStatus.THREAD,
+        None,
+    )
+    assert connection.closed.wait(5)
+
+
+def test_sigterm_leaves_slack_before_waiting_for_sends_in_flight(run_bot, socket_mode, slow_ovh, channel):
+    slow_ovh.delay = 2.0  # the process cannot exit, and so drop the socket, before this
+    bot = run_bot()
+    connection = bot.wait_connected()
+    text = unique("En vuelo")
+    acked(
+        socket_mode,
+        socket_mode.deliver(
+            "slash_commands", command_payload(f"+34600000001 {text}", channel), connection=connection
+        ),
+    )
+    wait_for_ovh_post(slow_ovh, text)
+
+    bot.process.terminate()
+
+    # While the send drains, an open connection is one Slack still routes new commands to.
+    assert connection.closed.wait(1.5), "still connected while draining: new commands would go unanswered"
+    assert jobs_with(slow_ovh, text) == [], "the send finished first: the test did not catch the drain"
+    assert bot.process.wait(timeout=20) == 0
+    assert len(jobs_with(slow_ovh, text)) == 1
+
+
+def test_a_refused_app_token_is_reported_naming_the_variable(run_bot, socket_mode, slack_api):
+    refused_before = [c for c in slack_api.calls if c.method == "apps.connections.open" and c.failed]
+    connections_before = len(socket_mode.connections)
+    bot = run_bot(SLACK_APP_TOKEN="xapp-1-A0SMSBOT-1-revoked")
+
+    status = bot.process.wait(timeout=20)
+
+    refused = [c for c in slack_api.calls if c.method == "apps.connections.open" and c.failed]
+    assert [c.error for c in refused[len(refused_before) :]] == ["invalid_auth"]
+    assert len(socket_mode.connections) == connections_before
+    log = bot.log()
+    assert status == 2, log
+    assert "SLACK_APP_TOKEN" in log and "Traceback" not in log
