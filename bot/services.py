@@ -38,7 +38,9 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     """Connect the database (migrating it), the Slack Web API client and the OVH gateway."""
-    engine = create_engine(settings.database_url, pool_size=max(5, settings.send_workers // 2))
+    # A send holds a connection only for each short ledger statement, never while OVH answers: a small pool
+    # serves many send workers, and keeps instances times connections under PostgreSQL's max_connections.
+    engine = create_engine(settings.database_url)
     migrate(engine)
     ledger = Ledger(engine)
     opt_outs = OptOutList(engine)
