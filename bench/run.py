@@ -59,7 +59,7 @@ from tests.harness import SIGNING_SECRET, TEAM_ID, RunningBot
 ROOT = Path(__file__).absolute().parent.parent
 # The same number of threads as RunningBot gives waitress, for the bare app too: a fair comparison.
 SERVER_THREADS = 32
-DEFAULT_WORKERS = 64  # the bot's own default (bot/settings.py)
+DEFAULT_WORKERS = 100  # the bot's own default (bot/settings.py)
 
 ACK_RATIO_TARGET = 1.5
 ACK_P99_TARGET = 0.100
@@ -906,8 +906,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-sends", type=int, default=100, help="concurrent sends with a 1 s OVH (100)")
     parser.add_argument(
         "--workers",
-        default=f"32,{DEFAULT_WORKERS},100",
-        help=f"SMSBOT_SEND_WORKERS values to run the slow-OVH burst with (default: 32,{DEFAULT_WORKERS},100)",
+        default=f"32,64,{DEFAULT_WORKERS}",
+        help=f"SMSBOT_SEND_WORKERS values to run the slow-OVH burst with (default: 32,64,{DEFAULT_WORKERS})",
     )
     parser.add_argument("--receivers", type=int, default=1000, help="receivers of the big send (1000)")
     parser.add_argument(

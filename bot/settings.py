@@ -289,7 +289,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         recovery_after_seconds=recovery_after,
         unknown_grace_seconds=r.number("SMS_UNKNOWN_GRACE_SECONDS", 60.0, minimum=0, maximum=3600),
         database_url=database_url,
-        send_workers=int(r.number("SMSBOT_SEND_WORKERS", 64, minimum=1, maximum=256)),
+        send_workers=int(r.number("SMSBOT_SEND_WORKERS", 100, minimum=1, maximum=256)),
         log_level=log_level,
         log_format=log_format,
     )
