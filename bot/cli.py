@@ -31,12 +31,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.checks import Status, exit_status, run_checks
 from bot.errors import ConfigurationError, DeliveryError, InvalidInput, NotAllowed
 from bot.ledger import AuditStatus, DuplicateRequest, SendRecord, SendStatus
-from bot.limits import Usage
 from bot.logs import configure_logging
 from bot.receivers import Receiver, parse_receivers
 from bot.sending import SendRequest
 from bot.services import Services, build_services
 from bot.settings import Mode, Settings, load_settings
+from bot.slack_ops import AuditOutcome
 from bot.sms_text import check_message, describe
 
 if TYPE_CHECKING:
@@ -379,9 +379,13 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
         ):
             _say("SMS_ALLOWED_CHANNELS is set: give --channel with one of those channels.", stream=sys.stderr)
         return 2
+    outcome = AuditOutcome(
+        AuditStatus.FAILED
+    )  # should reporting itself break, the running bot posts it later
     try:
         _print_record(record, marks)
-        audit = services.reporter.report(record, response_url=None)
+        outcome = services.reporter.report(record, response_url=None)
+        audit = outcome.status
         if audit is AuditStatus.THREAD:
             _say(f"Audit thread posted in {request.channel_id}.")
         elif audit is AuditStatus.PRIVATE and request.channel_id:
@@ -397,7 +401,7 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
                 f"(send #{record.id} is in the ledger)."
             )
     finally:
-        services.sender.release(services.ledger.get(record.id) or record)
+        services.sender.finish(record, outcome.status, outcome.channel_id, outcome.ts)
     return 0 if record.status is SendStatus.SENT else 1
 
 
@@ -438,11 +442,8 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
         estimated = float(segmentation.parts * receivers)
         if not access.admin:
             # The same guard the ledger runs when recording a send, on today's usage, without recording.
-            ledger = services.ledger
-            channel_usage = ledger.usage(channel_id=request.channel_id) if request.channel_id else Usage()
-            services.settings.limits.guard(receivers, estimated)(
-                ledger.usage(user_id=request.user_id), channel_usage
-            )
+            usage = services.ledger.usage(request.user_id, request.channel_id)
+            services.settings.limits.guard(receivers, estimated)(*usage)
     except (NotAllowed, InvalidInput) as refusal:
         _say(f"{marks.failed} Would not be sent: {_reason(refusal)}", stream=sys.stderr)
         if (

@@ -241,10 +241,7 @@ class Ledger:
                     ).one_or_none()
                     if existing is not None:
                         raise DuplicateRequest(_record(existing))
-                    guard(
-                        self._usage(conn, sends.c.user_id == user_id, now),
-                        self._usage(conn, sends.c.channel_id == channel_id, now) if channel_id else Usage(),
-                    )
+                    guard(*self._usages(conn, user_id, channel_id, now))
                 row = conn.execute(sends.insert().values(**values).returning(*sends.c)).one()
         except IntegrityError:
             existing = self.find_by_key(request_key)
@@ -257,8 +254,13 @@ class Ledger:
         if not self._postgres:
             return
         # Transaction-scoped advisory locks, taken in a fixed order so two sends cannot deadlock.
-        for key in sorted({f"user:{user_id}", f"channel:{channel_id}"}):
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        first, second = sorted([f"user:{user_id}", f"channel:{channel_id}"])
+        conn.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(hashtext(:first)), pg_advisory_xact_lock(hashtext(:second))"
+            ),
+            {"first": first, "second": second},
+        )
 
     @staticmethod
     def _exists(conn: sa.Connection, request_key: str) -> bool:
@@ -267,21 +269,31 @@ class Ledger:
         )
 
     @staticmethod
-    def _usage(conn: sa.Connection, who: sa.ColumnElement[bool], now: datetime) -> Usage:
+    def _usages(
+        conn: sa.Connection, user_id: str, channel_id: str | None, now: datetime
+    ) -> tuple[Usage, Usage]:
+        """The user's and the channel's usage over the window, in one query."""
         credits = sa.func.coalesce(sends.c.credits_used, sends.c.estimated_credits, 0)
+        mine = sends.c.user_id == user_id
+        here = sends.c.channel_id == channel_id if channel_id else sa.false()
+
+        def total(value: sa.ColumnElement[Any], who: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+            return sa.func.coalesce(sa.func.sum(sa.case((who, value), else_=0)), 0)
+
         row = conn.execute(
             sa.select(
-                sa.func.coalesce(sa.func.sum(sends.c.receiver_count), 0),
-                sa.func.coalesce(sa.func.sum(credits), 0),
-            ).where(who, sends.c.created_at > now - LIMIT_WINDOW, sends.c.status.in_(_COUNTED))
+                total(sends.c.receiver_count, mine),
+                total(credits, mine),
+                total(sends.c.receiver_count, here),
+                total(credits, here),
+            ).where(sa.or_(mine, here), sends.c.created_at > now - LIMIT_WINDOW, sends.c.status.in_(_COUNTED))
         ).one()
-        return Usage(sms=int(row[0]), credits=float(row[1]))
+        return Usage(sms=int(row[0]), credits=float(row[1])), Usage(sms=int(row[2]), credits=float(row[3]))
 
-    def usage(self, *, user_id: str | None = None, channel_id: str | None = None) -> Usage:
-        """A user's or a channel's usage over the last 24 hours."""
-        who = sends.c.user_id == user_id if user_id is not None else sends.c.channel_id == channel_id
+    def usage(self, user_id: str, channel_id: str | None = None) -> tuple[Usage, Usage]:
+        """A user's and a channel's usage over the last 24 hours (the channel's is empty without one)."""
         with self.engine.connect() as conn:
-            return self._usage(conn, who, self._clock())
+            return self._usages(conn, user_id, channel_id, self._clock())
 
     def _update(
         self, send_id: int, values: dict[str, Any], *, only_from: tuple[SendStatus, ...] = ()
@@ -344,19 +356,34 @@ class Ledger:
         )
 
     def record_audit(
-        self, send_id: int, status: AuditStatus, channel_id: str | None = None, ts: str | None = None
+        self,
+        send_id: int,
+        status: AuditStatus,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        *,
+        release_after: float | None = None,
     ) -> SendRecord:
-        """Remember where the audit trail of a send was posted in Slack (a known thread is kept)."""
+        """Remember where the audit trail of a send was posted in Slack (a known thread is kept).
+
+        With ``release_after``, the row is let go of in the same statement (see :meth:`release`).
+        """
         values: dict[str, Any] = {"audit_status": status.value}
         if ts is not None:
             values |= {"audit_channel_id": channel_id, "audit_ts": ts}
+        if release_after is not None:
+            values["lease_until"] = self._lease_end(release_after)
         return self._update(send_id, values)
+
+    def _lease_end(self, after_seconds: float) -> datetime | None:
+        return self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
 
     def release(self, send_id: int, *, after_seconds: float = 0) -> None:
         """Let go of a row; recovery may look at it again after ``after_seconds`` if it still needs work."""
-        until = self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
         with self.engine.begin() as conn:
-            conn.execute(sends.update().where(sends.c.id == send_id).values(lease_until=until))
+            conn.execute(
+                sends.update().where(sends.c.id == send_id).values(lease_until=self._lease_end(after_seconds))
+            )
 
     def claim_work(self, *, lease_seconds: float, limit: int = 50) -> list[SendRecord]:
         """Take the rows that need recovery (outcome or audit unknown) and whose lease ran out.

@@ -109,9 +109,11 @@ class Recovery:
                 note = "OVH has no trace of this send: it is marked as not sent."
                 report.given_up.append(record.id)
         if note is not None or record.audit_status.value in ("pending", "failed"):
-            self.reporter.report_update(record, note)
+            audit = self.reporter.report_update(record, note)
+            self.sender.finish(record, audit.status, audit.channel_id, audit.ts)
             report.reported.append(record.id)
-        self.sender.release(self.ledger.get(record.id) or record)
+        else:
+            self.sender.release(record)
 
 
 class RecoveryLoop:

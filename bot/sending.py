@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.destinations import DestinationPolicy
 from bot.errors import ConfigurationError, DeliveryError, LedgerUnavailable
-from bot.ledger import Ledger, SendRecord, SendResult, SendStatus
+from bot.ledger import AuditStatus, Ledger, SendRecord, SendResult, SendStatus
 from bot.limits import Limits
 from bot.opt_outs import OptOutList
 from bot.policy import Access, Directory, SendPolicy
@@ -227,7 +227,16 @@ class SendService:
         )
         return settled
 
+    def _grace(self, record: SendRecord) -> float:
+        # An unknown outcome is checked with OVH after a grace period; anything else may be looked at now.
+        return self.unknown_grace_seconds if record.status is SendStatus.UNKNOWN else 0
+
     def release(self, record: SendRecord) -> None:
-        """Done with a send for now. An unknown outcome is checked with OVH after a grace period."""
-        grace = self.unknown_grace_seconds if record.status is SendStatus.UNKNOWN else 0
-        self.ledger.release(record.id, after_seconds=grace)
+        """Done with a send for now, whatever happened to its audit."""
+        self.ledger.release(record.id, after_seconds=self._grace(record))
+
+    def finish(
+        self, record: SendRecord, audit: AuditStatus, channel_id: str | None = None, ts: str | None = None
+    ) -> None:
+        """Record where the send's audit went and let go of its row, in one statement."""
+        self.ledger.record_audit(record.id, audit, channel_id, ts, release_after=self._grace(record))

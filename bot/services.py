@@ -66,7 +66,7 @@ def build_services(settings: Settings) -> Services:
         lease_seconds=settings.recovery_after_seconds,
         unknown_grace_seconds=settings.unknown_grace_seconds,
     )
-    reporter = AuditReporter(slack, ledger)
+    reporter = AuditReporter(slack)
     recovery = Recovery(
         ledger,
         sender,

@@ -1,5 +1,7 @@
 """Slack I/O beyond Bolt's own: user group lookups and posting a send's audit trail (with fallbacks).
 
+Nothing here writes to the database: the reporter says where an audit went, and the caller records it.
+
 The audit trail goes in the channel as a parent message plus a thread reply. Where the bot cannot post
 (not a member of a private channel, a DM, an archived channel), the person still gets the whole result
 privately: through the command's response_url, an ephemeral message, or a DM from the app.
@@ -8,6 +10,7 @@ privately: through the command's response_url, an ephemeral message, or a DM fro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,7 +23,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import SlackMessage, audit_parent, private_result, update_note
-from bot.ledger import AuditStatus, Ledger, SendRecord
+from bot.ledger import AuditStatus, SendRecord
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +76,24 @@ CHANNEL_ERRORS = {
 }
 
 
+@dataclass(frozen=True)
+class AuditOutcome:
+    """Where a send's audit went: its status, and the thread's channel and parent ts when there is one."""
+
+    status: AuditStatus
+    channel_id: str | None = None
+    ts: str | None = None
+
+
 class AuditReporter:
-    """Posts a settled send to Slack and remembers in the ledger where it went."""
+    """Posts a settled send to Slack and says where it went (the caller records that in the ledger)."""
 
-    def __init__(self, client: WebClient, ledger: Ledger) -> None:
+    def __init__(self, client: WebClient) -> None:
         self._client = client
-        self._ledger = ledger
 
-    def report(self, record: SendRecord, *, response_url: str | None, note: str | None = None) -> AuditStatus:
+    def report(
+        self, record: SendRecord, *, response_url: str | None, note: str | None = None
+    ) -> AuditOutcome:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
 
         When Slack itself fails (an outage, not a closed channel), the audit is left for recovery to post
@@ -99,7 +112,7 @@ class AuditReporter:
                 return self._reply_in_thread(record, parent, note)
         return self._report_privately(record, response_url)
 
-    def report_update(self, record: SendRecord, note: str | None = None) -> AuditStatus:
+    def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
         """Post what recovery found, or an audit Slack could not take earlier.
 
         With a thread already there, the details (and ``note``) go into it and the parent message is
@@ -119,15 +132,14 @@ class AuditReporter:
             )
         except SlackClientError as error:  # the thread holds the truth; a stale headline is a nuisance only
             log.warning("send #%d: the parent message could not be updated: %s", record.id, error)
-        self._ledger.record_audit(record.id, AuditStatus.THREAD)
-        return AuditStatus.THREAD
+        return AuditOutcome(AuditStatus.THREAD, channel, record.audit_ts)
 
-    def _slack_failed(self, record: SendRecord, error: Exception) -> AuditStatus:
+    @staticmethod
+    def _slack_failed(record: SendRecord, error: Exception) -> AuditOutcome:
         log.warning("send #%d: Slack failed, the audit will be posted later: %s", record.id, error)
-        self._ledger.record_audit(record.id, AuditStatus.FAILED)
-        return AuditStatus.FAILED
+        return AuditOutcome(AuditStatus.FAILED)
 
-    def _reply_in_thread(self, record: SendRecord, parent_ts: str, note: str | None = None) -> AuditStatus:
+    def _reply_in_thread(self, record: SendRecord, parent_ts: str, note: str | None = None) -> AuditOutcome:
         status = AuditStatus.THREAD
         try:
             self._post(record.channel_id or "", update_note(record, note), thread_ts=parent_ts)
@@ -135,10 +147,9 @@ class AuditReporter:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
             status = AuditStatus.FAILED
-        self._ledger.record_audit(record.id, status, record.channel_id, parent_ts)
-        return status
+        return AuditOutcome(status, record.channel_id, parent_ts)
 
-    def _report_privately(self, record: SendRecord, response_url: str | None) -> AuditStatus:
+    def _report_privately(self, record: SendRecord, response_url: str | None) -> AuditOutcome:
         message = private_result(record)
         attempts = []
         if response_url:
@@ -162,11 +173,9 @@ class AuditReporter:
             except SlackClientError as error:
                 log.info("send #%d: private report by %s failed: %s", record.id, name, error)
                 continue
-            self._ledger.record_audit(record.id, AuditStatus.PRIVATE)
-            return AuditStatus.PRIVATE
+            return AuditOutcome(AuditStatus.PRIVATE)
         log.error("send #%d: the result could not be shown in Slack at all", record.id)
-        self._ledger.record_audit(record.id, AuditStatus.FAILED)
-        return AuditStatus.FAILED
+        return AuditOutcome(AuditStatus.FAILED)
 
     def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
         response = self._client.chat_postMessage(

@@ -13,10 +13,10 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import error_message, info_message
 from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
-from bot.ledger import DuplicateRequest
+from bot.ledger import AuditStatus, DuplicateRequest
 from bot.sending import SendRequest
 from bot.services import Services
-from bot.slack_ops import retry_handlers
+from bot.slack_ops import AuditOutcome, retry_handlers
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,8 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
         requester.tell(services, refusal.user_message)
         return
+    audit = AuditOutcome(AuditStatus.FAILED)  # should reporting itself break, recovery posts it later
     try:
-        services.reporter.report(record, response_url=response_url)
+        audit = services.reporter.report(record, response_url=response_url)
     finally:
-        services.sender.release(record)  # reporting does not change the outcome the release depends on
+        services.sender.finish(record, audit.status, audit.channel_id, audit.ts)

@@ -40,7 +40,7 @@ def handle(word: str, rest: str, requester: Requester, services: Services) -> No
 
 def _usage(_rest: str, user_id: str, services: Services) -> str:
     limits = services.settings.limits
-    mine = services.ledger.usage(user_id=user_id)
+    mine, _channel = services.ledger.usage(user_id)
     lines = [f"*Your SMS over the last 24 hours:* {mine.sms:,} ({mine.credits:,.1f} credits)"]
     lines.append(
         f"Limits: {_limit(limits.user_sms_per_day)} SMS, {_limit(limits.user_credits_per_day)} credits per day"
