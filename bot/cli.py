@@ -364,6 +364,15 @@ def _check_ids(user: str, channel: str | None) -> None:
         )
 
 
+def _refused(
+    what: str, refusal: NotAllowed | InvalidInput, services: Services, request: SendRequest, marks: _Marks
+) -> int:
+    _say(f"{marks.failed} {what}: {_reason(refusal)}", stream=sys.stderr)
+    if isinstance(refusal, NotAllowed) and request.channel_id is None and services.settings.allowed_channels:
+        _say("SMS_ALLOWED_CHANNELS is set: give --channel with one of those channels.", stream=sys.stderr)
+    return 2
+
+
 def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
     try:
         record = services.sender.send(request)
@@ -371,17 +380,9 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
         _say(f"{marks.failed} {duplicate.user_message}", stream=sys.stderr)
         return 1
     except (NotAllowed, InvalidInput) as refusal:
-        _say(f"{marks.failed} Not sent: {_reason(refusal)}", stream=sys.stderr)
-        if (
-            isinstance(refusal, NotAllowed)
-            and request.channel_id is None
-            and services.settings.allowed_channels
-        ):
-            _say("SMS_ALLOWED_CHANNELS is set: give --channel with one of those channels.", stream=sys.stderr)
-        return 2
-    outcome = AuditOutcome(
-        AuditStatus.FAILED
-    )  # should reporting itself break, the running bot posts it later
+        return _refused("Not sent", refusal, services, request, marks)
+    # Should reporting itself break, the running bot's recovery posts the audit later.
+    outcome = AuditOutcome(AuditStatus.FAILED)
     try:
         _print_record(record, marks)
         outcome = services.reporter.report(record, response_url=None)
@@ -445,14 +446,7 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
             usage = services.ledger.usage(request.user_id, request.channel_id)
             services.settings.limits.guard(receivers, estimated)(*usage)
     except (NotAllowed, InvalidInput) as refusal:
-        _say(f"{marks.failed} Would not be sent: {_reason(refusal)}", stream=sys.stderr)
-        if (
-            isinstance(refusal, NotAllowed)
-            and request.channel_id is None
-            and services.settings.allowed_channels
-        ):
-            _say("SMS_ALLOWED_CHANNELS is set: give --channel with one of those channels.", stream=sys.stderr)
-        return 2
+        return _refused("Would not be sent", refusal, services, request, marks)
     _say("Dry run: nothing was sent and nothing was recorded.")
     numbers = ", ".join(receiver.e164 for receiver in request.receivers)
     _say(f"{marks.ok} to {receivers} receiver(s): {numbers}")

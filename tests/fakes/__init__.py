@@ -113,16 +113,7 @@ class FakeServer:
         raise NotImplementedError
 
     def _wait_until(self, ready: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:
-        """Poll `ready()` under the lock until it returns something, else fail with `describe()`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                result = ready()
-                if result is not None:
-                    return result
-                if time.monotonic() >= deadline:
-                    raise AssertionError(describe())
-            time.sleep(0.01)
+        return wait_until(self._lock, ready, timeout, describe)
 
 
 class _Server(ThreadingHTTPServer):
@@ -175,3 +166,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
+
+
+def wait_until(
+    lock: threading.RLock | threading.Lock,
+    ready: Callable[[], T | None],
+    timeout: float,
+    describe: Callable[[], str],
+) -> T:
+    """Poll `ready()` under `lock` until it returns something, else fail with `describe()`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with lock:
+            result = ready()
+            if result is not None:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(describe())
+        time.sleep(0.01)

@@ -34,6 +34,8 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import wait_until
+
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
@@ -485,15 +487,7 @@ class FakeSocketMode:
         return f"messages from the client: {received[-10:]}; open connections: {len(self.open_connections())}"
 
     def _wait_until(self, ready: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                result = ready()
-                if result is not None:
-                    return result
-                if time.monotonic() >= deadline:
-                    raise AssertionError(describe())
-            time.sleep(0.01)
+        return wait_until(self._lock, ready, timeout, describe)
 
 
 class _ProtocolError(Exception):
