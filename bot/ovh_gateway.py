@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -42,11 +42,12 @@ class OvhTrace:
     sms_ids: list[int]
     receivers: list[str]
     credits: float
+    pending_job_ids: list[int] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
-        """Whether OVH sent anything under the tag."""
-        return bool(self.sms_ids)
+        """Whether OVH sent, or still holds in its queue, anything of the send."""
+        return bool(self.sms_ids or self.pending_job_ids)
 
 
 @dataclass(frozen=True)
@@ -216,21 +217,37 @@ class OvhGateway:
             partial_error=partial_error,
         )
 
-    def trace(self, tag: str) -> OvhTrace:
-        """What OVH knows of the jobs sent with ``tag``: the SMS it sent (``GET /sms/{sn}/outgoing``).
+    def trace(self, tag: str, receivers: list[str], message: str) -> OvhTrace:
+        """What OVH knows of a send: the SMS it sent with ``tag`` (``GET /sms/{sn}/outgoing?tag=``), and
+        the jobs still in its queue for these receivers with this message (``GET /sms/{sn}/jobs``; OVH's
+        schema gives pending jobs no tag, so receiver and text are matched).
 
         Used to settle a send whose answer was lost, before ever sending it again.
         """
         service = self.service_name()
         sms_ids = [int(sms_id) for sms_id in self._call(self.client.get, f"/sms/{service}/outgoing", tag=tag)]
-        receivers: list[str] = []
+        found: list[str] = []
         credits = 0.0
         for sms_id in sms_ids[:TRACE_DETAILS]:
             sms = self._call(self.client.get, f"/sms/{service}/outgoing/{sms_id}")
             if sms.get("receiver"):
-                receivers.append(str(sms["receiver"]))
+                found.append(str(sms["receiver"]))
             credits += float(sms.get("credits") or 0)
-        return OvhTrace(service=service, sms_ids=sms_ids, receivers=receivers, credits=credits)
+        pending: list[int] = []
+        if not sms_ids:
+            wanted = set(receivers)
+            for job_id in self._call(self.client.get, f"/sms/{service}/jobs")[:TRACE_DETAILS]:
+                job = self._call(self.client.get, f"/sms/{service}/jobs/{job_id}")
+                ours = job.get("tag") == tag or (
+                    job.get("receiver") in wanted and job.get("message") == message
+                )
+                if ours:
+                    pending.append(int(job_id))
+                    found.append(str(job["receiver"]))
+                    credits += float(job.get("credits") or 0)
+        return OvhTrace(
+            service=service, sms_ids=sms_ids, receivers=found, credits=credits, pending_job_ids=pending
+        )
 
     def _credits_left_if_possible(self) -> float | None:
         # Older answers carry no creditsLeft; the balance is a nicety, never worth failing a send for.

@@ -72,7 +72,7 @@ class Recovery:
         note = None
         if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
-                trace = self.gateway.trace(record.tag)
+                trace = self.gateway.trace(record.tag, record.receivers, record.message)
             except (DeliveryError, ConfigurationError) as error:
                 log.warning("send #%d: OVH cannot be asked about it yet: %s", record.id, error)
                 report.postponed.append(record.id)
@@ -80,19 +80,24 @@ class Recovery:
                 return
             if trace.found:
                 accepted = set(trace.receivers)
-                complete = len(trace.sms_ids) == len(trace.receivers)
+                ids = trace.sms_ids or trace.pending_job_ids
+                complete = len(ids) == len(trace.receivers)
                 record = self.ledger.record_result(
                     record.id,
                     SendResult(
                         service=trace.service,
-                        job_ids=trace.sms_ids,
+                        job_ids=ids,
                         accepted=trace.receivers,
                         rejected=[r for r in record.receivers if r not in accepted] if complete else [],
                         credits_used=trace.credits,
                         credits_left=None,
                     ),
                 )
-                note = "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
+                note = (
+                    "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
+                    if trace.sms_ids
+                    else "OVH has this send in its queue (found among its pending jobs); it was not sent again."
+                )
                 report.found_at_ovh.append(record.id)
             elif record.attempts < self.max_attempts:
                 record = self.sender.attempt(self.ledger.begin_attempt(record.id))

@@ -182,3 +182,27 @@ def test_a_send_in_progress_elsewhere_is_left_alone(quick, fake_ovh):
     report = quick.recover()
 
     assert report.sent_again == [] and report.found_at_ovh == [] and fake_ovh.requests == []
+
+
+def test_a_send_still_in_ovhs_queue_is_not_sent_again(quick, fake_slack, fake_ovh):
+    fake_ovh.queue_jobs = True
+    fake_ovh.fail_next(502, method="POST", after_processing=True)  # OVH queued it; the answer was lost
+
+    SlackSender(quick.url).command("+34600000001 queued at OVH")
+    [record] = settled_records(quick)
+    report = quick.recover()
+
+    assert report.found_at_ovh == [record.id] and report.sent_again == []
+    assert len(fake_ovh.jobs) == 1
+    assert "in its queue" in blocks_text(updates(fake_slack)[0])
+    fake_ovh.deliver_queued()
+    assert quick.recover().sent_again == []
+
+
+def test_another_queued_job_is_not_mistaken_for_this_send(quick, fake_slack, fake_ovh):
+    fake_ovh.queue_jobs = True
+    quick.services.gateway.send(message="something else", receivers=["+34600000001"], tag="other")
+    record = orphan(quick, message="left behind")
+
+    assert quick.recover().sent_again == [record.id]
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["something else", "left behind"]

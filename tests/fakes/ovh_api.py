@@ -116,6 +116,9 @@ class FakeOvh(FakeServer):
         self.clock_skew = 0
         self.delay = 0.0
         self.include_credits_left = True
+        # True: accepted jobs wait in OVH's queue (`GET /sms/{sn}/jobs`) until `deliver_queued()`.
+        self.queue_jobs = False
+        self._pending: dict[int, _Outgoing] = {}
         self.jobs: list[OvhJob] = []
         self.requests: list[OvhRequest] = []
         self.signature_failures = 0
@@ -276,7 +279,9 @@ class FakeOvh(FakeServer):
             case "POST", ["jobs"]:
                 return self._send(service, body)
             case "GET", ["jobs"]:
-                return json_response(200, [])  # sends are immediate: nothing stays pending
+                return json_response(200, [i for i, sms in self._pending.items() if sms.service == service])
+            case "GET", ["jobs", job_id] if job_id.isdigit() and int(job_id) in self._pending:
+                return json_response(200, _pending_detail(self._pending[int(job_id)]))
             case "GET", ["outgoing"]:
                 return json_response(200, self._outgoing_ids(service, query))
             case "GET", ["outgoing", sms_id] if sms_id.isdigit() and int(sms_id) in self._outgoing:
@@ -351,9 +356,8 @@ class FakeOvh(FakeServer):
         self.jobs.append(OvhJob(service, body, ids, valid, invalid, credits, tag))
         for sms_id, receiver in zip(ids, valid, strict=True):
             number = _international(receiver) or receiver
-            self._outgoing[sms_id] = _Outgoing(
-                sms_id, service, number, body["message"], tag, sender or "", credits_each, _now()
-            )
+            sms = _Outgoing(sms_id, service, number, body["message"], tag, sender or "", credits_each, _now())
+            (self._pending if self.queue_jobs else self._outgoing)[sms_id] = sms
         answer = {
             "ids": ids,
             "validReceivers": valid,
@@ -364,6 +368,12 @@ class FakeOvh(FakeServer):
         if self.include_credits_left:
             answer["creditsLeft"] = self.credits_left
         return json_response(200, answer)
+
+    def deliver_queued(self) -> None:
+        """OVH works through its queue: the pending jobs are sent."""
+        with self._lock:
+            self._outgoing.update(self._pending)
+            self._pending.clear()
 
     def _outgoing_ids(self, service: str, query: dict[str, str]) -> list[int]:
         receiver = _international(query["receiver"]) if "receiver" in query else None
@@ -413,6 +423,23 @@ def _outgoing_detail(sms: _Outgoing) -> dict[str, Any]:
         "creationDatetime": sms.created,
         "sentAt": sms.created,
         "deliveredAt": sms.created,
+    }
+
+
+def _pending_detail(sms: _Outgoing) -> dict[str, Any]:
+    # What OVH's schema documents for a pending job (sms.Job); it names no tag.
+    return {
+        "id": sms.id,
+        "receiver": sms.receiver,
+        "message": sms.message,
+        "sender": sms.sender,
+        "credits": sms.credits,
+        "creationDatetime": sms.created,
+        "differedDelivery": 0,
+        "numberOfSms": 1,
+        "messageLength": len(sms.message),
+        "ptt": 0,
+        "deliveryReceipt": 0,
     }
 
 
