@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +22,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
 StartResponse = Callable[..., Any]
 log = logging.getLogger(__name__)
+_STOP_CHECK_SECONDS = 0.5
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -114,6 +116,9 @@ class HttpServer:
             ident="smsbot",
             clear_untrusted_proxy_headers=True,
         )
+        self._stopping = threading.Event()
+        self._closing = threading.Lock()
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -121,14 +126,30 @@ class HttpServer:
         return int(self._server.effective_port)
 
     def serve(self) -> None:
-        """Serve until :meth:`stop` or a KeyboardInterrupt; requests in progress are finished."""
+        """Serve until :meth:`stop` or a KeyboardInterrupt; requests in progress are finished.
+
+        waitress's own ``run()`` has no stop but closing its sockets from another thread, which races with
+        the loop; here the loop checks a flag, and only its own thread ever closes a socket.
+        """
+        adjustments = self._server.adj
         try:
-            self._server.run()
+            while not self._stopping.is_set():
+                wasyncore.loop(
+                    timeout=_STOP_CHECK_SECONDS,
+                    map=self._server._map,
+                    use_poll=adjustments.asyncore_use_poll,
+                    count=1,
+                )
         finally:
             # Stop accepting first, so a load balancer sees refused connections rather than resets.
-            wasyncore.close_all(self._server._map)
+            with self._closing:
+                self._closed = True
+                wasyncore.close_all(self._server._map)
             self._server.task_dispatcher.shutdown()
 
     def stop(self) -> None:
-        """Close the sockets from inside the server's loop (closing them from another thread races)."""
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        """Ask the loop to end; it wakes at once (or within a fraction of a second) and closes its sockets."""
+        self._stopping.set()
+        with self._closing:  # never write to the wake-up pipe once closed: its descriptor may be reused
+            if not self._closed:
+                self._server.trigger.pull_trigger()
