@@ -84,6 +84,18 @@ class SocketModeBot:
         finally:
             engine.dispose()
 
+    def settled(self, channel: str) -> list[SendRecord]:
+        """The sends for ``channel`` once each is settled and reported (the ledger is written after Slack)."""
+
+        def done() -> bool:
+            records = self.ledger(channel)
+            return bool(records) and all(
+                r.status != "pending" and r.audit_status != "pending" for r in records
+            )
+
+        eventually(done, f"the sends in {channel} settled and reported")
+        return self.ledger(channel)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -346,7 +358,7 @@ def test_a_command_is_acked_at_once_sends_one_sms_and_posts_the_audit_thread(
     assert job.body["receivers"] == ["+34600000001"]
     assert "<@UALICE> sent an SMS to +34 600 00 00 01" in blocks_text(parent)
     assert f"*OVH job id(s):* {job.ids[0]}" in blocks_text(reply)
-    [record] = socket_bot.ledger(channel)
+    [record] = socket_bot.settled(channel)
     assert record.request_key == f"command:{payload['trigger_id']}"
     assert (record.status, record.audit_status) == (SendStatus.SENT, AuditStatus.THREAD)
     assert "+34600000001" not in socket_bot.log()  # numbers are masked in logs in this mode too
