@@ -471,7 +471,7 @@ def test_an_impossible_content_length_is_refused(content_length, status, bot, fa
     assert_survived(bot, fake_ovh, caplog, sends=0)
 
 
-@pytest.mark.parametrize("age", [301, 3600, -301], ids=["stale", "an hour old", "from the future"])
+@pytest.mark.parametrize("age", [310, 3600, -310], ids=["stale", "an hour old", "from the future"])
 def test_a_request_signed_outside_the_five_minutes_is_refused(age, bot, fake_slack, fake_ovh, caplog):
     timestamp = str(int(time.time()) - age)
 
