@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
+from tests.processes import clean_env
+
 
 def run_bot(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OVH_", "SMS_", "DATABASE_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", "--http", "--port", "0"],
-        env={**clean, **env},
+        env=clean_env(env),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -3,11 +3,7 @@ process killed in the middle of a send is recovered by another without sending t
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,31 +14,22 @@ import requests
 import sqlalchemy as sa
 
 from tests.harness import SlackSender, audit_thread, blocks_text
+from tests.processes import BotProcess
 
 pytestmark = pytest.mark.postgres
 
 
-class BotProcess:
-    """`python -m bot run --http` in its own process, logging to a file."""
+class HttpBotProcess(BotProcess):
+    """`python -m bot run --http` on a free port."""
 
     def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(self.port)],
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OVH_", "SMS_"))},
-                **env,
-            },
-            cwd=workdir,  # no .env there: the settings come from env alone
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+        super().__init__(
+            ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)], env, workdir, name
         )
-        self.name = name
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 20
@@ -57,31 +44,16 @@ class BotProcess:
                 raise AssertionError(f"{self.name} did not start:\n{self.log()}")
             time.sleep(0.05)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._log.close()
-
 
 @pytest.fixture
 def processes(env, postgres_url, tmp_path):
-    started: list[BotProcess] = []
+    started: list[HttpBotProcess] = []
 
-    def start(*names: str, **overrides: str) -> list[BotProcess]:
+    def start(*names: str, **overrides: str) -> list[HttpBotProcess]:
         """Start processes side by side (start-up is the slow part), ready when this returns."""
         batch = [
-            BotProcess({**env, "DATABASE_URL": postgres_url, **overrides}, tmp_path, name) for name in names
+            HttpBotProcess({**env, "DATABASE_URL": postgres_url, **overrides}, tmp_path, name)
+            for name in names
         ]
         started.extend(batch)
         for process in batch:

@@ -15,8 +15,6 @@ import base64
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,29 +33,19 @@ from tests.fakes.ovh_api import FakeOvh, OvhJob
 from tests.fakes.slack_api import FakeSlack, SlackCall
 from tests.fakes.socket_mode import Ack, FakeSocketMode, SocketConnection
 from tests.harness import TEAM_ID, audit_thread, blocks_text
+from tests.processes import BotProcess
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for an envelope's ack before telling the person it failed
 
 
-class SocketModeBot:
+class SocketModeBot(BotProcess):
     """`python -m bot run` (no `--http`) in its own process, logging to a file."""
 
     def __init__(self, env: dict[str, str], workdir: Path, socket_mode: FakeSocketMode) -> None:
-        self.log_path = workdir / f"smsbot-{uuid.uuid4().hex[:8]}.log"
         self.database_url = env["DATABASE_URL"]
         self._socket_mode = socket_mode
         self._known = len(socket_mode.connections)  # connections made before this process: not its own
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OVH_", "SMS_"))},
-                **env,
-            },
-            cwd=workdir,  # no .env there: the settings come from env alone
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        super().__init__(["run"], env, workdir, f"smsbot-{uuid.uuid4().hex[:8]}")
         self.connection: SocketConnection | None = None
 
     def wait_connected(self, timeout: float = 20) -> SocketConnection:
@@ -72,9 +60,6 @@ class SocketModeBot:
                 self.stop()
                 raise AssertionError(f"the bot did not connect (exit {self.process.poll()}):\n{self.log()}")
             time.sleep(0.01)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
     def ledger(self, channel: str) -> list[SendRecord]:
         """The sends recorded for ``channel``."""
@@ -97,14 +82,7 @@ class SocketModeBot:
         return self.ledger(channel)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._log.close()
+        super().stop()
         if self.connection is not None:  # the next test's envelopes must not go to a dead process
             self.connection.closed.wait(5)
 

@@ -1,0 +1,54 @@
+"""Real `python -m bot …` processes for the tests that need one: start-up, signals, several instances."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+# Settings come from the test's env alone: none leaks in from the environment the tests run in.
+_SETTINGS_PREFIXES = ("SLACK_", "OVH_", "SMS_", "SMSBOT_", "DATABASE_", "LOG_")
+
+
+def clean_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment for a bot process: this one's, less any bot setting, plus ``env``."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(_SETTINGS_PREFIXES)}
+    return {**keep, **env}
+
+
+class BotProcess:
+    """`python -m bot <args>` in its own process and working folder (no `.env` there), logging to a file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], workdir: Path, name: str) -> None:
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            env=clean_env(env),
+            cwd=workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        """Everything the process wrote so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, as in a crash."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM, as a container runtime stops it; SIGKILL if it does not exit in time."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
