@@ -7,7 +7,9 @@ one delivery of a request through, across threads, processes and instances shari
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.errors import SmsBotError
 from bot.limits import Usage, UsageGuard
 
+log = logging.getLogger(__name__)
 metadata = sa.MetaData()
 
 sends = sa.Table(
@@ -55,6 +58,8 @@ sends = sa.Table(
     # Whoever works on a row (the live send, or recovery) holds it until then; an expired lease means the
     # worker died and recovery may take over.
     sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    # A token of whoever holds the lease: only its holder may send the row again or renew the lease.
+    sa.Column("lease_owner", sa.String(36), nullable=True),
     sa.Column("receiver_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("estimated_credits", sa.Float, nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
@@ -112,6 +117,7 @@ class SendRecord:
     attempts: int
     last_attempt_at: datetime | None
     lease_until: datetime | None
+    lease_owner: str | None
     receiver_count: int
     estimated_credits: float | None
 
@@ -138,6 +144,8 @@ class SendResult:
     credits_left: float | None
     # A later job of a split send failed: (code, message); its receivers are in ``rejected``.
     partial_error: tuple[str, str] | None = None
+    # That later job's answer was lost: OVH may have sent it, so the send must be checked at OVH.
+    maybe_sent: bool = False
 
 
 class DuplicateRequest(SmsBotError):
@@ -166,6 +174,8 @@ def _record(row: Any) -> SendRecord:
 
 
 LIMIT_WINDOW = timedelta(hours=24)
+# Recovery keeps trying to post an audit Slack did not take for this long, then leaves it in the ledger.
+AUDIT_RETRY_WINDOW = timedelta(days=7)
 # Statuses that count towards limits: a failed send sent nothing; an unknown one may have.
 _COUNTED = (SendStatus.PENDING.value, SendStatus.SENT.value, SendStatus.UNKNOWN.value)
 _NEEDS_WORK = sa.or_(
@@ -228,6 +238,7 @@ class Ledger:
             "attempts": 1,
             "last_attempt_at": now,
             "lease_until": now + timedelta(seconds=lease_seconds),
+            "lease_owner": str(uuid.uuid4()),
             "receiver_count": len(receivers),
             "estimated_credits": estimated_credits,
         }
@@ -263,12 +274,6 @@ class Ledger:
         )
 
     @staticmethod
-    def _exists(conn: sa.Connection, request_key: str) -> bool:
-        return (
-            conn.execute(sa.select(sends.c.id).where(sends.c.request_key == request_key)).first() is not None
-        )
-
-    @staticmethod
     def _usages(
         conn: sa.Connection, user_id: str, channel_id: str | None, now: datetime
     ) -> tuple[Usage, Usage]:
@@ -296,26 +301,36 @@ class Ledger:
             return self._usages(conn, user_id, channel_id, self._clock())
 
     def _update(
-        self, send_id: int, values: dict[str, Any], *, only_from: tuple[SendStatus, ...] = ()
-    ) -> SendRecord:
-        """Update a row (if its status is in ``only_from``, when given) and return it as it now is."""
-        where = [sends.c.id == send_id]
+        self,
+        send_id: int,
+        values: dict[str, Any],
+        *,
+        only_from: tuple[SendStatus, ...] = (),
+        conditions: tuple[sa.ColumnElement[bool], ...] = (),
+    ) -> tuple[SendRecord, bool]:
+        """Update a row (if its status is in ``only_from`` and ``conditions`` hold) and return it as it now
+        is, with whether the update applied."""
+        where = [sends.c.id == send_id, *conditions]
         if only_from:
             where.append(sends.c.status.in_([status.value for status in only_from]))
         with self.engine.begin() as conn:
             row = conn.execute(
                 sends.update().where(*where).values(updated_at=self._clock(), **values).returning(*sends.c)
             ).one_or_none()
-            if row is None:
-                row = conn.execute(sends.select().where(sends.c.id == send_id)).one()
-        return _record(row)
+            if row is not None:
+                return _record(row), True
+            row = conn.execute(sends.select().where(sends.c.id == send_id)).one()
+        return _record(row), False
 
     # A settled outcome is never overwritten: only a pending or unknown send can still change.
     _OPEN = (SendStatus.PENDING, SendStatus.UNKNOWN)
 
     def record_result(self, send_id: int, result: SendResult) -> SendRecord:
         """Settle a send with OVH's answer: sent if any receiver was accepted, failed otherwise."""
-        status = SendStatus.SENT if result.job_ids else SendStatus.FAILED
+        if result.maybe_sent:
+            status = SendStatus.UNKNOWN
+        else:
+            status = SendStatus.SENT if result.job_ids else SendStatus.FAILED
         values: dict[str, Any] = {
             "status": status.value,
             "ovh_service": result.service,
@@ -332,7 +347,15 @@ class Ledger:
             values["error_message"] = "OVH rejected every receiver."
         elif result.partial_error:
             values["error_code"], values["error_message"] = result.partial_error
-        return self._update(send_id, values, only_from=self._OPEN)
+        record, applied = self._update(send_id, values, only_from=self._OPEN)
+        if not applied:
+            log.error(
+                "send #%d was already %s: OVH's later answer (jobs %s) is not recorded over it",
+                send_id,
+                record.status,
+                result.job_ids,
+            )
+        return record
 
     def record_failure(self, send_id: int, code: str, message: str, *, maybe_sent: bool) -> SendRecord:
         """Settle a send that OVH refused (failed), or mark one whose answer was lost (unknown)."""
@@ -341,19 +364,35 @@ class Ledger:
             send_id,
             {"status": status.value, "error_code": code, "error_message": message},
             only_from=self._OPEN,
-        )
+        )[0]
 
-    def begin_attempt(self, send_id: int) -> SendRecord:
-        """Mark a new attempt at sending an open send (recovery retries only after OVH shows no trace)."""
-        return self._update(
-            send_id,
+    def begin_attempt(self, record: SendRecord, lease_seconds: float) -> SendRecord | None:
+        """Take a new attempt at an open send whose lease ``record`` holds (recovery, once OVH showed no
+        trace of it). None if the lease was lost or the send settled meanwhile: then nothing may be sent."""
+        now = self._clock()
+        attempt, applied = self._update(
+            record.id,
             {
                 "status": SendStatus.PENDING.value,
                 "attempts": sends.c.attempts + 1,
-                "last_attempt_at": self._clock(),
+                "last_attempt_at": now,
+                "lease_until": now + timedelta(seconds=lease_seconds),
             },
             only_from=self._OPEN,
+            conditions=(sends.c.lease_owner == record.lease_owner, sends.c.lease_until > now),
         )
+        return attempt if applied else None
+
+    def renew_lease(self, record: SendRecord, lease_seconds: float) -> bool:
+        """Extend the lease ``record`` holds on a pending send, just before a call to OVH. False if the
+        lease was lost (it ran out and recovery took the row): the holder must not call OVH then."""
+        now = self._clock()
+        return self._update(
+            record.id,
+            {"lease_until": now + timedelta(seconds=lease_seconds)},
+            only_from=(SendStatus.PENDING,),
+            conditions=(sends.c.lease_owner == record.lease_owner, sends.c.lease_until > now),
+        )[1]
 
     def record_audit(
         self,
@@ -373,7 +412,7 @@ class Ledger:
             values |= {"audit_channel_id": channel_id, "audit_ts": ts}
         if release_after is not None:
             values["lease_until"] = self._lease_end(release_after)
-        return self._update(send_id, values)
+        return self._update(send_id, values)[0]
 
     def _lease_end(self, after_seconds: float) -> datetime | None:
         return self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
@@ -385,30 +424,42 @@ class Ledger:
                 sends.update().where(sends.c.id == send_id).values(lease_until=self._lease_end(after_seconds))
             )
 
-    def claim_work(self, *, lease_seconds: float, limit: int = 50) -> list[SendRecord]:
-        """Take the rows that need recovery (outcome or audit unknown) and whose lease ran out.
+    def claim_next(self, *, lease_seconds: float, skip: frozenset[int] = frozenset()) -> SendRecord | None:
+        """Take one row that needs recovery and whose lease ran out, under a new lease and owner token.
 
-        Each row is taken with a conditional update, so among several instances only one gets it.
+        Unsettled sends come first, then audits to post (a week back at most). The row is taken with a
+        conditional update, so among several instances only one gets it; one row at a time, so that no
+        lease runs out while its row waits its turn. Rows in ``skip`` (done earlier in the pass) are left.
         """
         now = self._clock()
         free = sa.or_(sends.c.lease_until.is_(None), sends.c.lease_until < now)
+        open_send = sends.c.status.in_([SendStatus.PENDING.value, SendStatus.UNKNOWN.value])
+        wanted = sa.and_(
+            _NEEDS_WORK,
+            free,
+            sa.or_(open_send, sends.c.created_at > now - AUDIT_RETRY_WINDOW),
+            sends.c.id.not_in(skip) if skip else sa.true(),
+        )
         with self.engine.connect() as conn:
-            candidates = conn.execute(
-                sa.select(sends.c.id).where(_NEEDS_WORK, free).order_by(sends.c.id).limit(limit)
-            ).scalars()
-            candidate_ids = list(candidates)
-        claimed = []
-        for send_id in candidate_ids:
+            candidates = list(
+                conn.execute(
+                    sa.select(sends.c.id)
+                    .where(wanted)
+                    .order_by(sa.case((open_send, 0), else_=1), sends.c.lease_until.nulls_first(), sends.c.id)
+                    .limit(10)
+                ).scalars()
+            )
+        for send_id in candidates:
             with self.engine.begin() as conn:
                 row = conn.execute(
                     sends.update()
-                    .where(sends.c.id == send_id, free, _NEEDS_WORK)
-                    .values(lease_until=now + timedelta(seconds=lease_seconds))
+                    .where(sends.c.id == send_id, wanted)
+                    .values(lease_until=now + timedelta(seconds=lease_seconds), lease_owner=str(uuid.uuid4()))
                     .returning(*sends.c)
                 ).one_or_none()
             if row is not None:
-                claimed.append(_record(row))
-        return claimed
+                return _record(row)
+        return None
 
     def get(self, send_id: int) -> SendRecord | None:
         """The row with this id, if any."""

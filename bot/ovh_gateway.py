@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +32,12 @@ REQUIRED_RULES = ("GET /sms", "GET /sms/*", "POST /sms/*/jobs")
 _KEY_HELP = "the README's OVH section lists the exact rules to grant"
 # Receivers and credits of a traced send are read one SMS at a time; a huge send is summarised beyond this.
 TRACE_DETAILS = 100
+# OVH's clock and ours may differ: an SMS created up to this long before our row can still be ours.
+CLOCK_SKEW = timedelta(minutes=5)
+_NOTHING_SENT = {
+    "timeout": "OVH did not answer in time. Nothing was sent: try again in a minute.",
+    "unavailable": "OVH's API failed before the send. Nothing was sent: try again later.",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class OvhTrace:
     receivers: list[str]
     credits: float
     pending_job_ids: list[int] = field(default_factory=list)
+    # OVH holds more pending jobs than were read: a job of this send may be among the others.
+    incomplete: bool = False
 
     @property
     def found(self) -> bool:
@@ -160,14 +168,25 @@ class OvhGateway:
         credits = account.get("creditsLeft")
         return float(credits) if credits is not None else None
 
-    def send(self, *, message: str, receivers: list[str], tag: str) -> SendResult:
+    def send(
+        self,
+        *,
+        message: str,
+        receivers: list[str],
+        tag: str,
+        before_post: Callable[[], None] | None = None,
+    ) -> SendResult:
         """Send one message to E.164 receivers, in as many jobs as OVH needs.
 
-        Raises :class:`DeliveryError` if the first job fails. If a later job fails, the receivers already
-        sent to are kept in the result and the others are listed as rejected with the reason, so the
-        ledger never loses a send that happened.
+        ``before_post`` runs just before each job is posted (the use case renews its lease there, and
+        raises to stop when it lost it). Raises :class:`DeliveryError` if the first job fails. If a later
+        job fails, the receivers already sent to are kept in the result and the others are listed as
+        rejected with the reason, so the ledger never loses a send that happened; if that job's answer was
+        lost, the result says OVH may have sent it (``maybe_sent``), so the send is checked at OVH later.
         """
         service = self.service_name()
+        # The clock offset is fetched once per client; fetched here, its failure cannot pass for a lost send.
+        self._call(lambda _path: self.client.time_delta, "/auth/time")
         body: dict[str, Any] = {
             "message": message,
             "noStopClause": self.no_stop_clause,
@@ -185,19 +204,25 @@ class OvhGateway:
         credits_used = 0.0
         credits_left: float | None = None
         partial_error: tuple[str, str] | None = None
+        maybe_sent = False
         chunks = [
             receivers[i : i + self.max_receivers_per_job]
             for i in range(0, len(receivers), self.max_receivers_per_job)
         ]
         for index, chunk in enumerate(chunks):
+            if before_post is not None:
+                before_post()
             try:
-                answer = self._call(self.client.post, f"/sms/{service}/jobs", receivers=chunk, **body)
+                answer = self._call(
+                    self.client.post, f"/sms/{service}/jobs", posts=True, receivers=chunk, **body
+                )
             except DeliveryError as error:
                 if index == 0:
                     raise
                 log.warning("job %d of %d for tag %s failed: %s", index + 1, len(chunks), tag, error.code)
                 rejected.extend(number for rest in chunks[index:] for number in rest)
                 partial_error = (error.code, f"Sent to part of the receivers only: {error.user_message}")
+                maybe_sent = error.maybe_sent
                 break
             job_ids.extend(int(job_id) for job_id in answer.get("ids", []))
             accepted.extend(answer.get("validReceivers", []))
@@ -215,38 +240,53 @@ class OvhGateway:
             credits_used=credits_used,
             credits_left=credits_left,
             partial_error=partial_error,
+            maybe_sent=maybe_sent,
         )
 
-    def trace(self, tag: str, receivers: list[str], message: str) -> OvhTrace:
-        """What OVH knows of a send: the SMS it sent with ``tag`` (``GET /sms/{sn}/outgoing?tag=``), and
-        the jobs still in its queue for these receivers with this message (``GET /sms/{sn}/jobs``; OVH's
-        schema gives pending jobs no tag, so receiver and text are matched).
+    def trace(self, tag: str, receivers: list[str], message: str, since: datetime) -> OvhTrace:
+        """What OVH knows of a send recorded at ``since``: the SMS it sent with ``tag``
+        (``GET /sms/{sn}/outgoing?tag=``), and the jobs still in its queue for these receivers with this
+        message (``GET /sms/{sn}/jobs``; OVH's schema gives pending jobs no tag, so receiver and text are
+        matched). Only SMS to one of ``receivers`` created after ``since`` count: a tag reused by another
+        database on the same account must not pass for this send.
 
         Used to settle a send whose answer was lost, before ever sending it again.
         """
         service = self.service_name()
-        sms_ids = [int(sms_id) for sms_id in self._call(self.client.get, f"/sms/{service}/outgoing", tag=tag)]
+        wanted = set(receivers)
+        earliest = since - CLOCK_SKEW
+        sms_ids: list[int] = []
         found: list[str] = []
         credits = 0.0
-        for sms_id in sms_ids[:TRACE_DETAILS]:
+        outgoing = [
+            int(sms_id) for sms_id in self._call(self.client.get, f"/sms/{service}/outgoing", tag=tag)
+        ]
+        for sms_id in outgoing[:TRACE_DETAILS]:
             sms = self._call(self.client.get, f"/sms/{service}/outgoing/{sms_id}")
-            if sms.get("receiver"):
+            if _ours(sms, wanted, earliest):
+                sms_ids.append(sms_id)
                 found.append(str(sms["receiver"]))
-            credits += float(sms.get("credits") or 0)
+                credits += float(sms.get("credits") or 0)
+        # Beyond the details read, a tagged SMS is taken as ours: it cannot be another send's of this database.
+        sms_ids.extend(outgoing[TRACE_DETAILS:])
         pending: list[int] = []
+        incomplete = False
         if not sms_ids:
-            wanted = set(receivers)
-            for job_id in self._call(self.client.get, f"/sms/{service}/jobs")[:TRACE_DETAILS]:
+            queued = [int(job_id) for job_id in self._call(self.client.get, f"/sms/{service}/jobs")]
+            incomplete = len(queued) > TRACE_DETAILS
+            for job_id in queued[-TRACE_DETAILS:]:  # the newest: a lost send's job is a recent one
                 job = self._call(self.client.get, f"/sms/{service}/jobs/{job_id}")
-                ours = job.get("tag") == tag or (
-                    job.get("receiver") in wanted and job.get("message") == message
-                )
-                if ours:
-                    pending.append(int(job_id))
+                if (job.get("tag") == tag or job.get("message") == message) and _ours(job, wanted, earliest):
+                    pending.append(job_id)
                     found.append(str(job["receiver"]))
                     credits += float(job.get("credits") or 0)
         return OvhTrace(
-            service=service, sms_ids=sms_ids, receivers=found, credits=credits, pending_job_ids=pending
+            service=service,
+            sms_ids=sms_ids,
+            receivers=found,
+            credits=credits,
+            pending_job_ids=pending,
+            incomplete=incomplete and not pending,
         )
 
     def _credits_left_if_possible(self) -> float | None:
@@ -331,11 +371,17 @@ class OvhGateway:
             characters_class=str(answer.get("charactersClass") or ""),
         )
 
-    def _call(self, method: Callable[..., Any], path: str, **kwargs: Any) -> Any:
+    def _call(self, method: Callable[..., Any], path: str, *, posts: bool = False, **kwargs: Any) -> Any:
+        """Call OVH; ``posts`` says whether the call may send SMS, so whether a lost answer may mean sent."""
         try:
             return method(path, **kwargs)
         except ovh_errors.APIError as error:
-            raise translate_error(error, path, sender=self.sender, service=self._service) from error
+            translated = translate_error(error, path, sender=self.sender, service=self._service)
+            if translated.maybe_sent and not posts:
+                translated = DeliveryError(
+                    translated.code, _NOTHING_SENT.get(translated.code, translated.user_message)
+                )
+            raise translated from error
 
 
 def _key_error(error: ovh_errors.APIError) -> DeliveryError | None:
@@ -362,6 +408,19 @@ def _key_error(error: ovh_errors.APIError) -> DeliveryError | None:
 def _status(error: ovh_errors.APIError) -> int | None:
     response = getattr(error, "response", None)
     return getattr(response, "status_code", None)
+
+
+def _ours(sms: dict[str, Any], receivers: set[str], earliest: datetime) -> bool:
+    """Whether an SMS or job OVH lists goes to one of ``receivers`` and was created since ``earliest``."""
+    if sms.get("receiver") not in receivers:
+        return False
+    try:
+        created = datetime.fromisoformat(str(sms.get("creationDatetime")))
+    except ValueError:
+        return True  # no readable date: the receiver (and tag or text) decide
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return created >= earliest
 
 
 def _never_reached_ovh(error: ovh_errors.HTTPError) -> bool:

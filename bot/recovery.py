@@ -13,14 +13,18 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from bot.errors import ConfigurationError, DeliveryError
 from bot.ledger import Ledger, SendRecord, SendResult, SendStatus
-from bot.ovh_gateway import OvhGateway
+from bot.ovh_gateway import OvhGateway, OvhTrace
 from bot.sending import SendService
 from bot.slack_ops import AuditReporter
 
 log = logging.getLogger(__name__)
+MAX_PER_PASS = 50
+# A send is not sent late: past this, one OVH has no trace of is given up (the person is told).
+RESEND_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass
@@ -57,9 +61,14 @@ class Recovery:
         self.max_attempts = max_attempts
 
     def run_once(self) -> RecoveryReport:
-        """Recover every row that needs it now."""
+        """Recover the rows that need it now, one claimed at a time (at most ``MAX_PER_PASS``)."""
         report = RecoveryReport()
-        for record in self.ledger.claim_work(lease_seconds=self.lease_seconds):
+        done: set[int] = set()
+        for _ in range(MAX_PER_PASS):
+            record = self.ledger.claim_next(lease_seconds=self.lease_seconds, skip=frozenset(done))
+            if record is None:
+                break
+            done.add(record.id)
             try:
                 self._recover(record, report)
             except Exception:
@@ -68,57 +77,94 @@ class Recovery:
             log.info("recovery: %s", report)
         return report
 
+    def _postpone(self, record: SendRecord, report: RecoveryReport, why: str) -> None:
+        log.warning("send #%d: %s; asked again later", record.id, why)
+        report.postponed.append(record.id)
+        self.ledger.release(record.id, after_seconds=self.retry_after_seconds)
+
     def _recover(self, record: SendRecord, report: RecoveryReport) -> None:
         note = None
         if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
-                trace = self.gateway.trace(record.tag, record.receivers, record.message)
+                trace = self.gateway.trace(
+                    record.tag, record.receivers, record.message, since=record.created_at
+                )
             except (DeliveryError, ConfigurationError) as error:
-                log.warning("send #%d: OVH cannot be asked about it yet: %s", record.id, error)
-                report.postponed.append(record.id)
-                self.ledger.release(record.id, after_seconds=self.retry_after_seconds)
+                self._postpone(record, report, f"OVH cannot be asked about it ({error.user_message})")
+                return
+            if trace.incomplete:
+                self._postpone(
+                    record, report, "OVH holds more pending jobs than can be read, this one may be among them"
+                )
                 return
             if trace.found:
-                accepted = set(trace.receivers)
-                ids = trace.sms_ids or trace.pending_job_ids
-                complete = len(ids) == len(trace.receivers)
-                record = self.ledger.record_result(
-                    record.id,
-                    SendResult(
-                        service=trace.service,
-                        job_ids=ids,
-                        accepted=trace.receivers,
-                        rejected=[r for r in record.receivers if r not in accepted] if complete else [],
-                        credits_used=trace.credits,
-                        credits_left=None,
-                    ),
-                )
-                note = (
-                    "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
-                    if trace.sms_ids
-                    else "OVH has this send in its queue (found among its pending jobs); it was not sent again."
-                )
+                record, note = self._settle_from_trace(record, trace), _found_note(trace)
                 report.found_at_ovh.append(record.id)
-            elif record.attempts < self.max_attempts:
-                record = self.sender.attempt(self.ledger.begin_attempt(record.id))
-                note = f"OVH had no trace of this send, so it was sent again (attempt {record.attempts})."
-                report.sent_again.append(record.id)
             else:
-                record = self.ledger.record_failure(
-                    record.id,
-                    "not_sent",
-                    f"OVH has no trace of this send after {record.attempts} attempts, so it was not sent. "
-                    "Send it again if it is still needed.",
-                    maybe_sent=False,
-                )
-                note = "OVH has no trace of this send: it is marked as not sent."
-                report.given_up.append(record.id)
+                refusal = self._why_not_again(record)
+                if refusal is None:
+                    attempt = self.ledger.begin_attempt(record, self.lease_seconds)
+                    if attempt is None:  # another worker took the row, or it was settled meanwhile
+                        log.warning("send #%d: lost its lease before sending again; left alone", record.id)
+                        return
+                    record = self.sender.attempt(attempt)
+                    note = f"OVH had no trace of this send, so it was sent again (attempt {record.attempts})."
+                    report.sent_again.append(record.id)
+                else:
+                    record = self.ledger.record_failure(record.id, "not_sent", refusal, maybe_sent=False)
+                    note = f"OVH has no trace of this send: it is marked as not sent. {refusal}"
+                    report.given_up.append(record.id)
         if note is not None or record.audit_status.value in ("pending", "failed"):
             audit = self.reporter.report_update(record, note)
-            self.sender.finish(record, audit.status, audit.channel_id, audit.ts)
+            # An audit Slack still refuses is tried again after a while, not at every pass.
+            backoff = self.retry_after_seconds if audit.status.value == "failed" else None
+            self.sender.finish(record, audit.status, audit.channel_id, audit.ts, release_after=backoff)
             report.reported.append(record.id)
         else:
             self.sender.release(record)
+
+    def _settle_from_trace(self, record: SendRecord, trace: OvhTrace) -> SendRecord:
+        accepted = set(trace.receivers)
+        ids = trace.sms_ids or trace.pending_job_ids
+        complete = len(ids) == len(trace.receivers)
+        return self.ledger.record_result(
+            record.id,
+            SendResult(
+                service=trace.service,
+                job_ids=ids,
+                accepted=trace.receivers,
+                # Receivers OVH has no trace of did not get it; beyond what was read, nothing is claimed.
+                rejected=[r for r in record.receivers if r not in accepted] if complete else [],
+                credits_used=trace.credits,
+                credits_left=None,
+            ),
+        )
+
+    def _why_not_again(self, record: SendRecord) -> str | None:
+        """Why a send OVH has no trace of must not be sent again now, if it must not."""
+        if record.attempts >= self.max_attempts:
+            return (
+                f"OVH has no trace of this send after {record.attempts} attempts, so it was not sent. "
+                "Send it again if it is still needed."
+            )
+        if datetime.now(UTC) - record.created_at > RESEND_MAX_AGE:
+            return (
+                "It was asked for more than an hour ago and OVH has no trace of it, so it was not sent late. "
+                "Send it again if it is still needed."
+            )
+        opted_out = self.sender.opt_outs.among(record.receivers)
+        if opted_out:
+            return (
+                f"{len(opted_out)} of its numbers opted out since it was asked for, so it was not sent again. "
+                "Send it again to the others if it is still needed."
+            )
+        return None
+
+
+def _found_note(trace: OvhTrace) -> str:
+    if trace.sms_ids:
+        return "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
+    return "OVH has this send in its queue (found among its pending jobs); it was not sent again."
 
 
 class RecoveryLoop:

@@ -8,7 +8,7 @@ Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequ
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,14 +26,20 @@ from bot.sms_text import Segmentation, check_message
 log = logging.getLogger(__name__)
 
 
+class _LeaseLost(Exception):
+    """This worker no longer holds the row: it must not call OVH for it."""
+
+
 class Gateway(Protocol):
     """What the use case needs from the SMS provider (see :class:`bot.ovh_gateway.OvhGateway`)."""
 
     sender: str | None
     no_stop_clause: bool
 
-    def send(self, *, message: str, receivers: list[str], tag: str) -> SendResult:
-        """Send one message; raise :class:`DeliveryError` on failure."""
+    def send(
+        self, *, message: str, receivers: list[str], tag: str, before_post: Callable[[], None] | None = None
+    ) -> SendResult:
+        """Send one message, calling ``before_post`` before each job; raise :class:`DeliveryError`."""
         ...
 
 
@@ -178,23 +184,45 @@ class SendService:
         )
 
     def attempt(self, record: SendRecord) -> SendRecord:
-        """Call OVH for a recorded send and settle it with the answer (also used by recovery).
+        """Call OVH for a recorded send whose lease ``record`` holds, and settle it with the answer (also
+        used by recovery).
 
-        If the database fails to take the answer, the row stays open with its lease: recovery settles it
-        from OVH's records once the lease runs out, and the person is told not to send again.
+        The lease is renewed just before each job is posted; if it was lost (it ran out and recovery took
+        the row), nothing is posted and the row is left to its new holder. If the database fails to take
+        the answer, the row stays open: recovery settles it from OVH's records once the lease runs out,
+        and the person is told whether anything may have gone out.
         """
+        posted = False
+
+        def before_post() -> None:
+            nonlocal posted
+            if not self.ledger.renew_lease(record, self.lease_seconds):
+                raise _LeaseLost
+            posted = True
+
         try:
-            return self._attempt(record)
+            return self._attempt(record, before_post)
+        except _LeaseLost:
+            log.warning("send #%d: its lease ran out before OVH was called; left to recovery", record.id)
+            current = self.ledger.get(record.id)
+            return current or record
         except SQLAlchemyError as error:
-            log.error("send #%d: OVH was called but the answer could not be recorded: %s", record.id, error)
+            log.error("send #%d: the ledger failed (%s)", record.id, type(error).__name__)
+            if not posted:
+                raise LedgerUnavailable(
+                    "The bot could not record your send (its database is not answering), so nothing was sent. "
+                    "Try again in a minute."
+                ) from error
             raise LedgerUnavailable(
                 "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
                 "answering). Do not send it again: the audit thread will be posted once the database is back."
             ) from error
 
-    def _attempt(self, record: SendRecord) -> SendRecord:
+    def _attempt(self, record: SendRecord, before_post: Callable[[], None]) -> SendRecord:
         try:
-            result = self.gateway.send(message=record.message, receivers=record.receivers, tag=record.tag)
+            result = self.gateway.send(
+                message=record.message, receivers=record.receivers, tag=record.tag, before_post=before_post
+            )
         except DeliveryError as error:
             log.warning("send #%d failed: %s (maybe sent: %s)", record.id, error.code, error.maybe_sent)
             return self.ledger.record_failure(
@@ -205,6 +233,8 @@ class SendService:
             return self.ledger.record_failure(
                 record.id, "configuration", error.user_message, maybe_sent=False
             )
+        except (_LeaseLost, SQLAlchemyError):
+            raise
         except Exception:
             # A bug after the request left: OVH may have sent it, so it must not look safe to retry.
             log.exception("send #%d: unexpected error while sending", record.id)
@@ -236,7 +266,16 @@ class SendService:
         self.ledger.release(record.id, after_seconds=self._grace(record))
 
     def finish(
-        self, record: SendRecord, audit: AuditStatus, channel_id: str | None = None, ts: str | None = None
+        self,
+        record: SendRecord,
+        audit: AuditStatus,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        *,
+        release_after: float | None = None,
     ) -> None:
-        """Record where the send's audit went and let go of its row, in one statement."""
-        self.ledger.record_audit(record.id, audit, channel_id, ts, release_after=self._grace(record))
+        """Record where the send's audit went and let go of its row, in one statement (recovery looks at it
+        again after ``release_after`` seconds if it still needs work; by default at once, or after the grace
+        period for an unknown outcome)."""
+        after = self._grace(record) if release_after is None else max(release_after, self._grace(record))
+        self.ledger.record_audit(record.id, audit, channel_id, ts, release_after=after)

@@ -68,6 +68,7 @@ class _Failure:
     path_contains: str
     method: str | None
     after_processing: bool
+    skip: int = 0  # matching requests let through before the failures start
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class FakeOvh(FakeServer):
         path_contains: str = "/jobs",
         method: str | None = None,
         after_processing: bool = False,
+        skip: int = 0,
     ) -> None:
         """Answer the next `times` signed, granted requests whose path contains `path_contains`
         (and whose HTTP method is `method`, when given) with `status`.
@@ -171,10 +173,13 @@ class FakeOvh(FakeServer):
         The body is `{"errorCode": error_code, "message": message}` (no errorCode when None; message
         defaults to the status phrase), or an HTML error page with `html=True`. With
         `after_processing=True` the request is carried out first (a job is recorded and its credits
-        deducted), as when OVH sent the SMS but the answer got lost.
+        deducted), as when OVH sent the SMS but the answer got lost. The first `skip` matching requests
+        are answered normally.
         """
         message = message or HTTPStatus(status).phrase
-        failure = _Failure(status, error_code, message, times, html, path_contains, method, after_processing)
+        failure = _Failure(
+            status, error_code, message, times, html, path_contains, method, after_processing, skip
+        )
         with self._lock:
             self._failures.append(failure)
 
@@ -250,6 +255,9 @@ class FakeOvh(FakeServer):
     def _take_failure(self, method: str, path: str) -> _Failure | None:
         for failure in self._failures:
             if failure.path_contains in path and failure.method in (None, method):
+                if failure.skip:
+                    failure.skip -= 1
+                    return None
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
