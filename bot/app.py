@@ -53,10 +53,11 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
     services = build_services(settings)
-    # Listeners only parse, check and acknowledge; sends go to the send workers. Such short listeners can
-    # run on the request's own thread (process_before_response), which spares every ack the 10 ms steps
-    # in which Bolt otherwise polls a listener thread for it. Bolt keeps the executor for lazy listeners.
-    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smsbot-listener")
+    # Listeners acknowledge first, then do what little is left (open the form, answer a sub-command) on
+    # this pool; sends go to the send workers, so a slow OVH never holds a listener thread. (Running
+    # listeners on the request's thread would spare Bolt's 10 ms ack polling, but then any Slack call made
+    # after ack() would delay the ack itself.)
+    executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="smsbot-listener")
     bolt_logger = logging.getLogger("smsbot.bolt")
     bolt_logger.addFilter(_same_token_warning)
     app = App(
@@ -64,7 +65,6 @@ def create_bot(settings: Settings) -> SmsBot:
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=settings.slack_signing_secret is not None,
         listener_executor=executor,
-        process_before_response=True,
         logger=bolt_logger,
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
