@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import phonenumbers
@@ -20,6 +21,7 @@ from bot.sms_text import MAX_PARTS
 COMPOSE_CALLBACK_ID = "sms_compose"
 INPUT_ACTION_ID = "value"
 SECTION_LIMIT = 3000  # characters in a section's text
+MAX_BLOCKS = 50  # blocks in a message
 SHOWN_RECEIVERS = 20
 
 Blocks = list[dict[str, Any]]
@@ -149,15 +151,45 @@ def update_note(record: SendRecord, note: str | None) -> SlackMessage:
     )
 
 
+class PrivateReason(Enum):
+    """Why a send's result goes to its author alone instead of a thread in the channel."""
+
+    NO_CHANNEL = "no_channel"  # the send names no channel: `smsbot send` without --channel
+    CHANNEL_CLOSED = "channel_closed"  # the bot cannot post there: a private channel, a DM, archived
+
+
 NOT_IN_CHANNEL_HINT = (
     ":information_source: I could not post the audit trail in this conversation, so only you see this. "
     "Invite me with `/invite @smsbot` to keep the record in the channel."
 )
+NO_CHANNEL_HINT = (
+    ":information_source: Sent from the command line without `--channel`: this is your copy of the "
+    "audit trail."
+)
+LATE_CHANNEL_CLOSED_HINT = (
+    ":information_source: This result could not be reported when the SMS was sent, and I cannot post "
+    "in its channel, so only you see it. Invite me there with `/invite @smsbot` to keep the record in "
+    "the channel."
+)
+LATE_NO_CHANNEL_HINT = (
+    ":information_source: This result could not be reported when the SMS was sent from the command "
+    "line: this is your copy of the audit trail."
+)
 
 
-def private_result(record: SendRecord, hint: str = NOT_IN_CHANNEL_HINT) -> SlackMessage:
-    """The whole result for the person alone, when the bot cannot post in the channel."""
-    parent, details = audit_parent(record), audit_details(record)
+def private_result(
+    record: SendRecord, reason: PrivateReason, *, late: bool = False, note: str | None = None
+) -> SlackMessage:
+    """The whole result for the person alone, with a hint that says why it is not in a channel.
+
+    ``late`` is for a result reported afterwards (by recovery), not at the time of the send; ``note``
+    is what recovery found.
+    """
+    parent, details = audit_parent(record), update_note(record, note)
+    if reason is PrivateReason.NO_CHANNEL and record.source == "cli":
+        hint = LATE_NO_CHANNEL_HINT if late else NO_CHANNEL_HINT
+    else:  # a closed channel, or no channel where a request from Slack always has one
+        hint = LATE_CHANNEL_CLOSED_HINT if late else NOT_IN_CHANNEL_HINT
     return SlackMessage(
         text=f"{parent.text}. {details.text}",
         blocks=[*parent.blocks, *details.blocks, _context(hint)],
@@ -165,13 +197,41 @@ def private_result(record: SendRecord, hint: str = NOT_IN_CHANNEL_HINT) -> Slack
 
 
 def error_message(text: str) -> SlackMessage:
-    """An ephemeral answer for something the person can fix."""
+    """An ephemeral answer for something the person can fix.
+
+    ``text`` is plain text, as every ``user_message`` is (`code` spans allowed): it may quote what the
+    person typed, so it is escaped here, at the edge, where it becomes mrkdwn.
+    """
+    text = escape(text)
     return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
 
 
 def info_message(text: str) -> SlackMessage:
-    """An ephemeral answer to a question (mrkdwn ``text`` built by the bot, user parts escaped)."""
-    return SlackMessage(text=text, blocks=[_section(text)])
+    """An ephemeral answer to a question: mrkdwn ``text`` built by the bot, user parts escaped.
+
+    A long answer is split at line ends into sections of at most SECTION_LIMIT characters; should it
+    need more than MAX_BLOCKS of them, the middle ones go, so that its first and last lines (a summary)
+    still show.
+    """
+    sections = [_section(chunk) for chunk in _chunks(text, SECTION_LIMIT)]
+    if len(sections) > MAX_BLOCKS:
+        sections = [*sections[: MAX_BLOCKS - 1], sections[-1]]
+    return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=sections)
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """``text`` cut at line ends into pieces of at most ``limit`` characters (a longer line is cut short)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = _truncate(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    chunks.append(current)
+    return chunks
 
 
 def help_message(default_region: str | None, sender: str | None) -> SlackMessage:

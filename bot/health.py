@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from slack_sdk.errors import SlackClientError
+from slack_sdk import WebClient
 
 from bot.services import Services
 
@@ -30,16 +30,29 @@ class HealthCheck:
 
     A Slack outage does not make the instance unhealthy: a load balancer would then drop every instance
     while recovery still has work to do. It is reported so that monitoring can alert on it.
+
+    The Slack check must not hold up the answer: it has its own client, which gives up after
+    ``SLACK_TIMEOUT`` seconds and never retries (the bot's client would wait out rate limits and retry
+    dropped connections), and while one request checks, the others answer with the last status known.
     """
+
+    SLACK_TIMEOUT = 2
 
     def __init__(
         self, services: Services, slack_ttl: float = 30, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._services = services
+        self._slack_client = WebClient(
+            token=services.settings.slack_bot_token,
+            base_url=services.settings.slack_api_url,
+            timeout=self.SLACK_TIMEOUT,
+            retry_handlers=[],
+        )
         self._slack_ttl = slack_ttl
         self._clock = clock
         self._lock = threading.Lock()
         self._slack: tuple[float, str] | None = None
+        self._slack_checking = False
 
     def check(self) -> Health:
         """Check now."""
@@ -55,14 +68,17 @@ class HealthCheck:
     def _slack_status(self) -> str:
         now = self._clock()
         with self._lock:
-            if self._slack is not None and now - self._slack[0] < self._slack_ttl:
-                return self._slack[1]
+            known = self._slack
+            if known is not None and (now - known[0] < self._slack_ttl or self._slack_checking):
+                return known[1]
+            self._slack_checking = True
+        status = "unreachable"
         try:
-            self._services.slack.auth_test()
+            self._slack_client.auth_test()
             status = "ok"
-        except SlackClientError as error:
+        except Exception as error:  # noqa: BLE001 - whatever fails, /health answers (Slack: unreachable)
             log.warning("health check: Slack unreachable: %s", type(error).__name__)
-            status = "unreachable"
-        with self._lock:
-            self._slack = (now, status)
+        finally:
+            with self._lock:
+                self._slack, self._slack_checking = (now, status), False
         return status

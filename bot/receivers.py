@@ -288,7 +288,12 @@ def _invalid(token: str, number: PhoneNumber) -> _BadNumber:
 
 
 def _code(text: str) -> str:
-    """Quote typed text as a Slack `code` span that cannot break (no backticks) or flood the message."""
+    """Quote typed text as a `code` span that cannot break (no backticks) or flood the message.
+
+    The result is plain text, as every ``user_message`` is: the Slack edge (``blocks.error_message``)
+    escapes `&`, `<` and `>`, so a typed `<!here>` shows as typed instead of pinging anyone, while the
+    command line and the form's inline errors show it unchanged.
+    """
     text = " ".join(text.replace("`", "'").split())
     if len(text) > 30:
         text = text[:29] + "…"

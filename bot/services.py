@@ -61,7 +61,16 @@ def build_services(settings: Settings) -> Services:
         ledger,
         gateway,
         rules,
-        CachedDirectory(SlackDirectory(slack), ttl=settings.usergroup_cache_seconds),
+        # Access checks may run before an ack (the form's submission): their Slack calls must not sleep
+        # through a rate limit's Retry-After. A failed check refuses, and says to try again.
+        CachedDirectory(
+            SlackDirectory(
+                make_web_client(
+                    settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
+                )
+            ),
+            ttl=settings.usergroup_cache_seconds,
+        ),
         opt_outs,
         lease_seconds=settings.recovery_after_seconds,
         unknown_grace_seconds=settings.unknown_grace_seconds,

@@ -10,7 +10,9 @@ privately: through the command's response_url, an ephemeral message, or a DM fro
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -22,24 +24,44 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import SlackMessage, audit_parent, private_result, update_note
+from bot.blocks import PrivateReason, SlackMessage, audit_parent, private_result, update_note
 from bot.ledger import AuditStatus, SendRecord
 
 log = logging.getLogger(__name__)
 
+# What a failed Slack call raises. The SDK turns Slack's answers into SlackClientError (SlackApiError
+# for `ok: false`), but lets the network's own errors through as they are: urllib's URLError, a
+# TimeoutError or another OSError, and http.client's HTTPException for an answer cut short.
+SLACK_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, HTTPException)
 
-def retry_handlers() -> list[RetryHandler]:
-    """Retry Slack's rate limits (honouring Retry-After), its 500/503 answers and dropped connections."""
+
+def retry_handlers(*, rate_limits: bool = True) -> list[RetryHandler]:
+    """Retry Slack's rate limits (honouring Retry-After), its 500/503 answers and dropped connections.
+
+    Without ``rate_limits``, a rate-limited call fails at once instead of sleeping for Retry-After.
+    """
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=3)] if rate_limits else []
     return [
-        RateLimitErrorRetryHandler(max_retry_count=3),
+        *handlers,
         ServerErrorRetryHandler(max_retry_count=1),  # an outage is left to recovery, not waited out
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=1),
     ]
 
 
-def make_web_client(token: str, base_url: str) -> WebClient:
-    """The Web API client the bot uses everywhere."""
-    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())
+def make_web_client(
+    token: str, base_url: str, *, timeout: int = 10, rate_limit_retries: bool = True
+) -> WebClient:
+    """The Web API client the bot uses.
+
+    ``rate_limit_retries=False`` makes a client for calls made before an ack (user group and admin
+    lookups): Slack allows 3 seconds for the ack, so a rate limit must fail the call, not wait it out.
+    """
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=retry_handlers(rate_limits=rate_limit_retries),
+    )
 
 
 class SlackDirectory:
@@ -59,6 +81,61 @@ class SlackDirectory:
         if user.get("deleted"):
             return False
         return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+def respond(response_url: str, message: SlackMessage) -> None:
+    """Show ``message`` to the person alone through a command's response URL.
+
+    Raises what a Slack call raises (see SLACK_FAILURES); SlackApiError when the URL answers other than
+    200, as an expired one (after 30 minutes or 5 uses) does.
+    """
+    response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
+        text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+    )
+    if response.status_code != 200:
+        raise SlackApiError(f"response_url answered {response.status_code}", response)  # type: ignore[arg-type]
+
+
+def show_privately(
+    client: WebClient,
+    message: SlackMessage,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    response_url: str | None,
+) -> bool:
+    """Show ``message`` to ``user_id`` alone: through the response URL, else ephemeral, else as a DM.
+
+    Each way Slack does not take is logged and the next one tried; False when none worked.
+    """
+    attempts: list[tuple[str, Callable[[], object]]] = []
+    if response_url:
+        attempts.append(("response_url", lambda: respond(response_url, message)))
+    if channel_id:
+        attempts.append(
+            (
+                "ephemeral",
+                lambda: client.chat_postEphemeral(
+                    channel=channel_id, user=user_id, text=message.text, blocks=message.blocks
+                ),
+            )
+        )
+    attempts.append(
+        (
+            "direct message",
+            lambda: client.chat_postMessage(
+                channel=user_id, text=message.text, blocks=message.blocks, unfurl_links=False
+            ),
+        )
+    )
+    for name, attempt in attempts:
+        try:
+            attempt()
+        except SLACK_FAILURES as error:
+            log.info("showing %s a message by %s failed: %s", user_id, name, error)
+            continue
+        return True
+    return False
 
 
 # Errors that say this conversation is closed to the bot; anything else may pass, so it is retried later.
@@ -96,21 +173,10 @@ class AuditReporter:
     ) -> AuditOutcome:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
 
-        When Slack itself fails (an outage, not a closed channel), the audit is left for recovery to post
-        in the channel once Slack is back.
+        When Slack itself fails (an outage or the network, not a closed channel), the audit is left for
+        recovery to post in the channel once Slack is back.
         """
-        if record.channel_id:
-            try:
-                parent = self._post(record.channel_id, audit_parent(record))
-            except SlackApiError as error:
-                if _code(error) not in CHANNEL_ERRORS:
-                    return self._slack_failed(record, error)
-                log.info("send #%d: cannot post in %s (%s)", record.id, record.channel_id, _code(error))
-            except SlackClientError as error:
-                return self._slack_failed(record, error)
-            else:
-                return self._reply_in_thread(record, parent, note)
-        return self._report_privately(record, response_url)
+        return self._report(record, response_url, note, late=False)
 
     def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
         """Post what recovery found, or an audit Slack could not take earlier.
@@ -119,20 +185,37 @@ class AuditReporter:
         brought up to date; otherwise the whole audit is posted as for a new send.
         """
         if not record.audit_ts:
-            return self.report(record, response_url=None, note=note)
+            return self._report(record, None, note, late=True)
         channel = record.audit_channel_id or record.channel_id or ""
         try:
             self._post(channel, update_note(record, note), thread_ts=record.audit_ts)
-        except SlackClientError as error:
+        except SLACK_FAILURES as error:
             return self._slack_failed(record, error)
         try:
             parent = audit_parent(record)
             self._client.chat_update(
                 channel=channel, ts=record.audit_ts, text=parent.text, blocks=parent.blocks
             )
-        except SlackClientError as error:  # the thread holds the truth; a stale headline is a nuisance only
+        except SLACK_FAILURES as error:  # the thread holds the truth; a stale headline is a nuisance only
             log.warning("send #%d: the parent message could not be updated: %s", record.id, error)
         return AuditOutcome(AuditStatus.THREAD, channel, record.audit_ts)
+
+    def _report(
+        self, record: SendRecord, response_url: str | None, note: str | None, *, late: bool
+    ) -> AuditOutcome:
+        if not record.channel_id:
+            return self._report_privately(record, response_url, PrivateReason.NO_CHANNEL, late, note)
+        try:
+            parent = self._post(record.channel_id, audit_parent(record))
+        except SlackApiError as error:
+            if _code(error) not in CHANNEL_ERRORS:
+                return self._slack_failed(record, error)
+            log.info("send #%d: cannot post in %s (%s)", record.id, record.channel_id, _code(error))
+        except SLACK_FAILURES as error:
+            return self._slack_failed(record, error)
+        else:
+            return self._reply_in_thread(record, parent, note)
+        return self._report_privately(record, response_url, PrivateReason.CHANNEL_CLOSED, late, note)
 
     @staticmethod
     def _slack_failed(record: SendRecord, error: Exception) -> AuditOutcome:
@@ -143,36 +226,29 @@ class AuditReporter:
         status = AuditStatus.THREAD
         try:
             self._post(record.channel_id or "", update_note(record, note), thread_ts=parent_ts)
-        except SlackClientError as error:
+        except SLACK_FAILURES as error:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
             status = AuditStatus.FAILED
         return AuditOutcome(status, record.channel_id, parent_ts)
 
-    def _report_privately(self, record: SendRecord, response_url: str | None) -> AuditOutcome:
-        message = private_result(record)
-        attempts = []
-        if response_url:
-            attempts.append(("response_url", lambda: self._respond(response_url, message)))
-        if record.channel_id:
-            attempts.append(
-                (
-                    "ephemeral",
-                    lambda: self._client.chat_postEphemeral(
-                        channel=record.channel_id,
-                        user=record.user_id,
-                        text=message.text,
-                        blocks=message.blocks,
-                    ),
-                )
-            )
-        attempts.append(("direct message", lambda: self._post(record.user_id, message)))
-        for name, attempt in attempts:
-            try:
-                attempt()
-            except SlackClientError as error:
-                log.info("send #%d: private report by %s failed: %s", record.id, name, error)
-                continue
+    def _report_privately(
+        self,
+        record: SendRecord,
+        response_url: str | None,
+        reason: PrivateReason,
+        late: bool,
+        note: str | None,
+    ) -> AuditOutcome:
+        message = private_result(record, reason, late=late, note=note)
+        shown = show_privately(
+            self._client,
+            message,
+            user_id=record.user_id,
+            channel_id=record.channel_id,
+            response_url=response_url,
+        )
+        if shown:
             return AuditOutcome(AuditStatus.PRIVATE)
         log.error("send #%d: the result could not be shown in Slack at all", record.id)
         return AuditOutcome(AuditStatus.FAILED)
@@ -182,14 +258,6 @@ class AuditReporter:
             channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False
         )
         return str(response["ts"])
-
-    @staticmethod
-    def _respond(response_url: str, message: SlackMessage) -> None:
-        response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
-            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
-        )
-        if response.status_code != 200:
-            raise SlackApiError(f"response_url answered {response.status_code}", response)  # type: ignore[arg-type]
 
 
 def _code(error: SlackApiError) -> str:

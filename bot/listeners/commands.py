@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import compose_modal, error_message, help_message, unescape
 from bot.errors import InvalidInput, NotAllowed
@@ -16,6 +15,7 @@ from bot.listeners.delivery import Requester, after_ack, send_in_background
 from bot.receivers import parse_command
 from bot.sending import SendRequest
 from bot.services import Services
+from bot.slack_ops import SLACK_FAILURES
 
 log = logging.getLogger(__name__)
 HELP_WORDS = {"help", "-h", "--help", "?"}
@@ -84,8 +84,8 @@ def open_compose_modal(services: Services, requester: Requester, client: WebClie
     )
     try:
         client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SlackApiError as error:
-        log.warning("views.open failed: %s", error.response.get("error"))
+    except SLACK_FAILURES as error:
+        log.warning("views.open failed: %s", error)
         requester.tell(
             services,
             "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "

@@ -8,15 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.errors import SlackClientError
-from slack_sdk.webhook import WebhookClient
-
 from bot.blocks import error_message, info_message
 from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.ledger import AuditStatus, DuplicateRequest
 from bot.sending import SendRequest
 from bot.services import Services
-from bot.slack_ops import AuditOutcome, retry_handlers
+from bot.slack_ops import AuditOutcome, show_privately
 
 log = logging.getLogger(__name__)
 
@@ -46,30 +43,25 @@ class Requester:
         )
 
     def tell(self, services: Services, text: str, *, error: bool = True) -> None:
-        """Show this person alone a message: through the response URL, else ephemeral, else a DM."""
-        message = error_message(text) if error else info_message(text)
-        if self.response_url:
-            try:
-                WebhookClient(self.response_url, timeout=10, retry_handlers=retry_handlers()).send(
-                    text=message.text,
-                    blocks=message.blocks,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-                return
-            except (SlackClientError, OSError) as failure:
-                log.info("response_url failed: %s", type(failure).__name__)
+        """Show this person alone a message: through the response URL, else ephemeral, else a DM.
+
+        ``text`` is plain text when ``error`` (it may quote what the person typed), else mrkdwn built by
+        the bot. Never raises: this is how failures are told, so a failure here is only logged.
+        """
         try:
-            if self.channel_id:
-                services.slack.chat_postEphemeral(
-                    channel=self.channel_id, user=self.user_id, text=message.text, blocks=message.blocks
-                )
-            else:
-                services.slack.chat_postMessage(
-                    channel=self.user_id, text=message.text, blocks=message.blocks
-                )
-        except SlackClientError as failure:
-            log.warning("could not tell %s: %s", self.user_id, failure)
+            message = error_message(text) if error else info_message(text)
+            shown = show_privately(
+                services.slack,
+                message,
+                user_id=self.user_id,
+                channel_id=self.channel_id,
+                response_url=self.response_url,
+            )
+        except Exception:  # the last resort of error handling must not fail in turn
+            log.exception("could not tell %s", self.user_id)
+            return
+        if not shown:
+            log.warning("could not tell %s: Slack took none of the ways", self.user_id)
 
 
 def _text_or_none(value: Any) -> str | None:

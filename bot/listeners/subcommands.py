@@ -18,6 +18,8 @@ OPT_OUT_WORDS = {
     "optouts": "optouts",
 }
 WORDS = {"usage", *OPT_OUT_WORDS}
+SHOWN_OPT_OUTS = 50
+SHOWN_NOTE = 200  # characters of an opt-out's note in the list
 
 
 def handle(word: str, rest: str, requester: Requester, services: Services) -> None:
@@ -85,11 +87,17 @@ def _list_opt_outs(_rest: str, _user_id: str, services: Services) -> str:
     if not entries:
         return "No number has opted out."
     lines = [f"*{len(entries)} opted-out number(s):*"]
-    for entry in entries[:50]:
-        note = f" — {escape(entry.note)}" if entry.note else ""
+    for entry in entries[:SHOWN_OPT_OUTS]:
+        # Notes are cut so that the list stays a few sections long and its last line always shows.
+        note = f" — {escape(_cut(entry.note, SHOWN_NOTE))}" if entry.note else ""
         lines.append(
             f"• {display_number(entry.e164)} (by <@{entry.created_by}>, {entry.created_at:%Y-%m-%d}){note}"
         )
-    if len(entries) > 50:
-        lines.append(f"…and {len(entries) - 50} more")
+    if len(entries) > SHOWN_OPT_OUTS:
+        lines.append(f"…and {len(entries) - SHOWN_OPT_OUTS:,} more")
     return "\n".join(lines)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (before escaping, so that no `&amp;` is cut in two)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

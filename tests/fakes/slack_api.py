@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl
 
-from tests.fakes import FakeServer, HttpRequest, HttpResponse, json_response
+from tests.fakes import FakeServer, HttpRequest, HttpResponse, _Handler, json_response
 
 Params = dict[str, Any]
 
@@ -23,6 +24,8 @@ Params = dict[str, Any]
 DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
 # Form-encoded requests carry these as JSON strings; decoded so tests can inspect them.
 _JSON_FIELDS = ("blocks", "view", "attachments")
+# The status of an answer that is never sent: the connection is closed instead (see `FakeSlack.dropped`).
+_DROP = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ class FakeSlack(FakeServer):
     (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
     `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header), `socket_mode_url` (what
     `apps.connections.open` answers: `FakeSocketMode.new_url` of a fake Socket Mode server).
+
+    Network failures, which the SDK raises as they come (`OSError`s, not `SlackClientError`):
+    `dropped` (Web API method names or response URLs whose requests get no answer: the connection is
+    closed, as a proxy or a network fault does), `drop_if` (the same for the requests it returns True for,
+    given the method name or response URL and the params: `lambda method, params: "thread_ts" in params`)
+    and `hangs` (method name or response URL -> seconds to wait before answering, to outlast a client's
+    timeout). Dropped Web API calls are recorded, with status 0 and error "connection_dropped".
     """
 
     def __init__(
@@ -79,6 +89,9 @@ class FakeSlack(FakeServer):
         self.expired_triggers: set[str] = set()
         self.usergroup_members: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.dropped: set[str] = set()
+        self.drop_if: Callable[[str, Params], bool] | None = None
+        self.hangs: dict[str, float] = {}
         # Granted to the token; Slack lists them in the X-OAuth-Scopes header of every authenticated answer.
         self.scopes: list[str] = list(DEFAULT_SCOPES)
         self.calls: list[SlackCall] = []
@@ -182,8 +195,26 @@ class FakeSlack(FakeServer):
 
     # --- serving ----------------------------------------------------------------------------------
 
+    def start(self) -> Self:
+        """Serve as every fake does, with a handler that can also drop a connection unanswered."""
+        super().start()
+        assert self._server is not None
+        self._server.RequestHandlerClass = _SlackHandler  # read per request; none was served yet
+        return self
+
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Route a request to a Web API method or a response URL."""
+        target = f"{self.base_url}{request.path}" if request.path.startswith("/response/") else None
+        target = target or request.path.removeprefix("/api/")
+        with self._lock:
+            delay = self.hangs.get(target, 0.0)
+        time.sleep(delay)  # outside the lock: other requests go on meanwhile
+        params = _parse_params(request) if request.path.startswith("/api/") else {}
+        with self._lock:
+            if target in self.dropped or (self.drop_if is not None and self.drop_if(target, params)):
+                if request.path.startswith("/api/"):
+                    self.calls.append(SlackCall(target, params, time.time(), _DROP, "connection_dropped"))
+                return HttpResponse(_DROP, b"")
         if request.path.startswith("/response/"):
             return self._post_to_response_url(request)
         if not request.path.startswith("/api/"):
@@ -320,6 +351,18 @@ class FakeSlack(FakeServer):
             return _error("user_not_found")
         default = {"id": user, "name": user.lower(), "is_admin": False, "is_owner": False, "deleted": False}
         return {"ok": True, "user": default | self.users.get(user, {})}
+
+
+class _SlackHandler(_Handler):
+    """Serves the fake's answers; an answer with status `_DROP` closes the connection instead."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Start the answer, or drop the connection without a word."""
+        if code == _DROP:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("dropped on purpose")  # the handler takes it as a client gone
+        super().send_response(code, message)
 
 
 def _error(error: str) -> Params:
