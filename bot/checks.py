@@ -22,7 +22,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from ovh.client import ENDPOINTS
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -340,7 +339,7 @@ class _Need:
 
 def create_token_url(settings: Settings, rules: Iterable[str] = REQUIRED_RULES) -> str:
     """The OVH page that creates keys with exactly ``rules``, for the configured region or API URL."""
-    base = ENDPOINTS.get(settings.ovh_endpoint, settings.ovh_endpoint).rstrip("/")
+    base = settings.ovh_base_url.rstrip("/")
     base = base.removesuffix("/1.0")
     query = "&".join(rule.replace(" ", "=", 1) for rule in rules)
     return f"{base}/createToken/?{query}"
@@ -393,7 +392,7 @@ def check_ovh(
         f"Create keys with exactly the rules the bot needs at {link} and put the three values it shows in "
         "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY."
     )
-    base_url = shown_url(ENDPOINTS.get(settings.ovh_endpoint, settings.ovh_endpoint))
+    base_url = shown_url(settings.ovh_base_url)
     try:
         credential: Credential | None = gateway.current_credential()
     except DeliveryError as error:

@@ -3,8 +3,10 @@
 Exit statuses:
 
 - ``smsbot check``: 0 when every check passed (warnings allowed), 1 when one failed.
-- ``smsbot send``: 0 sent (OVH accepted at least one receiver), 1 failed or outcome unknown, 2 nothing
-  was sent because of the input or the access rules. With ``--dry-run``: 0 it would go, 2 it would not.
+- ``smsbot send``: 0 sent (OVH accepted at least one receiver), 1 failed or outcome unknown (the database
+  failing mid-way included: the message says whether anything may have gone out), 2 nothing was sent
+  because of the input or the access rules. With ``--dry-run``: 0 it would go, 1 the database could not
+  be read to tell, 2 it would not.
 - Every command: 2 when the settings cannot be read (each problem is named).
 """
 
@@ -29,7 +31,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.checks import Status, exit_status, run_checks
-from bot.errors import ConfigurationError, DeliveryError, InvalidInput, NotAllowed
+from bot.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.ledger import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 from bot.logs import configure_logging
 from bot.receivers import Receiver, parse_receivers
@@ -204,8 +206,19 @@ def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
     from bot.http_server import HttpServer
 
     server = HttpServer(bot, args.host, args.port, threads=args.threads)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # A KeyboardInterrupt could land anywhere in waitress's loop; the server's own stop lets it finish
+        # the step it is in, stop accepting and answer the requests in flight. A second signal: stop waiting.
+        if server.stopping:
+            raise KeyboardInterrupt
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
     server.serve()
+    log.info("stopping: waiting for sends in flight")
     return 0
 
 
@@ -299,9 +312,8 @@ def send(args: argparse.Namespace) -> int:
         _say(f"{marks.failed} Not sent: {error.user_message}", stream=sys.stderr)
         return 2
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         _say(
-            f"{marks.failed} Not sent: the database (DATABASE_URL) cannot be used: {reason}. "
+            f"{marks.failed} Not sent: the database (DATABASE_URL) cannot be used: {_database_reason(error)}. "
             "`smsbot check` says more.",
             stream=sys.stderr,
         )
@@ -322,6 +334,11 @@ def send(args: argparse.Namespace) -> int:
         return _send(services, request, marks)
     finally:
         services.engine.dispose()
+
+
+def _database_reason(error: SQLAlchemyError) -> str:
+    # The driver's own first line: what went wrong, without the statement or a server's DETAIL line.
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def _text(error: Exception) -> str:
@@ -381,6 +398,20 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
         return 1
     except (NotAllowed, InvalidInput) as refusal:
         return _refused("Not sent", refusal, services, request, marks)
+    except LedgerUnavailable as error:
+        # Its message says whether the SMS may have gone out (then: do not send it again); either way the
+        # send failed, and nothing here says which, so 1, as for a failed or unknown send.
+        _say(f"{marks.failed} {error.user_message}", stream=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        log.error("the ledger failed during a send: %s", type(error).__name__)
+        _say(
+            f"{marks.failed} The database (DATABASE_URL) stopped answering during the send "
+            f"({_database_reason(error)}): the SMS may or may not have gone out. Do not send it again "
+            "before checking: the running bot settles and reports it once the database is back.",
+            stream=sys.stderr,
+        )
+        return 1
     # Should reporting itself break, the running bot's recovery posts the audit later.
     outcome = AuditOutcome(AuditStatus.FAILED)
     try:
@@ -402,7 +433,15 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
                 f"(send #{record.id} is in the ledger)."
             )
     finally:
-        services.sender.finish(record, outcome.status, outcome.channel_id, outcome.ts)
+        try:
+            services.sender.finish(record, outcome.status, outcome.channel_id, outcome.ts)
+        except SQLAlchemyError as error:
+            # What was sent is settled in the ledger already; only where its audit went is not.
+            _say(
+                f"{marks.warning} The database did not record where the audit went "
+                f"({_database_reason(error)}): the running bot may post it again once the database is back.",
+                stream=sys.stderr,
+            )
     return 0 if record.status is SendStatus.SENT else 1
 
 
@@ -447,6 +486,19 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
             services.settings.limits.guard(receivers, estimated)(*usage)
     except (NotAllowed, InvalidInput) as refusal:
         return _refused("Would not be sent", refusal, services, request, marks)
+    except LedgerUnavailable as error:
+        _say(
+            f"{marks.failed} Dry run, cannot tell whether it would be sent: {error.user_message}",
+            stream=sys.stderr,
+        )
+        return 1
+    except SQLAlchemyError as error:
+        _say(
+            f"{marks.failed} Dry run, cannot tell whether it would be sent: the database (DATABASE_URL) did "
+            f"not answer ({_database_reason(error)}). Nothing was sent. `smsbot check` says more.",
+            stream=sys.stderr,
+        )
+        return 1
     _say("Dry run: nothing was sent and nothing was recorded.")
     numbers = ", ".join(receiver.e164 for receiver in request.receivers)
     _say(f"{marks.ok} to {receivers} receiver(s): {numbers}")

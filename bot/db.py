@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,21 +25,78 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x5D5B07
 
 
+# The execution option that picks how a transaction begins on SQLite (see :func:`create_engine`).
+SQLITE_BEGIN = "sqlite_begin"
+_SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+# Seconds a SQLite connection waits for another's lock before giving up.
+_SQLITE_TIMEOUT = 30
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine fit for many threads: SQLite waits for locks instead of failing, PostgreSQL pools."""
+    """An engine fit for many threads: SQLite waits for locks instead of failing, PostgreSQL pools.
+
+    Errors never show a statement's parameters (phone numbers, message texts), only the statement.
+
+    On SQLite every transaction really is one, from its first statement (Python's sqlite3 would only open
+    it at the first write, leaving the reads before it outside): SQLAlchemy's documented recipe, in which
+    SQLAlchemy emits ``BEGIN`` itself. A transaction that reads and then writes what it read depends on
+    (a limits check, then the insert) must take the write lock at once with :func:`begin_immediate`
+    (``BEGIN IMMEDIATE``): begun deferred, once another connection commits between its first read and its
+    first write, that write fails at once with "database is locked". Transactions that write first, and
+    reads, need nothing. PostgreSQL ignores the option.
+    """
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(
+            url, connect_args={"timeout": _SQLITE_TIMEOUT, "check_same_thread": False}, hide_parameters=True
+        )
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # sqlite3 emits no BEGIN of its own: _sqlite_begin does, for every transaction.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             # WAL lets readers go on while a send is being written; the audit must survive a crash.
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: sa.Connection) -> None:
+            mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+            if mode not in _SQLITE_BEGIN_MODES:
+                raise ValueError(
+                    f"{SQLITE_BEGIN} must be one of {', '.join(_SQLITE_BEGIN_MODES)}, not {mode!r}"
+                )
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+    )
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    # Switching a new file to WAL can fail at once, without waiting, while another connection opens it:
+    # two processes starting on a new ledger together (the bot and `smsbot send`) would crash.
+    deadline = time.monotonic() + _SQLITE_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
+def begin_immediate(engine: Engine) -> AbstractContextManager[sa.Connection]:
+    """``engine.begin()`` for a transaction that reads, then writes depending on what it read.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``: it holds the database's write lock from its first
+    statement, so no other connection, in this process or another, writes between its reads and its
+    writes (others wait for it, up to the engine's 30 s timeout). On PostgreSQL it is ``engine.begin()``.
+    """
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
@@ -56,9 +116,11 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
 def migrate(engine: Engine) -> None:
     """Bring the schema to this version's head, or refuse if the database is newer than this code.
 
-    On PostgreSQL an advisory lock makes instances starting together migrate one after the other.
+    Instances starting together migrate one after the other: on PostgreSQL under an advisory lock, on
+    SQLite in one transaction holding the write lock (``smsbot send`` migrates too, beside a running bot).
     """
     with engine.connect() as connection:
+        connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         try:

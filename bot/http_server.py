@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +24,10 @@ HEALTH_PATH = "/health"
 StartResponse = Callable[..., Any]
 log = logging.getLogger(__name__)
 _STOP_CHECK_SECONDS = 0.5
+_DRAIN_STEP_SECONDS = 0.05
+# How long a stopping server waits for the answers of the requests it took (acks take milliseconds, a
+# form's views.open at most Slack's 3 seconds).
+DRAIN_SECONDS = 10.0
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -104,9 +109,17 @@ def _readable_shape(body: Any) -> bool:
 
 
 class HttpServer:
-    """waitress serving the bot; :meth:`stop` may be called from any thread."""
+    """waitress serving the bot; :meth:`stop` may be called from any thread, or from a signal handler."""
 
-    def __init__(self, bot: SmsBot, host: str, port: int, threads: int = 16) -> None:
+    def __init__(
+        self,
+        bot: SmsBot,
+        host: str,
+        port: int,
+        threads: int = 16,
+        *,
+        drain_seconds: float = DRAIN_SECONDS,
+    ) -> None:
         self._server = create_server(
             wsgi_app(bot),
             host=host,
@@ -116,8 +129,10 @@ class HttpServer:
             ident="smsbot",
             clear_untrusted_proxy_headers=True,
         )
+        self._drain_seconds = drain_seconds
         self._stopping = threading.Event()
-        self._closing = threading.Lock()
+        # Reentrant: a signal handler calling stop() runs on the loop's thread, which may hold it already.
+        self._closing = threading.RLock()
         self._closed = False
 
     @property
@@ -126,30 +141,97 @@ class HttpServer:
         return int(self._server.effective_port)
 
     def serve(self) -> None:
-        """Serve until :meth:`stop` or a KeyboardInterrupt; requests in progress are finished.
+        """Serve until :meth:`stop` or a KeyboardInterrupt, then answer the requests in flight and return
+        (re-raising the KeyboardInterrupt, if that is what stopped it).
 
         waitress's own ``run()`` has no stop but closing its sockets from another thread, which races with
-        the loop; here the loop checks a flag, and only its own thread ever closes a socket.
+        the loop, and on an interrupt it closes every connection while its threads may still be writing
+        answers. Here the loop checks a flag, only its own thread ever closes a socket, and on stop it
+        closes the listening socket first, keeps running until every request it took is answered (at
+        most ``drain_seconds``), and only then closes the rest. A request not wholly received by then was
+        not taken: its connection is closed.
         """
-        adjustments = self._server.adj
+        interrupted: KeyboardInterrupt | None = None
         try:
-            while not self._stopping.is_set():
-                wasyncore.loop(
-                    timeout=_STOP_CHECK_SECONDS,
-                    map=self._server._map,
-                    use_poll=adjustments.asyncore_use_poll,
-                    count=1,
-                )
+            try:
+                while not self._stopping.is_set():
+                    self._loop_once(_STOP_CHECK_SECONDS)
+            except KeyboardInterrupt as interrupt:
+                interrupted = interrupt
+            self._drain()
+        except KeyboardInterrupt as interrupt:  # a second one, while draining: stop waiting
+            log.warning("interrupted again: closing the connections of the requests still in flight")
+            interrupted = interrupted or interrupt
         finally:
-            # Stop accepting first, so a load balancer sees refused connections rather than resets.
+            self._close_connections()
+            # Idle once drained; otherwise their threads get a second, with the wake-up pipe they may pull
+            # still open, and no more.
+            self._server.task_dispatcher.shutdown(timeout=1)
             with self._closing:
                 self._closed = True
-                wasyncore.close_all(self._server._map)
-            self._server.task_dispatcher.shutdown()
+                wasyncore.close_all(self._server._map)  # what is left: the wake-up pipe
+        if interrupted is not None:
+            raise interrupted
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stopping.is_set()
 
     def stop(self) -> None:
-        """Ask the loop to end; it wakes at once (or within a fraction of a second) and closes its sockets."""
+        """Ask the loop to stop; it wakes at once, stops accepting and answers the requests in flight.
+
+        Safe from any thread and from a signal handler: it only sets a flag and wakes the loop.
+        """
         self._stopping.set()
         with self._closing:  # never write to the wake-up pipe once closed: its descriptor may be reused
             if not self._closed:
                 self._server.trigger.pull_trigger()
+
+    def _loop_once(self, timeout: float) -> None:
+        wasyncore.loop(
+            timeout=timeout,
+            map=self._server._map,
+            use_poll=self._server.adj.asyncore_use_poll,
+            count=1,
+        )
+
+    def _drain(self) -> None:
+        # Stop accepting: a load balancer sees refused connections, not resets of answered requests. Only
+        # the listening socket: the wake-up pipe and the connections stay in the loop.
+        wasyncore.dispatcher.close(self._server)
+        self._close_idle_connections()
+        if self._idle():
+            return
+        log.info("stopping: answering %d request(s) in flight", len(self._server.active_channels))
+        deadline = time.monotonic() + self._drain_seconds
+        while not self._idle():
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "%d request(s) still unanswered after %g s: closing their connections",
+                    len(self._server.active_channels),
+                    self._drain_seconds,
+                )
+                return
+            self._loop_once(_DRAIN_STEP_SECONDS)
+            self._close_idle_connections()
+
+    def _close_connections(self) -> None:
+        """Close the listening socket (if still open) and every connection, answered or not."""
+        wasyncore.dispatcher.close(self._server)
+        for channel in list(self._server.active_channels.values()):
+            channel.handle_close()  # also wakes a thread waiting to write to it
+
+    def _close_idle_connections(self) -> None:
+        """Close the connections with no request in progress and nothing left to send (kept-alive ones,
+        and those whose answer went out), so they bring no new request in."""
+        for channel in list(self._server.active_channels.values()):
+            if not channel.requests and not channel.total_outbufs_len:
+                channel.handle_close()
+
+    def _idle(self) -> bool:
+        """No request queued or running in waitress's threads, and every answer sent."""
+        dispatcher = self._server.task_dispatcher
+        with dispatcher.lock:
+            working = bool(dispatcher.queue) or dispatcher.active_count > 0
+        return not working and not self._server.active_channels

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.db import begin_immediate
 from bot.errors import SmsBotError
 from bot.limits import Usage, UsageGuard
 
@@ -191,9 +192,9 @@ class Ledger:
         self.engine = engine
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
-        # SQLite serialises writers per file, but a deferred transaction that reads usage and then inserts
-        # can still interleave with another thread's; one lock per process closes that gap. Several
-        # instances need PostgreSQL, where an advisory lock does the same across processes.
+        # On SQLite the reservation's transaction starts with BEGIN IMMEDIATE (it reads usage, then inserts),
+        # which serialises it against other processes on the file; threads of this process also queue on a
+        # lock rather than on SQLite's busy timeout. PostgreSQL uses advisory locks instead (see reserve).
         self._sqlite_lock = threading.Lock() if not self._postgres else None
 
     def reserve(
@@ -243,7 +244,7 @@ class Ledger:
             "estimated_credits": estimated_credits,
         }
         try:
-            with self._sqlite_lock or nullcontext(), self.engine.begin() as conn:
+            with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:
                 if guard is not None:
                     self._lock_usage(conn, user_id, channel_id)
                     # A redelivery is a duplicate, whatever the usage says by now.

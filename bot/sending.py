@@ -204,8 +204,10 @@ class SendService:
             return self._attempt(record, before_post)
         except _LeaseLost:
             log.warning("send #%d: its lease ran out before OVH was called; left to recovery", record.id)
-            current = self.ledger.get(record.id)
-            return current or record
+            try:
+                return self.ledger.get(record.id) or record
+            except SQLAlchemyError:
+                return record
         except SQLAlchemyError as error:
             log.error("send #%d: the ledger failed (%s)", record.id, type(error).__name__)
             if not posted:

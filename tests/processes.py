@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import requests
 
 # Settings come from the test's env alone: none leaks in from the environment the tests run in.
 _SETTINGS_PREFIXES = ("SLACK_", "OVH_", "SMS_", "SMSBOT_", "DATABASE_", "LOG_")
@@ -52,3 +56,30 @@ class BotProcess:
                 self.process.kill()
                 self.process.wait(timeout=5)
         self._log.close()
+
+
+class HttpBotProcess(BotProcess):
+    """`python -m bot run --http` on a free port of 127.0.0.1."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(
+            ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)], env, workdir, name
+        )
+
+    def wait_ready(self) -> None:
+        """Wait until `/health` answers 200; fail with the process's log if it never does."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"{self.name} did not start:\n{self.log()}")
+            time.sleep(0.05)

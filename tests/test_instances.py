@@ -3,46 +3,17 @@ process killed in the middle of a send is recovered by another without sending t
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from tests.harness import SlackSender, audit_thread, blocks_text
-from tests.processes import BotProcess
+from tests.processes import HttpBotProcess
 
 pytestmark = pytest.mark.postgres
-
-
-class HttpBotProcess(BotProcess):
-    """`python -m bot run --http` on a free port."""
-
-    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        super().__init__(
-            ["run", "--http", "--host", "127.0.0.1", "--port", str(self.port)], env, workdir, name
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"{self.name} did not start:\n{self.log()}")
-            time.sleep(0.05)
 
 
 @pytest.fixture

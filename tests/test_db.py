@@ -1,0 +1,199 @@
+"""The database engine: errors without parameters, and SQLite transactions that are whole, with a way to
+hold the write lock from the first read (what a limits check needs beside another process)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.db import begin_immediate, create_engine, migrate
+from bot.ledger import Ledger
+from bot.limits import LimitExceeded, Limits, Usage
+
+NUMBER, TEXT = "+34600000001", "Door code is 4711"
+
+
+@pytest.fixture
+def engine(sqlite_url) -> Iterator[Engine]:
+    engine = create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE claims (who TEXT NOT NULL)"))
+    yield engine
+    engine.dispose()
+
+
+def claims(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT who FROM claims ORDER BY rowid")).scalars())
+
+
+def reserve(ledger: Ledger, key: str, **kwargs):
+    return ledger.reserve(
+        request_key=key,
+        source="cli",
+        team_id=None,
+        user_id="UALICE",
+        channel_id=None,
+        receivers=[NUMBER],
+        message=TEXT,
+        sender=None,
+        **kwargs,
+    )
+
+
+def test_a_failing_statement_is_logged_without_its_parameters(database_url, caplog):
+    engine = create_engine(database_url)  # not migrated: the insert of a send fails
+    key = f"cli:{uuid.uuid4()}"
+    try:
+        with pytest.raises(sa.exc.SQLAlchemyError) as failure:
+            reserve(Ledger(engine), key)
+    finally:
+        engine.dispose()
+
+    with caplog.at_level(logging.ERROR):
+        logging.getLogger("smsbot.test").error("the ledger failed: %s", failure.value, exc_info=failure.value)
+
+    assert "INSERT INTO sms_sends" in caplog.text  # the statement is still there to debug with
+    assert "parameters hidden" in caplog.text
+    for value in (NUMBER, TEXT, key):
+        assert value not in caplog.text
+
+
+def test_sqlite_keeps_wal_and_full_synchronous_writes(engine):
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(sa.text("PRAGMA synchronous")).scalar_one() == 2  # FULL
+
+
+def test_a_sqlite_transaction_starts_at_its_first_read(engine, sqlite_url):
+    other = create_engine(sqlite_url)
+    try:
+        with engine.begin() as conn:
+            before = conn.execute(sa.text("SELECT count(*) FROM claims")).scalar_one()
+            with other.begin() as meanwhile:
+                meanwhile.execute(sa.text("INSERT INTO claims VALUES ('other')"))
+            # Python's sqlite3 alone would not have begun yet, and this read would see the other's row.
+            assert conn.execute(sa.text("SELECT count(*) FROM claims")).scalar_one() == before == 0
+    finally:
+        other.dispose()
+
+
+_CLAIM_IN_ANOTHER_PROCESS = """
+import sys
+import sqlalchemy as sa
+from bot.db import begin_immediate, create_engine
+
+engine = create_engine(sys.argv[1])
+with begin_immediate(engine) as conn:
+    taken = conn.execute(sa.text("SELECT count(*) FROM claims")).scalar_one()
+    print(taken, flush=True)
+    sys.stdin.readline()  # the test process tries to claim meanwhile
+    if taken == 0:
+        conn.execute(sa.text("INSERT INTO claims VALUES ('child')"))
+engine.dispose()
+"""
+
+
+def test_begin_immediate_keeps_another_process_from_writing_between_its_read_and_its_write(
+    engine, sqlite_url
+):
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CLAIM_IN_ANOTHER_PROCESS, sqlite_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "0"  # the child read, and holds its transaction open
+
+        def claim() -> None:
+            with begin_immediate(engine) as conn:
+                if conn.execute(sa.text("SELECT count(*) FROM claims")).scalar_one() == 0:
+                    conn.execute(sa.text("INSERT INTO claims VALUES ('parent')"))
+
+        claiming = threading.Thread(target=claim)
+        claiming.start()
+        claiming.join(timeout=0.5)
+        assert claiming.is_alive(), "the second transaction did not wait for the first one's write lock"
+
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.wait(timeout=10) == 0
+        claiming.join(timeout=10)
+    finally:
+        child.kill()
+        child.wait()
+
+    assert claims(engine) == ["child"]
+
+
+def test_concurrent_start_ups_migrate_a_fresh_sqlite_file_one_after_the_other(sqlite_url):
+    engines = [create_engine(sqlite_url) for _ in range(4)]
+    start = threading.Barrier(len(engines))
+    failures: list[BaseException] = []
+
+    def start_up(engine: Engine) -> None:
+        start.wait()
+        try:
+            migrate(engine)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=start_up, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    try:
+        assert failures == []
+        assert reserve(Ledger(engines[0]), "cli:after").status == "pending"
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_sqlite_limits_hold_against_another_process_sending_at_the_same_moment(sqlite_url):
+    # Two engines on one file stand for two processes (the bot and `smsbot send`): SQLite locks each
+    # connection alike, and each Ledger has its own in-process lock, as each process would.
+    engines = [create_engine(sqlite_url), create_engine(sqlite_url)]
+    migrate(engines[0])
+    first, second = (Ledger(engine) for engine in engines)
+    one_a_day = Limits(user_sms_per_day=1).guard(1, 1.0)
+    checked = threading.Event()
+    outcomes: list[str] = []
+
+    def check_then_wait(user: Usage, channel: Usage) -> None:
+        one_a_day(user, channel)
+        checked.set()
+        time.sleep(0.5)  # the other process tries to send meanwhile
+
+    def send_first() -> None:
+        try:
+            reserve(first, "cli:first", guard=check_then_wait)
+            outcomes.append("first reserved")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(f"first failed: {error!r}")
+
+    sending = threading.Thread(target=send_first)
+    sending.start()
+    try:
+        assert checked.wait(10)
+        with pytest.raises(LimitExceeded):
+            reserve(second, "cli:second", guard=one_a_day)
+        sending.join(timeout=10)
+        assert outcomes == ["first reserved"]
+        assert [record.request_key for record in first.all()] == ["cli:first"]
+    finally:
+        sending.join(timeout=10)
+        for engine in engines:
+            engine.dispose()
