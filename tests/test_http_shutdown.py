@@ -84,7 +84,9 @@ def test_sigterm_answers_the_request_in_flight_refuses_new_ones_and_exits_0(
     bot = HttpBotProcess({**env, **GROUP_ACCESS}, tmp_path, "stopping")
     try:
         bot.wait_ready()
-        in_flight = submit_slowly(bot.url, fake_slack, background, delay=2.0)
+        in_flight = submit_slowly(
+            bot.url, fake_slack, background, delay=1.5
+        )  # under the 2 s timeout of access lookups
 
         bot.process.terminate()  # SIGTERM, as a container runtime stops it
 
