@@ -215,3 +215,34 @@ def settled_records(bot: RunningBot, count: int = 1, timeout: float = 10.0) -> l
         if time.monotonic() > deadline:
             raise AssertionError(f"expected {count} settled and reported send(s), the ledger has {records}")
         time.sleep(0.01)
+
+
+def record_send(
+    ledger: Ledger,
+    *,
+    key: str = "command:t1",
+    message: str = "hi",
+    receivers: tuple[str, ...] = ("+34600000001",),
+    lease_seconds: float = 300,
+    **fields: Any,
+) -> Any:
+    """Write a pending send straight into the ledger, as the bot does before it calls OVH."""
+    values: dict[str, Any] = {
+        "request_key": key,
+        "source": "command",
+        "team_id": TEAM_ID,
+        "user_id": "UALICE",
+        "channel_id": "COPS",
+        "receivers": list(receivers),
+        "message": message,
+        "sender": None,
+        "lease_seconds": lease_seconds,
+    }
+    return ledger.reserve(**(values | fields))
+
+
+def orphan(
+    bot: RunningBot, *, key: str = "command:orphan", message: str = "left behind", **fields: Any
+) -> Any:
+    """A send whose process died right after recording it: its lease already ran out."""
+    return record_send(bot.ledger, key=key, message=message, lease_seconds=0, **fields)

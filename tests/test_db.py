@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.db import begin_immediate, create_engine, migrate
 from bot.ledger import Ledger
 from bot.limits import LimitExceeded, Limits, Usage
+from tests.harness import record_send
 
 NUMBER, TEXT = "+34600000001", "Door code is 4711"
 
@@ -37,15 +38,14 @@ def claims(engine: Engine) -> list[str]:
 
 
 def reserve(ledger: Ledger, key: str, **kwargs):
-    return ledger.reserve(
-        request_key=key,
+    return record_send(
+        ledger,
+        key=key,
+        message=TEXT,
+        receivers=(NUMBER,),
         source="cli",
         team_id=None,
-        user_id="UALICE",
         channel_id=None,
-        receivers=[NUMBER],
-        message=TEXT,
-        sender=None,
         **kwargs,
     )
 

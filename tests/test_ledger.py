@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from bot.db import create_engine, migrate
 from bot.errors import ConfigurationError
 from bot.ledger import DuplicateRequest, Ledger, SendResult, SendStatus
+from tests.harness import record_send
 
 
 @pytest.fixture
@@ -21,16 +22,7 @@ def ledger(database_url):
 
 
 def reserve(ledger: Ledger, key: str = "command:t1", message: str = "hi"):
-    return ledger.reserve(
-        request_key=key,
-        source="command",
-        team_id="T1",
-        user_id="UALICE",
-        channel_id="COPS",
-        receivers=["+34600000001"],
-        message=message,
-        sender=None,
-    )
+    return record_send(ledger, key=key, message=message)
 
 
 def test_only_one_of_many_concurrent_deliveries_wins(ledger):

@@ -9,28 +9,13 @@ from __future__ import annotations
 import pytest
 
 from bot.ledger import AuditStatus, SendResult, SendStatus
-from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
+from tests.harness import SlackSender, audit_thread, blocks_text, orphan, record_send, settled_records
 
 
 @pytest.fixture
 def quick(start_bot):
     """A bot that asks OVH about lost answers at once (no grace period)."""
     return start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
-
-
-def orphan(bot, *, message="left behind", key="command:orphan"):
-    """A send whose process died right after recording it (its lease already ran out)."""
-    return bot.ledger.reserve(
-        request_key=key,
-        source="command",
-        team_id="T0TEST",
-        user_id="UALICE",
-        channel_id="COPS",
-        receivers=["+34600000001"],
-        message=message,
-        sender=None,
-        lease_seconds=0,
-    )
 
 
 def updates(fake_slack):
@@ -167,16 +152,8 @@ def test_a_slack_outage_loses_nothing_and_the_thread_comes_later(bot, slack, fak
 
 
 def test_a_send_in_progress_elsewhere_is_left_alone(quick, fake_ovh):
-    quick.ledger.reserve(
-        request_key="command:live",
-        source="command",
-        team_id=None,
-        user_id="UALICE",
-        channel_id="COPS",
-        receivers=["+34600000001"],
-        message="still being sent by its process",
-        sender=None,
-        lease_seconds=300,
+    record_send(
+        quick.ledger, key="command:live", message="still being sent by its process", lease_seconds=300
     )
 
     report = quick.recover()

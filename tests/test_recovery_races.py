@@ -8,21 +8,7 @@ import sqlalchemy as sa
 
 from bot.ledger import SendStatus, sends
 from bot.ovh_gateway import CLOCK_SKEW, _ours
-from tests.harness import SlackSender, settled_records
-
-
-def orphan(bot, *, message="left behind", key="command:orphan", receivers=("+34600000001",), lease=0):
-    return bot.ledger.reserve(
-        request_key=key,
-        source="command",
-        team_id="T0TEST",
-        user_id="UALICE",
-        channel_id="COPS",
-        receivers=list(receivers),
-        message=message,
-        sender=None,
-        lease_seconds=lease,
-    )
+from tests.harness import SlackSender, orphan, settled_records
 
 
 def expire_lease(bot, send_id: int) -> None:
@@ -59,7 +45,7 @@ def test_a_settled_send_is_never_attempted_again(start_bot, fake_ovh):
 
 def test_a_live_send_that_lost_its_lease_does_not_call_ovh(start_bot, fake_ovh):
     bot = start_bot()
-    record = orphan(bot, lease=0)  # the process took too long: its lease ran out before the POST
+    record = orphan(bot)  # the process took too long: its lease ran out before the POST
 
     result = bot.services.sender.attempt(record)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.blocks import display_number, escape
 from bot.errors import InvalidInput
 from bot.listeners.delivery import Requester
-from bot.receivers import parse_receivers
+from bot.receivers import Receiver, parse_receivers
 from bot.services import Services
 
 OPT_OUT_WORDS = {
@@ -59,27 +59,32 @@ def _limit(value: int) -> str:
 
 def _opt_out(rest: str, user_id: str, services: Services) -> str:
     numbers, _, note = rest.partition(" ")
-    receivers = parse_receivers(numbers, services.settings.sms_default_region)
-    added = [r.display for r in receivers if services.opt_outs.add(r.e164, user_id, note.strip() or None)]
-    already = [r.display for r in receivers if r.display not in added]
-    parts = []
-    if added:
-        parts.append(f"Opted out: {', '.join(added)}. The bot will refuse to send to them.")
-    if already:
-        parts.append(f"Already opted out: {', '.join(already)}.")
-    return " ".join(parts)
+    return _change_each(
+        parse_receivers(numbers, services.settings.sms_default_region),
+        lambda e164: services.opt_outs.add(e164, user_id, note.strip() or None),
+        done="Opted out: {}. The bot will refuse to send to them.",
+        unchanged="Already opted out: {}.",
+    )
 
 
 def _opt_in(rest: str, _user_id: str, services: Services) -> str:
-    receivers = parse_receivers(rest, services.settings.sms_default_region)
-    removed = [r.display for r in receivers if services.opt_outs.remove(r.e164)]
-    missing = [r.display for r in receivers if r.display not in removed]
-    parts = []
-    if removed:
-        parts.append(f"{', '.join(removed)} can receive SMS again.")
-    if missing:
-        parts.append(f"Not opted out: {', '.join(missing)}.")
-    return " ".join(parts)
+    return _change_each(
+        parse_receivers(rest, services.settings.sms_default_region),
+        services.opt_outs.remove,
+        done="{} can receive SMS again.",
+        unchanged="Not opted out: {}.",
+    )
+
+
+def _change_each(
+    receivers: Sequence[Receiver], change: Callable[[str], bool], *, done: str, unchanged: str
+) -> str:
+    """Apply ``change`` to each number and say which changed and which already were as asked."""
+    changed = [r.display for r in receivers if change(r.e164)]
+    same = [r.display for r in receivers if r.display not in changed]
+    return " ".join(
+        text.format(", ".join(numbers)) for text, numbers in ((done, changed), (unchanged, same)) if numbers
+    )
 
 
 def _list_opt_outs(_rest: str, _user_id: str, services: Services) -> str:
