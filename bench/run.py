@@ -50,8 +50,8 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from waitress import create_server, wasyncore
 
-from bot.ledger import AuditStatus, SendStatus, sends
 from bot.settings import Mode, Settings, load_settings
+from bot.storage.ledger import AuditStatus, SendStatus, sends
 from tests.fakes.ovh_api import FakeOvh
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, TEAM_ID, RunningBot
@@ -631,10 +631,10 @@ def measure_big_send(fakes: Fakes, dbs: Databases, receivers: int) -> list[Row]:
 
 def child_big_send(count: int) -> None:
     """Runs in the child process of :func:`measure_big_send`: prints one JSON line."""
-    from bot.listeners.delivery import send_and_report
-    from bot.receivers import parse_receivers
-    from bot.sending import SendRequest
+    from bot.domain.receivers import parse_receivers
+    from bot.sending.service import SendRequest
     from bot.services import build_services
+    from bot.slack.listeners.requester import send_and_report
 
     settings = load_settings(os.environ, Mode.HTTP)
     services = build_services(settings)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 
-from bot.listeners import register_listeners
-from bot.recovery import RecoveryLoop
+from bot.sending.recovery import RecoveryLoop
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.slack.listeners import register_listeners
 
 log = logging.getLogger("smsbot")
 

@@ -19,7 +19,7 @@ from bot.settings import Settings
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers that write request bodies or payloads at DEBUG.
 _BODY_LOGGERS = ("slack_sdk", "slack_bolt", "smsbot.bolt")
-# Alembic narrates every migration context at INFO; bot.db already logs the one line that matters.
+# Alembic narrates every migration context at INFO; bot.storage.db already logs the one line that matters.
 _CHATTY_LOGGERS = ("alembic",)
 
 

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
-from bot.db import create_engine, migrate
-from bot.destinations import DestinationPolicy
-from bot.ledger import Ledger
-from bot.opt_outs import OptOutList
-from bot.ovh_gateway import OvhGateway
-from bot.policy import CachedDirectory, SendPolicy
-from bot.recovery import Recovery
-from bot.sending import Rules, SendService
+from bot.domain.access import CachedDirectory, SendPolicy
+from bot.domain.destinations import DestinationPolicy
+from bot.ovh.gateway import OvhGateway
+from bot.sending.recovery import Recovery
+from bot.sending.service import Rules, SendService
 from bot.settings import Settings
-from bot.slack_ops import AuditReporter, SlackDirectory, make_web_client
+from bot.slack.audit import AuditReporter
+from bot.slack.client import SlackDirectory, make_web_client
+from bot.storage.db import create_engine, migrate
+from bot.storage.ledger import Ledger
+from bot.storage.opt_outs import OptOutList
 
 
 @dataclass(frozen=True)

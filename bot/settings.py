@@ -13,8 +13,8 @@ from enum import StrEnum
 
 import phonenumbers
 
-from bot.errors import ConfigurationError
-from bot.limits import Limits
+from bot.domain.errors import ConfigurationError
+from bot.domain.limits import Limits
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"

@@ -15,12 +15,12 @@ import requests
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import SmsBot, create_bot
-from bot.blocks import COMPOSE_CALLBACK_ID
-from bot.http_server import HttpServer
-from bot.ledger import Ledger
-from bot.recovery import RecoveryReport
+from bot.sending.recovery import RecoveryReport
+from bot.server.http import HttpServer
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from bot.storage.ledger import Ledger
 
 SIGNING_SECRET = "test-signing-secret-not-a-real-one"
 TEAM_ID = "T0TEST"

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.ledger import SendStatus
+from bot.storage.ledger import SendStatus
 from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
 
 

@@ -20,8 +20,8 @@ from alembic.script import ScriptDirectory
 
 from bot.checks import REQUIRED_SLACK_SCOPES, create_token_url, rule_matches, shown_url
 from bot.cli import main
-from bot.db import MIGRATIONS, create_engine, migrate
 from bot.settings import Mode, load_settings
+from bot.storage.db import MIGRATIONS, create_engine, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every variable the settings read starts with one of these (or is one of _VARIABLES).

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import create_engine
-from bot.ledger import AuditStatus, Ledger, SendStatus
+from bot.storage.db import create_engine
+from bot.storage.ledger import AuditStatus, Ledger, SendStatus
 from tests.harness import audit_thread, blocks_text
 from tests.test_cli_check import Cli, kept_logging, line
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.db import create_engine, migrate
+from bot.storage.db import create_engine, migrate
 from tests.fakes import HttpRequest, HttpResponse
 from tests.fakes.slack_api import FakeSlack
 from tests.test_cli_check import Cli, kept_logging, line

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.db import begin_immediate, create_engine, migrate
-from bot.ledger import Ledger
-from bot.limits import LimitExceeded, Limits, Usage
+from bot.domain.limits import LimitExceeded, Limits, Usage
+from bot.storage.db import begin_immediate, create_engine, migrate
+from bot.storage.ledger import Ledger
 from tests.harness import record_send
 
 NUMBER, TEXT = "+34600000001", "Door code is 4711"
@@ -90,7 +90,7 @@ def test_a_sqlite_transaction_starts_at_its_first_read(engine, sqlite_url):
 _CLAIM_IN_ANOTHER_PROCESS = """
 import sys
 import sqlalchemy as sa
-from bot.db import begin_immediate, create_engine
+from bot.storage.db import begin_immediate, create_engine
 
 engine = create_engine(sys.argv[1])
 with begin_immediate(engine) as conn:

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 import requests
 
-from bot.http_server import HttpServer
+from bot.server.http import HttpServer
 from tests.fakes import HttpRequest, HttpResponse
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import SlackSender, audit_thread, blocks_text

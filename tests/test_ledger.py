@@ -7,9 +7,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bot.db import create_engine, migrate
-from bot.errors import ConfigurationError
-from bot.ledger import DuplicateRequest, Ledger, SendResult, SendStatus
+from bot.domain.errors import ConfigurationError
+from bot.storage.db import create_engine, migrate
+from bot.storage.ledger import DuplicateRequest, Ledger, SendResult, SendStatus
 from tests.harness import record_send
 
 
@@ -102,7 +102,7 @@ def test_migrating_twice_changes_nothing(database_url):
 def test_an_upgrade_keeps_the_existing_ledger(database_url):
     from alembic import command
 
-    from bot.db import _alembic_config
+    from bot.storage.db import _alembic_config
 
     engine = create_engine(database_url)
     with engine.connect() as conn:  # the schema as the first release left it, with a send in it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.ledger import AuditStatus, SendStatus
+from bot.storage.ledger import AuditStatus, SendStatus
 from tests.harness import SlackSender, audit_thread, settled_records
 
 

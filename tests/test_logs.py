@@ -79,7 +79,7 @@ def test_debug_keeps_slack_request_bodies_out(configure, capsys):
     logging.getLogger("slack_sdk.web.base_client").debug(
         "Sending a request - body_params: {'text': '+34600000001'}"
     )
-    logging.getLogger("bot.sending").debug("ours")
+    logging.getLogger("bot.sending.service").debug("ours")
 
     assert [entry["message"] for entry in json_lines(capsys.readouterr().err)] == ["ours"]
 

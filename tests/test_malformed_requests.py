@@ -32,8 +32,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import COMPOSE_CALLBACK_ID
-from bot.http_server import EVENTS_PATH
+from bot.server.http import EVENTS_PATH
+from bot.slack.blocks import COMPOSE_CALLBACK_ID
 from tests.harness import SIGNING_SECRET, TEAM_ID, Answer, RunningBot, SlackSender
 
 FORM = "application/x-www-form-urlencoded"

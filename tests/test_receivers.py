@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from bot.errors import InputField, InvalidInput
-from bot.receivers import ParsedCommand, Receiver, mask, parse_command, parse_receiver, parse_receivers
+from bot.domain.errors import InputField, InvalidInput
+from bot.domain.receivers import ParsedCommand, Receiver, mask, parse_command, parse_receiver, parse_receivers
 
 ES_1 = "+34600000001"
 ES_2 = "+34600000002"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.ledger import SendStatus, sends
-from bot.ovh_gateway import CLOCK_SKEW, _ours
+from bot.ovh.gateway import CLOCK_SKEW, _ours
+from bot.storage.ledger import SendStatus, sends
 from tests.harness import SlackSender, orphan, settled_records
 
 

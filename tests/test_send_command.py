@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ledger import AuditStatus, SendStatus
+from bot.storage.ledger import AuditStatus, SendStatus
 from tests.harness import audit_thread, blocks_text, settled_records
 
 

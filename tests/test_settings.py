@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import ConfigurationError
+from bot.domain.errors import ConfigurationError
 from bot.settings import Mode, load_settings
 
 VALID = {

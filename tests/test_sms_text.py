@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import InputField, InvalidInput
-from bot.sms_text import (
+from bot.domain.errors import InputField, InvalidInput
+from bot.domain.sms_text import (
     MAX_PARTS,
     STOP_CLAUSE_UNITS,
     Encoding,

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import COMPOSE_CALLBACK_ID
-from bot.ledger import AuditStatus, Ledger, SendRecord, SendStatus
+from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from bot.storage.ledger import AuditStatus, Ledger, SendRecord, SendStatus
 from tests.fakes.ovh_api import FakeOvh, OvhJob
 from tests.fakes.slack_api import FakeSlack, SlackCall
 from tests.fakes.socket_mode import Ack, FakeSocketMode, SocketConnection

@@ -1,4 +1,4 @@
-"""Slack I/O beyond Bolt's own: user group lookups and posting a send's audit trail (with fallbacks).
+"""Posting a send's audit trail in Slack, and showing a person a message privately (with fallbacks).
 
 Nothing here writes to the database: the reporter says where an audit went, and the caller records it.
 
@@ -12,75 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.client import HTTPException
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks import PrivateReason, SlackMessage, audit_parent, private_result, update_note
-from bot.ledger import AuditStatus, SendRecord
+from bot.slack.blocks import PrivateReason, SlackMessage, audit_parent, private_result, update_note
+from bot.slack.client import SLACK_FAILURES, retry_handlers
+from bot.storage.ledger import AuditStatus, SendRecord
 
 log = logging.getLogger(__name__)
-
-# What a failed Slack call raises. The SDK turns Slack's answers into SlackClientError (SlackApiError
-# for `ok: false`), but lets the network's own errors through as they are: urllib's URLError, a
-# TimeoutError or another OSError, and http.client's HTTPException for an answer cut short.
-SLACK_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, HTTPException)
-
-
-def retry_handlers(*, rate_limits: bool = True) -> list[RetryHandler]:
-    """Retry Slack's rate limits (honouring Retry-After), its 500/503 answers and dropped connections.
-
-    Without ``rate_limits``, a rate-limited call fails at once instead of sleeping for Retry-After.
-    """
-    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=3)] if rate_limits else []
-    return [
-        *handlers,
-        ServerErrorRetryHandler(max_retry_count=1),  # an outage is left to recovery, not waited out
-        ConnectionErrorRetryHandler(max_retry_count=1),
-    ]
-
-
-def make_web_client(
-    token: str, base_url: str, *, timeout: int = 10, rate_limit_retries: bool = True
-) -> WebClient:
-    """The Web API client the bot uses.
-
-    ``rate_limit_retries=False`` makes a client for calls made before an ack (user group and admin
-    lookups): Slack allows 3 seconds for the ack, so a rate limit must fail the call, not wait it out.
-    """
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=retry_handlers(rate_limits=rate_limit_retries),
-    )
-
-
-class SlackDirectory:
-    """:class:`bot.policy.Directory` backed by ``usergroups.users.list`` and ``users.info``."""
-
-    def __init__(self, client: WebClient) -> None:
-        self._client = client
-
-    def members(self, usergroup_id: str) -> frozenset[str]:
-        """The ids of the group's members."""
-        response = self._client.usergroups_users_list(usergroup=usergroup_id)
-        return frozenset(response.get("users", []))
-
-    def is_workspace_admin(self, user_id: str) -> bool:
-        """Whether the user is an admin or owner of the workspace."""
-        user = self._client.users_info(user=user_id).get("user") or {}
-        if user.get("deleted"):
-            return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 def respond(response_url: str, message: SlackMessage) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
 
-from bot.errors import InputField, InvalidInput
+from bot.domain.errors import InputField, InvalidInput
 
 _EXAMPLE = "`+34600000001`"
 _USAGE = "`/sms +34600000001 Your message`"

@@ -14,9 +14,9 @@ from typing import Any
 
 import phonenumbers
 
-from bot.errors import InputField
-from bot.ledger import SendRecord, SendStatus
-from bot.sms_text import MAX_PARTS
+from bot.domain.errors import InputField
+from bot.domain.sms_text import MAX_PARTS
+from bot.storage.ledger import SendRecord, SendStatus
 
 COMPOSE_CALLBACK_ID = "sms_compose"
 INPUT_ACTION_ID = "value"

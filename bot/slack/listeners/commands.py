@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks import compose_modal, error_message, help_message, unescape
-from bot.errors import InvalidInput, NotAllowed
-from bot.listeners import subcommands
-from bot.listeners.delivery import Requester, after_ack, send_in_background
-from bot.receivers import parse_command
-from bot.sending import SendRequest
+from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.receivers import parse_command
+from bot.sending.service import SendRequest
 from bot.services import Services
-from bot.slack_ops import SLACK_FAILURES
+from bot.slack.blocks import compose_modal, error_message, help_message, unescape
+from bot.slack.client import SLACK_FAILURES
+from bot.slack.listeners import subcommands
+from bot.slack.listeners.requester import Requester, after_ack, send_in_background
 
 log = logging.getLogger(__name__)
 HELP_WORDS = {"help", "-h", "--help", "?"}

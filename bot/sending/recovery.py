@@ -15,11 +15,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import ConfigurationError, DeliveryError
-from bot.ledger import Ledger, SendRecord, SendResult, SendStatus
-from bot.ovh_gateway import OvhGateway, OvhTrace
-from bot.sending import SendService
-from bot.slack_ops import AuditReporter
+from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.ovh.gateway import OvhGateway, OvhTrace
+from bot.sending.service import SendService
+from bot.slack.audit import AuditReporter
+from bot.storage.ledger import Ledger, SendRecord, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 MAX_PER_PASS = 50

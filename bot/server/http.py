@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import create_server, wasyncore
 
 from bot.app import SmsBot
-from bot.health import HealthCheck
+from bot.server.health import HealthCheck
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"

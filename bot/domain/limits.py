@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.errors import NotAllowed
+from bot.domain.errors import NotAllowed
 
 
 @dataclass(frozen=True)

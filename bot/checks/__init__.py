@@ -25,11 +25,11 @@ from alembic.util.exc import CommandError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.db import MIGRATIONS
-from bot.errors import DeliveryError
-from bot.ovh_gateway import REQUIRED_RULES, Credential, OvhGateway, SmsAccount
+from bot.domain.errors import DeliveryError
+from bot.ovh.gateway import REQUIRED_RULES, Credential, OvhGateway, SmsAccount
 from bot.settings import Settings
-from bot.slack_ops import make_web_client
+from bot.slack.client import make_web_client
+from bot.storage.db import MIGRATIONS
 
 # The bot token scopes the app needs: the same list as `oauth_config.scopes.bot` in manifest.yml (a test
 # keeps them equal). Kept here because an installed bot has no manifest.yml next to it.
@@ -669,7 +669,7 @@ def check_database(settings: Settings) -> list[CheckResult]:
         if missing is not None:
             return [missing]
     connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
-    # A plain engine, not bot.db's: that one switches SQLite to WAL, which writes to the file.
+    # A plain engine, not bot.storage.db's: that one switches SQLite to WAL, which writes to the file.
     engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from bot.errors import NotAllowed
+from bot.domain.errors import NotAllowed
 
 HOW_TO_ALLOW = (
     "An admin can allow people with SMS_ALLOWED_USERS (Slack user ids), SMS_ALLOWED_USERGROUPS "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.blocks import display_number, escape
-from bot.errors import InvalidInput
-from bot.listeners.delivery import Requester
-from bot.receivers import Receiver, parse_receivers
+from bot.domain.errors import InvalidInput
+from bot.domain.receivers import Receiver, parse_receivers
 from bot.services import Services
+from bot.slack.blocks import display_number, escape
+from bot.slack.listeners.requester import Requester
 
 OPT_OUT_WORDS = {
     "optout": "optout",

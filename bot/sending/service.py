@@ -14,14 +14,14 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.destinations import DestinationPolicy
-from bot.errors import ConfigurationError, DeliveryError, LedgerUnavailable
-from bot.ledger import AuditStatus, Ledger, SendRecord, SendResult, SendStatus
-from bot.limits import Limits
-from bot.opt_outs import OptOutList
-from bot.policy import Access, Directory, SendPolicy
-from bot.receivers import Receiver, mask
-from bot.sms_text import Segmentation, check_message
+from bot.domain.access import Access, Directory, SendPolicy
+from bot.domain.destinations import DestinationPolicy
+from bot.domain.errors import ConfigurationError, DeliveryError, LedgerUnavailable
+from bot.domain.limits import Limits
+from bot.domain.receivers import Receiver, mask
+from bot.domain.sms_text import Segmentation, check_message
+from bot.storage.ledger import AuditStatus, Ledger, SendRecord, SendResult, SendStatus
+from bot.storage.opt_outs import OptOutList
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class _LeaseLost(Exception):
 
 
 class Gateway(Protocol):
-    """What the use case needs from the SMS provider (see :class:`bot.ovh_gateway.OvhGateway`)."""
+    """What the use case needs from the SMS provider (see :class:`bot.ovh.gateway.OvhGateway`)."""
 
     sender: str | None
     no_stop_clause: bool

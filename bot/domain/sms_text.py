@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.errors import InputField, InvalidInput
+from bot.domain.errors import InputField, InvalidInput
 
 MAX_PARTS = 6
 # The STOP mention OVH appends when noStopClause is false ("about 11 chars" per its FAQ).

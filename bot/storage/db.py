@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
-from bot.errors import ConfigurationError
+from bot.domain.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

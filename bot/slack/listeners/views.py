@@ -7,13 +7,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks import COMPOSE_CALLBACK_ID, modal_values
-from bot.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
-from bot.listeners.delivery import send_in_background
-from bot.receivers import parse_receivers
-from bot.sending import SendRequest
+from bot.domain.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.receivers import parse_receivers
+from bot.domain.sms_text import check_message
+from bot.sending.service import SendRequest
 from bot.services import Services
-from bot.sms_text import check_message
+from bot.slack.blocks import COMPOSE_CALLBACK_ID, modal_values
+from bot.slack.listeners.requester import send_in_background
 
 OUT_OF_DATE = "This form is out of date. Close it and type `/sms` again."
 

@@ -2,8 +2,8 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, views
 from bot.services import Services
+from bot.slack.listeners import commands, views
 
 
 def register_listeners(app: App, services: Services) -> None:

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import begin_immediate
-from bot.errors import SmsBotError
-from bot.limits import Usage, UsageGuard
+from bot.domain.errors import SmsBotError
+from bot.domain.limits import Usage, UsageGuard
+from bot.storage.db import begin_immediate
 
 log = logging.getLogger(__name__)
 metadata = sa.MetaData()

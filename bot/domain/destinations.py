@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from phonenumbers import PhoneNumberType
 
-from bot.errors import InputField, InvalidInput
-from bot.receivers import Receiver
+from bot.domain.errors import InputField, InvalidInput
+from bot.domain.receivers import Receiver
 
 SMS_CAPABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _TYPE_NAMES = {

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.ledger import metadata
+from bot.storage.ledger import metadata
 
 opt_outs = sa.Table(
     "sms_opt_outs",

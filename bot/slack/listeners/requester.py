@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks import error_message, info_message
-from bot.errors import InvalidInput, LedgerUnavailable, NotAllowed
-from bot.ledger import AuditStatus, DuplicateRequest
-from bot.sending import SendRequest
+from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.sending.service import SendRequest
 from bot.services import Services
-from bot.slack_ops import AuditOutcome, show_privately
+from bot.slack.audit import AuditOutcome, show_privately
+from bot.slack.blocks import error_message, info_message
+from bot.storage.ledger import AuditStatus, DuplicateRequest
 
 log = logging.getLogger(__name__)
 

@@ -31,15 +31,15 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.checks import Status, exit_status, run_checks
-from bot.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
-from bot.ledger import AuditStatus, DuplicateRequest, SendRecord, SendStatus
+from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.receivers import Receiver, parse_receivers
+from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
-from bot.receivers import Receiver, parse_receivers
-from bot.sending import SendRequest
+from bot.sending.service import SendRequest
 from bot.services import Services, build_services
 from bot.settings import Mode, Settings, load_settings
-from bot.slack_ops import AuditOutcome
-from bot.sms_text import check_message, describe
+from bot.slack.audit import AuditOutcome
+from bot.storage.ledger import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 
 if TYPE_CHECKING:
     from bot.app import SmsBot
@@ -203,7 +203,7 @@ _REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "account_inacti
 
 
 def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
-    from bot.http_server import HttpServer
+    from bot.server.http import HttpServer
 
     server = HttpServer(bot, args.host, args.port, threads=args.threads)
 

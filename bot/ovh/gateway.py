@@ -20,9 +20,9 @@ import requests
 from ovh import exceptions as ovh_errors
 from ovh.client import ENDPOINTS
 
-from bot.errors import ConfigurationError, DeliveryError
-from bot.ledger import SendResult
+from bot.domain.errors import ConfigurationError, DeliveryError
 from bot.settings import Settings
+from bot.storage.ledger import SendResult
 
 log = logging.getLogger(__name__)
 

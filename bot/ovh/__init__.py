@@ -1,0 +1,1 @@
+"""OVHcloud: posting SMS jobs, translating OVH's errors, and the read-only account queries."""

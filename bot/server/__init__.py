@@ -1,0 +1,1 @@
+"""Serving Slack's requests: HTTP mode, Socket Mode, and `/health`."""

@@ -1,0 +1,1 @@
+"""The database: engine and migrations, the send ledger, the opt-out list."""
