@@ -50,8 +50,9 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from waitress import create_server, wasyncore
 
+from bot.domain.records import AuditStatus, SendStatus
 from bot.settings import Mode, Settings, load_settings
-from bot.storage.ledger import AuditStatus, SendStatus, sends
+from bot.storage.ledger import sends
 from tests.fakes.ovh_api import FakeOvh
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, TEAM_ID, RunningBot

@@ -1,7 +1,7 @@
 """Logging set-up for every `smsbot` command: readable text, or one JSON object per line for collectors.
 
 Our own log lines never hold a secret or a whole phone number (numbers go through
-:func:`bot.receivers.mask`). Libraries are another matter: at DEBUG, slack_sdk logs the bodies of Web API
+:func:`bot.domain.receivers.mask`). Libraries are another matter: at DEBUG, slack_sdk logs the bodies of Web API
 calls (SMS texts, numbers in the audit blocks) and Bolt logs payloads, so those stay at INFO whatever
 LOG_LEVEL says. Below DEBUG, Alembic's narration of each migration is left out too.
 """

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.storage.ledger import SendStatus
-from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
+from bot.domain.records import SendStatus
+from tests.harness import SlackSender, all_sends, audit_thread, blocks_text, settled_records
 
 
 def answer_text(answer) -> str:
@@ -37,7 +37,7 @@ def test_numbers_that_cannot_or_must_not_receive_are_refused(bot, slack, fake_ov
 
     text = answer_text(answer)
     assert says in text and "Not sent" in text
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
 
 
 def test_the_default_region_alone_is_allowed_by_default(start_bot, fake_ovh):
@@ -67,7 +67,7 @@ def test_too_many_receivers_in_one_send(start_bot, fake_slack, fake_ovh):
     text = private_answer(bot, fake_slack, "+34600000001 +34600000002 +34600000003 hi")
 
     assert "at most 2 numbers" in text and "SMS_LIMIT_RECEIVERS_PER_SEND" in text
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
 
 
 def test_the_daily_limit_of_a_person(start_bot, fake_slack, fake_ovh):
@@ -94,7 +94,7 @@ def test_failed_sends_do_not_count(start_bot, fake_slack, fake_ovh):
     slack.command("+34600000001 fine now")
 
     settled_records(bot, count=2)
-    assert [r.status for r in bot.ledger.all()] == [SendStatus.FAILED, SendStatus.SENT]
+    assert [r.status for r in all_sends(bot.ledger)] == [SendStatus.FAILED, SendStatus.SENT]
 
 
 def test_the_daily_limit_of_a_channel_and_of_credits(start_bot, fake_slack, fake_ovh):
@@ -146,7 +146,7 @@ def test_limits_hold_across_two_instances_on_one_postgres(start_bot, fake_slack,
         list(pool.map(lambda i: senders[i % 2].command(f"+346000000{i:02d} n{i}"), range(12)))
 
     settled_records(one, count=5)
-    records = one.ledger.all()
+    records = all_sends(one.ledger)
     assert len(records) == 5 and len(fake_ovh.wait_for_jobs(5)) == 5
     assert len(fake_ovh.jobs) == 5
 

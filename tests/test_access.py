@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import SlackSender, audit_thread
+from tests.harness import SlackSender, all_sends, audit_thread
 
 
 def refusal_for(bot, fake_slack, *, user_id="UALICE", channel_id="COPS") -> str:
@@ -24,7 +24,7 @@ def test_with_nothing_configured_nobody_may_send(start_bot, fake_slack, fake_ovh
     text = refusal_for(bot, fake_slack)
 
     assert "Nobody may send SMS" in text and "SMS_ALLOWED_USERS" in text
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
@@ -34,7 +34,7 @@ def test_a_person_not_listed_is_refused(start_bot, fake_slack, fake_ovh):
     text = refusal_for(bot, fake_slack, user_id="UMALLORY")
 
     assert "not allowed to send SMS" in text
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
 
 
 def test_members_of_an_allowed_user_group_may_send(start_bot, fake_slack, fake_ovh):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.records import AuditStatus, SendStatus
 from bot.storage.db import create_engine
-from bot.storage.ledger import AuditStatus, Ledger, SendStatus
-from tests.harness import audit_thread, blocks_text
+from bot.storage.ledger import Ledger
+from tests.harness import all_sends, audit_thread, blocks_text
 from tests.test_cli_check import Cli, kept_logging, line
 
 
@@ -25,7 +26,7 @@ def ledger_rows(url: str) -> list:
         return []  # not even created
     engine = create_engine(url)
     try:
-        return Ledger(engine).all()
+        return all_sends(Ledger(engine))
     finally:
         engine.dispose()
 

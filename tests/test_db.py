@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.limits import LimitExceeded, Limits, Usage
 from bot.storage.db import begin_immediate, create_engine, migrate
 from bot.storage.ledger import Ledger
-from tests.harness import record_send
+from tests.harness import all_sends, record_send
 
 NUMBER, TEXT = "+34600000001", "Door code is 4711"
 
@@ -192,7 +192,7 @@ def test_sqlite_limits_hold_against_another_process_sending_at_the_same_moment(s
             reserve(second, "cli:second", guard=one_a_day)
         sending.join(timeout=10)
         assert outcomes == ["first reserved"]
-        assert [record.request_key for record in first.all()] == ["cli:first"]
+        assert [record.request_key for record in all_sends(first)] == ["cli:first"]
     finally:
         sending.join(timeout=10)
         for engine in engines:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.http_retry import builtin_interval_calculators  # noqa: F401  (imported for monkeypatching)
 
-from bot.storage.ledger import AuditStatus, SendStatus
+from bot.domain.records import AuditStatus, SendStatus
 from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
 
 

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from bot.domain.errors import ConfigurationError
+from bot.domain.records import DuplicateRequest, SendResult, SendStatus
 from bot.storage.db import create_engine, migrate
-from bot.storage.ledger import DuplicateRequest, Ledger, SendResult, SendStatus
-from tests.harness import record_send
+from bot.storage.ledger import Ledger
+from tests.harness import all_sends, record_send
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_only_one_of_many_concurrent_deliveries_wins(ledger):
     for thread in threads:
         thread.join()
 
-    [record] = ledger.all()
+    [record] = all_sends(ledger)
     assert outcomes.count("reserved") == 1
     assert outcomes.count(f"duplicate of #{record.id}") == 11
 
@@ -95,7 +96,7 @@ def test_migrating_twice_changes_nothing(database_url):
 
     migrate(engine)
 
-    assert len(ledger.all()) == 1
+    assert len(all_sends(ledger)) == 1
     engine.dispose()
 
 
@@ -121,7 +122,7 @@ def test_an_upgrade_keeps_the_existing_ledger(database_url):
 
     migrate(engine)
 
-    [record] = Ledger(engine).all()
+    [record] = all_sends(Ledger(engine))
     assert (record.message, record.status, record.ovh_job_ids) == ("from 0001", SendStatus.SENT, [7])
     assert record.receiver_count == 2 and record.attempts == 1
     assert record.lease_until is None

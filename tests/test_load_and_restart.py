@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.storage.ledger import AuditStatus, SendStatus
-from tests.harness import SlackSender, audit_thread, settled_records
+from bot.domain.records import AuditStatus, SendStatus
+from tests.harness import SlackSender, all_sends, audit_thread, settled_records
 
 
 def test_twenty_concurrent_commands_against_a_slow_ovh(bot, fake_slack, fake_ovh):
@@ -36,7 +36,7 @@ def test_the_ledger_survives_a_restart_and_still_blocks_redeliveries(
 
     second = start_bot(DATABASE_URL=database_url)
     slack = SlackSender(second.url)
-    [after] = second.ledger.all()
+    [after] = all_sends(second.ledger)
     assert after == before
     assert after.status is SendStatus.SENT and after.audit_status is AuditStatus.THREAD
     assert after.message == "before restart" and after.receivers == ["+34600000001"]

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from bot.server.http import EVENTS_PATH
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
-from tests.harness import SIGNING_SECRET, TEAM_ID, Answer, RunningBot, SlackSender
+from tests.harness import SIGNING_SECRET, TEAM_ID, Answer, RunningBot, SlackSender, all_sends
 
 FORM = "application/x-www-form-urlencoded"
 SLACK_DEADLINE = 3.0  # seconds Slack waits for an answer before showing the person an error
@@ -204,7 +204,7 @@ def assert_survived(
         assert jobs <= 1, f"one request, {jobs} SMS jobs"
     else:
         assert jobs == sends, f"expected {sends} SMS job(s), OVH got {fake_ovh.jobs}"
-    assert len(bot.ledger.all()) == jobs
+    assert len(all_sends(bot.ledger)) == jobs
 
 
 # --- cases ----------------------------------------------------------------------------------------

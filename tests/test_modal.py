@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import audit_thread, blocks_text, settled_records
+from tests.harness import all_sends, audit_thread, blocks_text, settled_records
 
 
 def open_modal(slack, fake_slack, channel_id="COPS", user_id="UALICE"):
@@ -55,7 +55,7 @@ def test_wrong_input_shows_inline_errors_and_sends_nothing(bot, slack, fake_slac
     assert body["response_action"] == "errors"
     assert "12345678" in body["errors"]["receivers"] and "bogus" in body["errors"]["receivers"]
     assert "message" in body["errors"]
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
 
 
 def test_a_too_long_message_is_an_inline_error(slack, fake_slack, fake_ovh):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage.ledger import AuditStatus, SendResult, SendStatus
+from bot.domain.records import AuditStatus, SendResult, SendStatus
 from tests.harness import SlackSender, audit_thread, blocks_text, orphan, record_send, settled_records
 
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from bot.domain.records import SendStatus
 from bot.ovh.gateway import CLOCK_SKEW, _ours
-from bot.storage.ledger import SendStatus, sends
+from bot.storage.ledger import sends
 from tests.harness import SlackSender, orphan, settled_records
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage.ledger import AuditStatus, SendStatus
-from tests.harness import audit_thread, blocks_text, settled_records
+from bot.domain.records import AuditStatus, SendStatus
+from tests.harness import all_sends, audit_thread, blocks_text, settled_records
 
 
 def test_a_send_is_posted_in_the_channel_with_its_audit_thread(bot, slack, fake_slack, fake_ovh):
@@ -122,7 +122,7 @@ def test_bad_input_gets_a_clear_answer_and_nothing_is_sent(bot, slack, fake_slac
     assert answer.status == 200
     assert expected in blocks_text(answer.json())
     assert fake_ovh.jobs == []
-    assert bot.ledger.all() == []
+    assert all_sends(bot.ledger) == []
     assert fake_slack.calls_to("chat.postMessage") == []
 
 
@@ -134,7 +134,7 @@ def test_a_request_with_a_bad_signature_is_refused(bot, slack, fake_ovh):
     unsigned = slack.post(body, sign=False)
 
     assert forged.status == 401 and unsigned.status == 401
-    assert fake_ovh.jobs == [] and bot.ledger.all() == []
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
 
 
 def test_a_redelivered_command_is_sent_once(bot, slack, fake_slack, fake_ovh):
@@ -151,4 +151,4 @@ def test_a_redelivered_command_is_sent_once(bot, slack, fake_slack, fake_ovh):
     slack.command("+34600000002 A different request")  # a later send proves the redelivery was handled
     audit_thread(fake_slack, sends=2)
     assert [job.body["message"] for job in fake_ovh.jobs] == ["Only once", "A different request"]
-    assert len(bot.ledger.all()) == 2
+    assert len(all_sends(bot.ledger)) == 2

@@ -15,8 +15,8 @@ import pytest
 import requests
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.records import AuditStatus, SendStatus
 from bot.slack.client import make_web_client
-from bot.storage.ledger import AuditStatus, SendStatus
 from tests.harness import RunningBot, SlackSender, audit_thread, blocks_text, settled_records
 from tests.test_cli_check import Cli, kept_logging
 from tests.test_malformed_requests import unhandled

@@ -27,12 +27,13 @@ import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.records import AuditStatus, SendRecord, SendStatus
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
-from bot.storage.ledger import AuditStatus, Ledger, SendRecord, SendStatus
+from bot.storage.ledger import Ledger
 from tests.fakes.ovh_api import FakeOvh, OvhJob
 from tests.fakes.slack_api import FakeSlack, SlackCall
 from tests.fakes.socket_mode import Ack, FakeSocketMode, SocketConnection
-from tests.harness import TEAM_ID, audit_thread, blocks_text
+from tests.harness import TEAM_ID, all_sends, audit_thread, blocks_text
 from tests.processes import BotProcess
 
 ACK_DEADLINE = 3.0  # seconds Slack waits for an envelope's ack before telling the person it failed
@@ -65,7 +66,7 @@ class SocketModeBot(BotProcess):
         """The sends recorded for ``channel``."""
         engine = sa.create_engine(self.database_url)
         try:
-            return [record for record in Ledger(engine).all() if record.channel_id == channel]
+            return [record for record in all_sends(Ledger(engine)) if record.channel_id == channel]
         finally:
             engine.dispose()
 

@@ -33,13 +33,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.checks import Status, exit_status, run_checks
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import Receiver, parse_receivers
+from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
 from bot.sending.service import SendRequest
 from bot.services import Services, build_services
 from bot.settings import Mode, Settings, load_settings
 from bot.slack.audit import AuditOutcome
-from bot.storage.ledger import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 
 if TYPE_CHECKING:
     from bot.app import SmsBot

@@ -48,7 +48,7 @@ class Limits:
             )
 
     def guard(self, receivers: int, estimated_credits: float) -> UsageGuard:
-        """A check of the last 24 hours' usage plus this send, for :meth:`bot.ledger.Ledger.reserve`."""
+        """A check of the last 24 hours' usage plus this send, for :meth:`bot.storage.ledger.Ledger.reserve`."""
 
         def check(user: Usage, channel: Usage) -> None:
             _check("you", "SMS", user.sms + receivers, self.user_sms_per_day, "SMS_LIMIT_USER_SMS_PER_DAY")

@@ -1,7 +1,7 @@
 """The OVH side: sends SMS jobs with the official `ovh` client and turns its answers and errors into ours.
 
 Nothing outside this module knows about `ovh` exceptions or OVH's JSON. Every failure becomes a
-:class:`~bot.errors.DeliveryError` whose message says what happened and what to do, and whether the SMS
+:class:`~bot.domain.errors.DeliveryError` whose message says what happened and what to do, and whether the SMS
 may have gone out anyway (``maybe_sent``), which decides whether a retry could send twice.
 """
 
@@ -21,8 +21,8 @@ from ovh import exceptions as ovh_errors
 from ovh.client import ENDPOINTS
 
 from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.domain.records import SendResult
 from bot.settings import Settings
-from bot.storage.ledger import SendResult
 
 log = logging.getLogger(__name__)
 

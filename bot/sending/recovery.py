@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.domain.records import SendRecord, SendResult, SendStatus
 from bot.ovh.gateway import OvhGateway, OvhTrace
 from bot.sending.service import SendService
 from bot.slack.audit import AuditReporter
-from bot.storage.ledger import Ledger, SendRecord, SendResult, SendStatus
+from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
 MAX_PER_PASS = 50

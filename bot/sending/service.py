@@ -1,7 +1,7 @@
 """The send use case: policy → checks → ledger → gateway → ledger, free of Slack.
 
 Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequest`, call
-:meth:`SendService.send`, present the settled :class:`~bot.ledger.SendRecord` it returns, then
+:meth:`SendService.send`, present the settled :class:`~bot.domain.records.SendRecord` it returns, then
 :meth:`SendService.release` it.
 """
 
@@ -19,8 +19,9 @@ from bot.domain.destinations import DestinationPolicy
 from bot.domain.errors import ConfigurationError, DeliveryError, LedgerUnavailable
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
+from bot.domain.records import AuditStatus, SendRecord, SendResult, SendStatus
 from bot.domain.sms_text import Segmentation, check_message
-from bot.storage.ledger import AuditStatus, Ledger, SendRecord, SendResult, SendStatus
+from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class SendService:
         return not self.gateway.no_stop_clause
 
     def authorize(self, user_id: str, channel_id: str | None) -> Access:
-        """Raise :class:`~bot.errors.NotAllowed` unless this person may send from this channel."""
+        """Raise :class:`~bot.domain.errors.NotAllowed` unless this person may send from this channel."""
         return self.rules.policy.check(user_id, channel_id, self.directory)
 
     def is_admin(self, user_id: str) -> bool:
@@ -110,8 +111,8 @@ class SendService:
         """Check what would be sent, whoever sends it: length, destinations and (unless told not to, as
         before a slash command's ack, where only checks without I/O belong) opt-outs.
 
-        Raises :class:`~bot.errors.InvalidInput` naming the field to fix, or
-        :class:`~bot.errors.LedgerUnavailable` if the opt-out list cannot be read.
+        Raises :class:`~bot.domain.errors.InvalidInput` naming the field to fix, or
+        :class:`~bot.domain.errors.LedgerUnavailable` if the opt-out list cannot be read.
         """
         segmentation = check_message(message, stop_clause=self.stop_clause)
         if not opt_outs:
@@ -138,8 +139,8 @@ class SendService:
     def send(self, request: SendRequest) -> SendRecord:
         """Send the request once and return its settled ledger row.
 
-        Raises :class:`~bot.errors.NotAllowed` (including a limit), :class:`~bot.errors.InvalidInput`
-        (nothing recorded) or :class:`~bot.ledger.DuplicateRequest` (a redelivery: nothing sent again).
+        Raises :class:`~bot.domain.errors.NotAllowed` (including a limit), :class:`~bot.domain.errors.InvalidInput`
+        (nothing recorded) or :class:`~bot.domain.records.DuplicateRequest` (a redelivery: nothing sent again).
         A failed delivery does not raise: it is recorded and returned, so it reaches the audit thread
         like a success.
         """

@@ -17,9 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.domain.records import AuditStatus, SendRecord
 from bot.slack.blocks import PrivateReason, SlackMessage, audit_parent, private_result, update_note
 from bot.slack.client import SLACK_FAILURES, retry_handlers
-from bot.storage.ledger import AuditStatus, SendRecord
 
 log = logging.getLogger(__name__)
 

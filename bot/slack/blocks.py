@@ -15,8 +15,8 @@ from typing import Any
 import phonenumbers
 
 from bot.domain.errors import InputField
+from bot.domain.records import SendRecord, SendStatus
 from bot.domain.sms_text import MAX_PARTS
-from bot.storage.ledger import SendRecord, SendStatus
 
 COMPOSE_CALLBACK_ID = "sms_compose"
 INPUT_ACTION_ID = "value"
@@ -269,8 +269,6 @@ def compose_modal(
     channel_id: str,
     response_url: str | None,
     default_region: str | None,
-    receivers: str = "",
-    message: str = "",
 ) -> dict[str, Any]:
     """The `/sms` form. Context for the submission travels in ``private_metadata``."""
     national = (
@@ -278,23 +276,19 @@ def compose_modal(
         if default_region
         else ("write numbers with their country code, e.g. +34600000001")
     )
-    receivers_input: dict[str, Any] = {
+    receivers_input = {
         "type": "plain_text_input",
         "action_id": INPUT_ACTION_ID,
         "max_length": 3000,
         "placeholder": {"type": "plain_text", "text": "+34600000001, +34600000002"},
     }
-    if receivers:
-        receivers_input["initial_value"] = receivers
-    message_input: dict[str, Any] = {
+    message_input = {
         "type": "plain_text_input",
         "action_id": INPUT_ACTION_ID,
         "multiline": True,
         "max_length": 3000,
         "placeholder": {"type": "plain_text", "text": "Your message"},
     }
-    if message:
-        message_input["initial_value"] = message
     return {
         "type": "modal",
         "callback_id": COMPOSE_CALLBACK_ID,

@@ -52,7 +52,7 @@ def make_web_client(
 
 
 class SlackDirectory:
-    """:class:`bot.policy.Directory` backed by ``usergroups.users.list`` and ``users.info``."""
+    """:class:`bot.domain.access.Directory` backed by ``usergroups.users.list`` and ``users.info``."""
 
     def __init__(self, client: WebClient) -> None:
         self._client = client

@@ -12,17 +12,15 @@ import threading
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.errors import SmsBotError
 from bot.domain.limits import Usage, UsageGuard
+from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendResult, SendStatus
 from bot.storage.db import begin_immediate
 
 log = logging.getLogger(__name__)
@@ -68,96 +66,6 @@ sends = sa.Table(
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
     sa.Index("ix_sms_sends_channel_created", "channel_id", "created_at"),
 )
-
-
-class SendStatus(StrEnum):
-    """Where a send stands. Only ``pending`` rows can move on; the others are settled."""
-
-    PENDING = "pending"  # written, OVH not (yet) answered
-    SENT = "sent"  # OVH accepted the job for at least one receiver
-    FAILED = "failed"  # OVH sent nothing: refused, or every receiver rejected
-    UNKNOWN = "unknown"  # OVH's answer was lost (timeout, dropped connection): it may have been sent
-
-
-class AuditStatus(StrEnum):
-    """Where the audit trail of a send was written in Slack."""
-
-    PENDING = "pending"  # not posted yet
-    THREAD = "thread"  # parent message and thread in the channel
-    PRIVATE = "private"  # the bot could not post in the channel: the person got it privately
-    FAILED = "failed"  # Slack could not be reached at all
-
-
-@dataclass(frozen=True)
-class SendRecord:
-    """One row of the ledger, as the rest of the code sees it."""
-
-    id: int
-    request_key: str
-    source: str
-    created_at: datetime
-    updated_at: datetime
-    team_id: str | None
-    user_id: str
-    channel_id: str | None
-    receivers: list[str]
-    message: str
-    sender: str | None
-    status: SendStatus
-    ovh_service: str | None
-    ovh_job_ids: list[int]
-    credits_used: float | None
-    credits_left: float | None
-    accepted_receivers: list[str]
-    rejected_receivers: list[str]
-    error_code: str | None
-    error_message: str | None
-    audit_channel_id: str | None
-    audit_ts: str | None
-    audit_status: AuditStatus
-    attempts: int
-    last_attempt_at: datetime | None
-    lease_until: datetime | None
-    lease_owner: str | None
-    receiver_count: int
-    estimated_credits: float | None
-
-    @property
-    def settled(self) -> bool:
-        """Whether OVH's outcome is known (sent or failed)."""
-        return self.status in (SendStatus.SENT, SendStatus.FAILED)
-
-    @property
-    def tag(self) -> str:
-        """The tag sent to OVH with the job, to find it again (OVH's old API capped tags at 20 chars)."""
-        return f"smsbot-{self.id}"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What OVH answered for a send (all jobs of it together)."""
-
-    service: str
-    job_ids: list[int]
-    accepted: list[str]
-    rejected: list[str]
-    credits_used: float
-    credits_left: float | None
-    # A later job of a split send failed: (code, message); its receivers are in ``rejected``.
-    partial_error: tuple[str, str] | None = None
-    # That later job's answer was lost: OVH may have sent it, so the send must be checked at OVH.
-    maybe_sent: bool = False
-
-
-class DuplicateRequest(SmsBotError):
-    """This request was already taken: a redelivery or a double submit. Nothing must be sent again."""
-
-    def __init__(self, existing: SendRecord) -> None:
-        super().__init__(
-            f"This request was already received (send #{existing.id}, {existing.status}); "
-            "it was not sent again."
-        )
-        self.existing = existing
 
 
 def _now() -> datetime:
@@ -473,8 +381,3 @@ class Ledger:
         with self.engine.connect() as conn:
             row = conn.execute(sends.select().where(sends.c.request_key == request_key)).one_or_none()
         return _record(row) if row else None
-
-    def all(self) -> list[SendRecord]:
-        """Every row, oldest first (for tools and tests; the table is an audit log, not a hot path)."""
-        with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(sends.select().order_by(sends.c.id))]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.records import AuditStatus, DuplicateRequest
 from bot.sending.service import SendRequest
 from bot.services import Services
 from bot.slack.audit import AuditOutcome, show_privately
 from bot.slack.blocks import error_message, info_message
-from bot.storage.ledger import AuditStatus, DuplicateRequest
 
 log = logging.getLogger(__name__)
 
