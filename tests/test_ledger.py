@@ -103,11 +103,11 @@ def test_migrating_twice_changes_nothing(database_url):
 def test_an_upgrade_keeps_the_existing_ledger(database_url):
     from alembic import command
 
-    from bot.storage.db import _alembic_config
+    from bot.storage.db import alembic_config
 
     engine = create_engine(database_url)
     with engine.connect() as conn:  # the schema as the first release left it, with a send in it
-        command.upgrade(_alembic_config(conn), "0001")
+        command.upgrade(alembic_config(conn), "0001")
         conn.commit()
     with engine.begin() as conn:
         conn.execute(

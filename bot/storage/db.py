@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import time
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -99,18 +100,42 @@ def begin_immediate(engine: Engine) -> AbstractContextManager[sa.Connection]:
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin()
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration for this version's migrations (on ``connection`` when one is given)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
-def _known(script: ScriptDirectory, revision: str) -> bool:
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this version's migrations."""
+
+    current: str | None  # the database's revision; None on an empty schema
+    head: str | None  # this version's latest revision
+    known: bool  # False when a newer smsbot wrote the schema: this one must not start on it
+    pending: tuple[str, ...]  # the revisions `migrate` would apply, oldest first
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_state(connection: sa.Connection) -> SchemaState:
+    """Read the schema's revision (reads only: `smsbot check` uses it too, and never migrates)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    current = MigrationContext.configure(connection).get_current_revision()
+    head = script.get_current_head()
     try:
-        return script.get_revision(revision) is not None
+        known = current is None or script.get_revision(current) is not None
     except CommandError:
-        return False
+        known = False
+    pending: tuple[str, ...] = ()
+    if known and current != head:
+        pending = tuple(reversed([revision.revision for revision in script.iterate_revisions(head, current)]))
+    return SchemaState(current, head, known, pending)
 
 
 def migrate(engine: Engine) -> None:
@@ -124,17 +149,16 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         try:
-            config = _alembic_config(connection)
-            script = ScriptDirectory.from_config(config)
-            current = MigrationContext.configure(connection).get_current_revision()
-            if current is not None and not _known(script, current):
+            state = schema_state(connection)
+            if not state.known:
                 raise ConfigurationError(
-                    f"The database schema is at revision {current}, which this version of smsbot does not "
-                    "know: it was written by a newer smsbot. Upgrade smsbot, or point DATABASE_URL elsewhere."
+                    f"The database schema is at revision {state.current}, which this version of smsbot does "
+                    "not know: it was written by a newer smsbot. Upgrade smsbot, or point DATABASE_URL "
+                    "elsewhere."
                 )
-            if current != script.get_current_head():
-                log.info("migrating the database schema from %s to %s", current, script.get_current_head())
-                command.upgrade(config, "head")
+            if not state.up_to_date:
+                log.info("migrating the database schema from %s to %s", state.current, state.head)
+                command.upgrade(alembic_config(connection), "head")
             connection.commit()
         finally:
             if connection.dialect.name == "postgresql":

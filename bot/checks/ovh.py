@@ -1,0 +1,364 @@
+"""Checks of OVH: the keys work and hold the rules the bot needs; the SMS service, its credits, the sender."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.checks.result import CheckResult, Status, shown_url
+from bot.domain.errors import DeliveryError
+from bot.ovh.gateway import REQUIRED_RULES, Credential, OvhGateway, SmsAccount
+from bot.settings import Settings
+
+EXPIRY_WARNING = timedelta(days=14)
+# A service name that only stands for "any" when checking rules before the real one is known.
+_ANY_SERVICE = "sms-xx00000-1"
+_SENDER_STATUS = {
+    "waitingValidation": (
+        "is waiting for OVH's validation: sends with it fail until OVH validates it (this can take a few "
+        "days, and OVH may ask for a document)",
+        "Wait for the validation (OVHcloud Control Panel → Telecom → SMS → Senders), or leave "
+        "OVH_SMS_SENDER empty meanwhile to send from the account's default sender.",
+    ),
+    "refused": (
+        "was refused by OVH: sends with it fail",
+        "See why in the OVHcloud Control Panel (Telecom → SMS → Senders), then register another sender "
+        "and put it in OVH_SMS_SENDER, or leave OVH_SMS_SENDER empty to use the account's default sender.",
+    ),
+    "disable": (
+        "is disabled: sends with it fail",
+        "Enable it in the OVHcloud Control Panel (Telecom → SMS → Senders), or leave OVH_SMS_SENDER "
+        "empty to use the account's default sender.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Need:
+    rule: str  # as granted at createToken, e.g. "POST /sms/*/jobs"
+    method: str
+    path: str  # a concrete path the bot calls
+    required: bool
+
+
+def create_token_url(settings: Settings, rules: Iterable[str] = REQUIRED_RULES) -> str:
+    """The OVH page that creates keys with exactly ``rules``, for the configured region or API URL."""
+    base = settings.ovh_base_url.rstrip("/")
+    base = base.removesuffix("/1.0")
+    query = "&".join(rule.replace(" ", "=", 1) for rule in rules)
+    return f"{base}/createToken/?{query}"
+
+
+def rule_matches(rule: tuple[str, str], method: str, path: str) -> bool:
+    """Whether an OVH access rule (method, path pattern) allows ``method path``.
+
+    In a rule's path, `*` stands for any characters, `/` included: `GET /sms/*` allows `GET /sms/x/y`
+    but not `GET /sms`.
+    """
+    rule_method, pattern = rule
+    if rule_method.upper() != method.upper():
+        return False
+    regex = ".*".join(re.escape(piece) for piece in pattern.split("*"))
+    return re.fullmatch(regex, path) is not None
+
+
+def _needs(service: str, service_configured: bool) -> list[_Need]:
+    get_sms, get_service, post_jobs = REQUIRED_RULES
+    return [
+        _Need(get_sms, "GET", "/sms", required=not service_configured),
+        _Need(get_service, "GET", f"/sms/{service}", required=True),  # credits left
+        _Need(get_service, "GET", f"/sms/{service}/outgoing", required=True),  # recovery finds lost sends
+        _Need(post_jobs, "POST", f"/sms/{service}/jobs", required=True),
+    ]
+
+
+def _broader_rules(rules: Iterable[tuple[str, str]]) -> list[str]:
+    """Granted rules that allow more than the bot's own rules do (a full-access key, for instance)."""
+    needed = [(method, path) for method, path in (rule.split(" ", 1) for rule in REQUIRED_RULES)]
+    broader = []
+    for method, pattern in rules:
+        if (method.upper(), pattern) == ("GET", "/auth/currentCredential"):
+            continue  # every key may read its own credential anyway
+        example = pattern.replace("*", "x")
+        if not any(rule_matches(rule, method, example) for rule in needed):
+            broader.append(f"{method.upper()} {pattern}")
+    return broader
+
+
+def check_ovh(
+    settings: Settings, gateway: OvhGateway | None = None, *, now: datetime | None = None
+) -> list[CheckResult]:
+    """The keys work and hold the rules the bot needs; the SMS service, its credits and the sender."""
+    gateway = gateway or OvhGateway.from_settings(settings)
+    now = now or datetime.now(UTC)
+    link = create_token_url(settings)
+    new_keys = (
+        f"Create keys with exactly the rules the bot needs at {link} and put the three values it shows in "
+        "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY."
+    )
+    base_url = shown_url(settings.ovh_base_url)
+    try:
+        credential: Credential | None = gateway.current_credential()
+    except DeliveryError as error:
+        if error.code != "not_granted":
+            keys = _keys_failure(error, base_url, new_keys)
+            return [keys, *_skipped_ovh(settings, "the OVH keys do not work")]
+        credential = None  # OVH always lets a key read itself; if it does not, judge by the calls below
+    keys = CheckResult("OVH", "API keys", Status.OK, f"accepted by {base_url}.")
+    if credential is not None and credential.status != "validated":
+        keys = CheckResult(
+            "OVH", "API keys", Status.FAILED, f"the consumer key's status is {credential.status}.", new_keys
+        )
+
+    service_results, service, account = _service(settings, gateway, new_keys)
+    results = [keys]
+    if credential is None:
+        results.append(
+            CheckResult(
+                "OVH",
+                "key rules",
+                Status.WARNING,
+                "OVH did not show the key's rules (GET /auth/currentCredential was refused); the calls "
+                "below show what works.",
+            )
+        )
+    else:
+        results.append(_rules_result(settings, credential, service, new_keys))
+        results.append(_expiry_result(credential, now, link))
+    results += service_results
+    if account is not None and service is not None:
+        results.append(_credits_result(account))
+        results.append(_sender_result(settings, gateway, service))
+    else:
+        results.append(CheckResult("OVH", "credits", Status.SKIPPED, "not checked: no usable SMS service."))
+        if settings.ovh_sms_sender:
+            results.append(
+                CheckResult("OVH", "sender", Status.SKIPPED, "not checked: no usable SMS service.")
+            )
+    return results
+
+
+def _keys_failure(error: DeliveryError, base_url: str, new_keys: str) -> CheckResult:
+    if error.code in {"invalid_application_key", "invalid_consumer_key"}:
+        return CheckResult("OVH", "API keys", Status.FAILED, error.user_message, new_keys)
+    if error.code == "invalid_signature":
+        return CheckResult(
+            "OVH",
+            "API keys",
+            Status.FAILED,
+            error.user_message,
+            "Copy the application secret that came with OVH_APPLICATION_KEY into OVH_APPLICATION_SECRET. "
+            + new_keys.replace("Create keys", "Or create new keys"),
+        )
+    if error.code in {"unreachable", "timeout", "unavailable", "rate_limited"}:
+        return CheckResult(
+            "OVH",
+            "API keys",
+            Status.FAILED,
+            f"OVH's API at {base_url} did not answer properly ({error.code}).",
+            "Check the network and OVH_ENDPOINT (ovh-eu, ovh-ca, ovh-us, or the API's base URL), then try "
+            "again; OVH's status page is https://public-cloud.status-ovhcloud.com/.",
+        )
+    return CheckResult(
+        "OVH", "API keys", Status.FAILED, f"OVH refused the keys: {error.user_message}", new_keys
+    )
+
+
+def _skipped_ovh(settings: Settings, why: str) -> list[CheckResult]:
+    names = ["key rules", "key expiry", "SMS service", "credits"]
+    if settings.ovh_sms_sender:
+        names.append("sender")
+    return [CheckResult("OVH", name, Status.SKIPPED, f"not checked: {why}.") for name in names]
+
+
+def _rules_result(
+    settings: Settings, credential: Credential, service: str | None, new_keys: str
+) -> CheckResult:
+    configured = settings.ovh_sms_service is not None
+    needs = _needs(service or settings.ovh_sms_service or _ANY_SERVICE, configured)
+    missing = [n for n in needs if not any(rule_matches(r, n.method, n.path) for r in credential.rules)]
+    required_missing = list(dict.fromkeys(n.rule for n in missing if n.required))
+    broader = _broader_rules(credential.rules)
+    if required_missing:
+        return CheckResult(
+            "OVH",
+            "key rules",
+            Status.FAILED,
+            f"the key is not allowed {', '.join(required_missing)}: OVH will refuse "
+            f"{'these calls' if len(required_missing) > 1 else 'this call'} with NOT_GRANTED_CALL.",
+            new_keys,
+        )
+    if broader:
+        return CheckResult(
+            "OVH",
+            "key rules",
+            Status.WARNING,
+            f"the key also allows {', '.join(broader)}, more than the bot needs.",
+            "A key limited to the bot's rules does less harm if the .env leaks. " + new_keys,
+        )
+    note = f" ({missing[0].rule} is not granted: fine while OVH_SMS_SERVICE is set)" if missing else ""
+    return CheckResult(
+        "OVH", "key rules", Status.OK, f"{', '.join(dict.fromkeys(n.rule for n in needs))}{note}."
+    )
+
+
+def _expiry_result(credential: Credential, now: datetime, link: str) -> CheckResult:
+    expiration = credential.expiration
+    if expiration is None:
+        return CheckResult("OVH", "key expiry", Status.OK, "the key never expires.")
+    if expiration.tzinfo is None:
+        expiration = expiration.replace(tzinfo=UTC)
+    when = expiration.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    renew = f"Create a new key before then at {link}, and put its values in the OVH_* variables."
+    left = expiration - now
+    if left <= timedelta(0):
+        return CheckResult("OVH", "key expiry", Status.FAILED, f"the key expired on {when}.", renew)
+    if left <= EXPIRY_WARNING:
+        days = math.ceil(left / timedelta(days=1))
+        soon = "within a day" if left < timedelta(days=1) else f"in {days} day(s)"
+        return CheckResult(
+            "OVH",
+            "key expiry",
+            Status.WARNING,
+            f"the key expires {soon}, on {when}: sends fail after.",
+            renew,
+        )
+    return CheckResult("OVH", "key expiry", Status.OK, f"the key expires on {when}.")
+
+
+def _service(
+    settings: Settings, gateway: OvhGateway, new_keys: str
+) -> tuple[list[CheckResult], str | None, SmsAccount | None]:
+    """The SMS service result(s), the service name to use, and its account (None when unusable)."""
+    configured = settings.ovh_sms_service
+    name = "SMS service"
+    try:
+        if configured is None:
+            services = gateway.list_services()
+            if not services:
+                return (
+                    [
+                        CheckResult(
+                            "OVH",
+                            name,
+                            Status.FAILED,
+                            "the OVH account has no SMS service.",
+                            "Order one in the OVHcloud Control Panel (Telecom → SMS), or use the keys of the "
+                            "account that has it.",
+                        )
+                    ],
+                    None,
+                    None,
+                )
+            if len(services) > 1:
+                return (
+                    [
+                        CheckResult(
+                            "OVH",
+                            name,
+                            Status.FAILED,
+                            f"OVH_SMS_SERVICE is not set and the account has {len(services)} SMS services: "
+                            f"{', '.join(services)}.",
+                            "Set OVH_SMS_SERVICE to the one the bot should send with.",
+                        )
+                    ],
+                    None,
+                    None,
+                )
+            service = services[0]
+        else:
+            service = configured
+        account = gateway.account(service)
+    except DeliveryError as error:
+        return [_ovh_call_failure(name, error, new_keys)], configured, None
+    if account is None:
+        fix = "Set OVH_SMS_SERVICE to one of the account's SMS services"
+        try:
+            fix += f": {', '.join(gateway.list_services()) or 'it has none'}."
+        except DeliveryError:
+            fix += " (GET /sms lists them)."
+        return (
+            [CheckResult("OVH", name, Status.FAILED, f"the account has no SMS service {service}.", fix)],
+            service,
+            None,
+        )
+    if account.status not in (None, "enable"):
+        return (
+            [
+                CheckResult(
+                    "OVH",
+                    name,
+                    Status.FAILED,
+                    f"{service} is {account.status}.",
+                    "See the service in the OVHcloud Control Panel (Telecom → SMS).",
+                )
+            ],
+            service,
+            None,
+        )
+    how = " (the account's only one; OVH_SMS_SERVICE is not set)" if configured is None else ""
+    return [CheckResult("OVH", name, Status.OK, f"{service}{how}.")], service, account
+
+
+def _ovh_call_failure(name: str, error: DeliveryError, new_keys: str) -> CheckResult:
+    if error.code == "not_granted":
+        return CheckResult(
+            "OVH", name, Status.FAILED, "OVH refused the call: the key was not granted it.", new_keys
+        )
+    return CheckResult("OVH", name, Status.FAILED, f"OVH answered with an error ({error.code}).", None)
+
+
+def _credits_result(account: SmsAccount) -> CheckResult:
+    credits = account.credits_left
+    if credits is None:
+        return CheckResult("OVH", "credits", Status.WARNING, "OVH did not say how many credits are left.")
+    if credits <= 0:
+        return CheckResult(
+            "OVH",
+            "credits",
+            Status.WARNING,
+            "no credits left: every send fails until credits are added.",
+            "Buy SMS credits in the OVHcloud Control Panel (Telecom → SMS → Order credits).",
+        )
+    return CheckResult("OVH", "credits", Status.OK, f"{credits:g} credit(s) left.")
+
+
+def _sender_result(settings: Settings, gateway: OvhGateway, service: str) -> CheckResult:
+    sender = settings.ovh_sms_sender
+    if not sender:
+        return CheckResult(
+            "OVH", "sender", Status.OK, "OVH_SMS_SENDER is empty: OVH uses the account's default sender."
+        )
+    try:
+        status = gateway.sender_status(service, sender)
+    except DeliveryError as error:
+        if error.code == "not_granted":
+            return CheckResult(
+                "OVH",
+                "sender",
+                Status.SKIPPED,
+                f"not checked: the key may not read {service}'s senders (GET /sms/* covers it).",
+            )
+        return CheckResult("OVH", "sender", Status.FAILED, f"cannot be read ({error.code}).")
+    if status is None:
+        return CheckResult(
+            "OVH",
+            "sender",
+            Status.FAILED,
+            f"`{sender}` is not a sender of {service}: sends with it fail.",
+            "Register it in the OVHcloud Control Panel (Telecom → SMS → Senders) and wait for its "
+            "validation, or fix OVH_SMS_SENDER, or leave it empty to use the account's default sender.",
+        )
+    if status == "enable":
+        return CheckResult("OVH", "sender", Status.OK, f"`{sender}` is enabled.")
+    detail, fix = _SENDER_STATUS.get(
+        status,
+        (
+            f"has the status {status}, not enable: sends with it may fail",
+            "See the sender in the OVHcloud Control Panel (Telecom → SMS → Senders).",
+        ),
+    )
+    return CheckResult("OVH", "sender", Status.FAILED, f"`{sender}` {detail}.", fix)

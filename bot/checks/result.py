@@ -1,0 +1,43 @@
+"""What one check found (:class:`CheckResult`), and the helpers every area's checks share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
+
+
+class Status(StrEnum):
+    """How a check went. Only ``FAILED`` makes `smsbot check` exit with 1."""
+
+    OK = "ok"
+    WARNING = "warning"  # works, but deserves attention (expiring key, no credits, pending migrations)
+    FAILED = "failed"  # the bot cannot work like this
+    SKIPPED = "skipped"  # not checked, because something it depends on failed
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `smsbot check`: what was checked, how it went, and for a problem, the fix."""
+
+    area: str  # "Settings", "Slack", "OVH", "Database"
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit to print: a user name and password in it (a proxy's) become ``***``."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}:{parts.port}" if parts.port else f"***@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def exit_status(results: Iterable[CheckResult]) -> int:
+    """1 when any check failed, else 0 (warnings do not fail the check)."""
+    return 1 if any(result.status is Status.FAILED for result in results) else 0

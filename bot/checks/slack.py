@@ -1,0 +1,148 @@
+"""Checks of Slack: the bot token works, has the app's scopes, and sees the allowed user groups."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.checks.result import CheckResult, Status, shown_url
+from bot.settings import Settings
+from bot.slack.client import make_web_client
+
+# The bot token scopes the app needs: the same list as `oauth_config.scopes.bot` in manifest.yml (a test
+# keeps them equal). Kept here because an installed bot has no manifest.yml next to it.
+REQUIRED_SLACK_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+_USERGROUPS_SCOPE = "usergroups:read"
+# Scopes that only one setting needs: while it is off, a missing one is worth a warning, no more.
+_UNUSED_WHILE = {
+    _USERGROUPS_SCOPE: "SMS_ALLOWED_USERGROUPS is empty",
+    "users:read": "SMS_WORKSPACE_ADMINS_ARE_ADMINS is false",
+}
+_SLACK_TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+
+
+def check_slack(settings: Settings, client: WebClient | None = None) -> list[CheckResult]:
+    """The bot token works (which workspace, which bot), has the app's scopes, and sees the user groups."""
+    client = client or make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        answer = client.auth_test()
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        if code in _SLACK_TOKEN_ERRORS:
+            fix = (
+                "Copy the Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page into "
+                "SLACK_BOT_TOKEN; if the app was uninstalled, install it to the workspace again."
+            )
+        else:
+            fix = f"Check SLACK_API_URL ({shown_url(settings.slack_api_url)}) and Slack's status page."
+        return [
+            CheckResult("Slack", "bot token", Status.FAILED, f"Slack refused SLACK_BOT_TOKEN ({code}).", fix),
+            *_skipped_slack(settings, "the bot token does not work"),
+        ]
+    except (SlackClientError, OSError) as error:
+        return [
+            CheckResult(
+                "Slack",
+                "bot token",
+                Status.FAILED,
+                f"Slack's Web API at {shown_url(settings.slack_api_url)} cannot be reached "
+                f"({type(error).__name__}).",
+                "Check the network, any proxy, and SLACK_API_URL (default https://slack.com/api/).",
+            ),
+            *_skipped_slack(settings, "Slack cannot be reached"),
+        ]
+    identity = CheckResult(
+        "Slack",
+        "bot token",
+        Status.OK,
+        f"workspace {answer.get('team')} ({answer.get('team_id')}), bot @{answer.get('user')} "
+        f"({answer.get('user_id')}).",
+    )
+    header = _header(answer.headers, "X-OAuth-Scopes")
+    granted = None if header is None else {scope.strip() for scope in header.split(",") if scope.strip()}
+    readable = granted is None or _USERGROUPS_SCOPE in granted
+    return [identity, _scopes_result(settings, granted), *_usergroups(settings, client, readable=readable)]
+
+
+def _skipped_slack(settings: Settings, why: str) -> list[CheckResult]:
+    results = [CheckResult("Slack", "scopes", Status.SKIPPED, f"not checked: {why}.")]
+    results += [
+        CheckResult("Slack", f"user group {group}", Status.SKIPPED, f"not checked: {why}.")
+        for group in sorted(settings.allowed_usergroups)
+    ]
+    return results
+
+
+def _header(headers: object, name: str) -> str | None:
+    if not isinstance(headers, dict):
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == name.lower():
+            return ",".join(value) if isinstance(value, list) else str(value)
+    return None
+
+
+def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
+    if granted is None:
+        return CheckResult(
+            "Slack",
+            "scopes",
+            Status.WARNING,
+            "Slack did not say which scopes the token has (no X-OAuth-Scopes header; a proxy may drop it).",
+            f"Make sure the app has the bot scopes {', '.join(REQUIRED_SLACK_SCOPES)} (OAuth & Permissions).",
+        )
+    missing = [scope for scope in REQUIRED_SLACK_SCOPES if scope not in granted]
+    in_use = {
+        _USERGROUPS_SCOPE: bool(settings.allowed_usergroups),
+        "users:read": settings.workspace_admins_are_admins,
+    }
+    needed = [scope for scope in missing if in_use.get(scope, True)]
+    fix = (
+        "Add the missing bot scope(s) under OAuth & Permissions → Scopes (or recreate the app from "
+        "manifest.yml), then reinstall the app to the workspace so the token gets them."
+    )
+    if needed:
+        return CheckResult("Slack", "scopes", Status.FAILED, f"the token lacks {', '.join(missing)}.", fix)
+    if missing:
+        unused = " and ".join(_UNUSED_WHILE[scope] for scope in missing)
+        return CheckResult(
+            "Slack",
+            "scopes",
+            Status.WARNING,
+            f"the token lacks {', '.join(missing)}: fine while {unused}, needed otherwise.",
+            fix,
+        )
+    extra = sorted(granted - set(REQUIRED_SLACK_SCOPES))
+    also = f" (also granted: {', '.join(extra)})" if extra else ""
+    return CheckResult("Slack", "scopes", Status.OK, f"{', '.join(REQUIRED_SLACK_SCOPES)}{also}.")
+
+
+def _usergroups(settings: Settings, client: WebClient, *, readable: bool) -> list[CheckResult]:
+    results = []
+    for group in sorted(settings.allowed_usergroups):
+        name = f"user group {group}"
+        if not readable:
+            results.append(
+                CheckResult(
+                    "Slack", name, Status.SKIPPED, f"not checked: the token lacks {_USERGROUPS_SCOPE}."
+                )
+            )
+            continue
+        try:
+            members = client.usergroups_users_list(usergroup=group).get("users") or []
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            fix = (
+                f"SMS_ALLOWED_USERGROUPS lists {group}, which is not a user group of this workspace: copy the "
+                "group's id (S…) from its page in Slack."
+                if code == "no_such_subteam"
+                else f"Slack answered {code} when asked for the group's members."
+            )
+            results.append(CheckResult("Slack", name, Status.FAILED, f"cannot be read ({code}).", fix))
+        except (SlackClientError, OSError) as error:
+            results.append(
+                CheckResult("Slack", name, Status.FAILED, f"cannot be read ({type(error).__name__}).")
+            )
+        else:
+            results.append(CheckResult("Slack", name, Status.OK, f"{len(members)} member(s)."))
+    return results
