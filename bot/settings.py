@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import phonenumbers
 
@@ -148,13 +149,40 @@ class _Reader:
         return frozenset(item for item in items if pattern.match(item))
 
 
+# Floors of the settings whose value can break exactly-once. Below them, start-up refuses to run.
+# OVH may record a job it took some time after it stopped answering (30 s late was seen): recovery must not
+# look for an unknown outcome at OVH, find no trace and send it again before then.
+UNKNOWN_GRACE_FLOOR = 60.0
+# A send in progress holds its row at least this long beyond its slowest OVH call (connect + read), so that
+# recovery never takes over a send whose OVH call is still under way, nor one OVH is still recording.
+RECOVERY_MARGIN = 30.0
+
+
 def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
     """Read and validate the settings from ``env`` (usually ``os.environ`` after loading `.env`).
 
-    Raises :class:`ConfigurationError` listing every problem found, each naming its variable.
+    Each section is read by its own reader; every problem of every section is collected first, so
+    :class:`ConfigurationError` lists them all at once, each naming its variable.
     """
     r = _Reader(env)
+    ovh = _ovh(r)
+    fields = {
+        **_slack(r, mode),
+        **ovh,
+        **_rules(r),
+        **_database(r),
+        **_runtime(r, slowest_ovh_call=ovh["ovh_connect_timeout"] + ovh["ovh_read_timeout"]),
+    }
+    if r.problems:
+        raise ConfigurationError(
+            "The configuration needs fixing (see .env.example and the README):\n"
+            + "\n".join(f"- {p}" for p in r.problems)
+        )
+    return Settings(**fields)
 
+
+def _slack(r: _Reader, mode: Mode) -> dict[str, Any]:
+    """SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (HTTP mode), SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL."""
     bot_token = r.required(
         "SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (OAuth & Permissions page)", prefix="xoxb-"
     )
@@ -172,26 +200,46 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
             "or run in HTTP mode with `--http`)",
             prefix="xapp-",
         )
-
     slack_api_url = r.raw("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not re.match(r"^https?://", slack_api_url):
         r.problems.append(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL}.")
     if not slack_api_url.endswith("/"):
         slack_api_url += "/"
+    return {
+        "slack_bot_token": bot_token,
+        "slack_signing_secret": signing_secret,
+        "slack_app_token": app_token,
+        "slack_api_url": slack_api_url,
+    }
 
+
+def _ovh(r: _Reader) -> dict[str, Any]:
+    """OVH_ENDPOINT, the three OVH keys, OVH_SMS_SERVICE, OVH_SMS_SENDER, OVH_NO_STOP_CLAUSE, timeouts."""
     ovh_endpoint = r.raw("OVH_ENDPOINT") or "ovh-eu"
     if ovh_endpoint not in OVH_REGIONS and not re.match(r"^https?://[^\s]+$", ovh_endpoint):
         r.problems.append(
             f"OVH_ENDPOINT must be one of {', '.join(OVH_REGIONS)} or a base URL such as "
             f"https://eu.api.ovh.com/1.0 (got `{ovh_endpoint}`)."
         )
-    ovh_endpoint = ovh_endpoint.rstrip("/")
-
     key_help = "a key from https://eu.api.ovh.com/createToken/ (see the README's OVH section)"
-    application_key = r.required("OVH_APPLICATION_KEY", f"the application key of {key_help}")
-    application_secret = r.required("OVH_APPLICATION_SECRET", f"the application secret of {key_help}")
-    consumer_key = r.required("OVH_CONSUMER_KEY", f"the consumer key of {key_help}")
+    return {
+        "ovh_endpoint": ovh_endpoint.rstrip("/"),
+        "ovh_application_key": r.required("OVH_APPLICATION_KEY", f"the application key of {key_help}"),
+        "ovh_application_secret": r.required(
+            "OVH_APPLICATION_SECRET", f"the application secret of {key_help}"
+        ),
+        "ovh_consumer_key": r.required("OVH_CONSUMER_KEY", f"the consumer key of {key_help}"),
+        "ovh_sms_service": r.raw("OVH_SMS_SERVICE"),
+        "ovh_sms_sender": r.raw("OVH_SMS_SENDER"),
+        "ovh_no_stop_clause": r.boolean("OVH_NO_STOP_CLAUSE", True),
+        "ovh_connect_timeout": r.number("OVH_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120),
+        "ovh_read_timeout": r.number("OVH_READ_TIMEOUT", 30.0, minimum=0.1, maximum=300),
+    }
 
+
+def _rules(r: _Reader) -> dict[str, Any]:
+    """Who may send, where SMS may go and how much: SMS_DEFAULT_REGION, SMS_ALLOWED_*, SMS_ADMIN_USERS,
+    SMS_WORKSPACE_ADMINS_ARE_ADMINS, SMS_USERGROUP_CACHE_SECONDS and the SMS_LIMIT_* variables."""
     region = r.raw("SMS_DEFAULT_REGION")
     if region is not None:
         region = region.upper()
@@ -200,12 +248,30 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
                 f"SMS_DEFAULT_REGION must be a two-letter country code such as ES, FR or GB (got `{region}`)."
             )
             region = None
+    return {
+        "sms_default_region": region,
+        "allowed_users": r.ids("SMS_ALLOWED_USERS", _USER_ID, "Slack user ids (U…)"),
+        "allowed_usergroups": r.ids("SMS_ALLOWED_USERGROUPS", _USERGROUP_ID, "Slack user group ids (S…)"),
+        "allowed_channels": r.ids("SMS_ALLOWED_CHANNELS", _CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
+        "allowed_countries": _allowed_countries(r, region),
+        "admin_users": r.ids("SMS_ADMIN_USERS", _USER_ID, "Slack user ids (U…)"),
+        "workspace_admins_are_admins": r.boolean("SMS_WORKSPACE_ADMINS_ARE_ADMINS", False),
+        "usergroup_cache_seconds": r.number("SMS_USERGROUP_CACHE_SECONDS", 60.0, minimum=0, maximum=3600),
+        "limits": Limits(
+            receivers_per_send=r.whole("SMS_LIMIT_RECEIVERS_PER_SEND", 50),
+            user_sms_per_day=r.whole("SMS_LIMIT_USER_SMS_PER_DAY", 100),
+            channel_sms_per_day=r.whole("SMS_LIMIT_CHANNEL_SMS_PER_DAY", 500),
+            user_credits_per_day=r.whole("SMS_LIMIT_USER_CREDITS_PER_DAY", 0),
+            channel_credits_per_day=r.whole("SMS_LIMIT_CHANNEL_CREDITS_PER_DAY", 0),
+        ),
+    }
 
+
+def _allowed_countries(r: _Reader, region: str | None) -> frozenset[str] | None:
     countries_raw = r.raw("SMS_ALLOWED_COUNTRIES")
-    allowed_countries: frozenset[str] | None
     if countries_raw == "*":
-        allowed_countries = None
-    elif countries_raw:
+        return None
+    if countries_raw:
         codes = [code.strip().upper() for code in re.split(r"[,\s]+", countries_raw) if code.strip()]
         unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
         if unknown:
@@ -213,29 +279,18 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
                 f"SMS_ALLOWED_COUNTRIES must be two-letter country codes such as ES,FR (or `*` for any); "
                 f"these are not: {', '.join(unknown)}."
             )
-        allowed_countries = frozenset(code for code in codes if code not in unknown)
-    elif region is not None:
-        allowed_countries = frozenset({region})
-    else:
-        allowed_countries = frozenset()
-        r.problems.append(
-            "SMS_ALLOWED_COUNTRIES is not set and there is no SMS_DEFAULT_REGION to default to: list the "
-            "countries SMS may go to (e.g. ES,FR), or `*` for any country."
-        )
-
-    connect_timeout = r.number("OVH_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=120)
-    read_timeout = r.number("OVH_READ_TIMEOUT", 30.0, minimum=0.1, maximum=300)
-    # A send in progress holds its row this long; only then may recovery decide its process died.
-    minimum_recovery = connect_timeout + read_timeout + 30
-    recovery_after = r.number(
-        "SMS_RECOVERY_AFTER_SECONDS", max(120.0, minimum_recovery), minimum=1, maximum=86400
+        return frozenset(code for code in codes if code not in unknown)
+    if region is not None:
+        return frozenset({region})
+    r.problems.append(
+        "SMS_ALLOWED_COUNTRIES is not set and there is no SMS_DEFAULT_REGION to default to: list the "
+        "countries SMS may go to (e.g. ES,FR), or `*` for any country."
     )
-    if recovery_after < minimum_recovery:
-        r.problems.append(
-            f"SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 "
-            f"({minimum_recovery:g}), or recovery could take over a send still in progress."
-        )
+    return frozenset()
 
+
+def _database(r: _Reader) -> dict[str, Any]:
+    """DATABASE_URL."""
     database_url = r.raw("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
         r.problems.append(
@@ -245,57 +300,45 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
     elif database_url.startswith(("postgresql://", "postgres://")):
         # SQLAlchemy's bare postgresql:// means psycopg2; the driver we ship is psycopg 3.
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return {"database_url": database_url}
+
+
+def _runtime(r: _Reader, *, slowest_ovh_call: float) -> dict[str, Any]:
+    """Recovery timings (each with its safe floor), SMSBOT_SEND_WORKERS, LOG_LEVEL and LOG_FORMAT.
+
+    ``slowest_ovh_call`` is OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT, which the recovery lease must outlast.
+    """
+    minimum_recovery = slowest_ovh_call + RECOVERY_MARGIN
+    recovery_after = r.number(
+        "SMS_RECOVERY_AFTER_SECONDS", max(120.0, minimum_recovery), minimum=1, maximum=86400
+    )
+    if recovery_after < minimum_recovery:
+        r.problems.append(
+            f"SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + "
+            f"{RECOVERY_MARGIN:g} ({minimum_recovery:g}), or recovery could take over a send still in "
+            "progress and send it twice."
+        )
+    grace = r.number("SMS_UNKNOWN_GRACE_SECONDS", 60.0, minimum=0, maximum=3600)
+    if grace < UNKNOWN_GRACE_FLOOR:
+        r.problems.append(
+            f"SMS_UNKNOWN_GRACE_SECONDS must be at least {UNKNOWN_GRACE_FLOOR:g} (got `{grace:g}`): OVH may "
+            "record a job some time after its answer was lost, and recovery must not find no trace of it "
+            "yet and send it twice."
+        )
 
     log_level = (r.raw("LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         r.problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got `{log_level}`).")
         log_level = "INFO"
-
     log_format = (r.raw("LOG_FORMAT") or "text").lower()
     if log_format not in {"text", "json"}:
         r.problems.append(f"LOG_FORMAT must be `text` or `json` (got `{log_format}`).")
         log_format = "text"
-
-    settings = Settings(
-        slack_bot_token=bot_token,
-        slack_signing_secret=signing_secret,
-        slack_app_token=app_token,
-        slack_api_url=slack_api_url,
-        ovh_endpoint=ovh_endpoint,
-        ovh_application_key=application_key,
-        ovh_application_secret=application_secret,
-        ovh_consumer_key=consumer_key,
-        ovh_sms_service=r.raw("OVH_SMS_SERVICE"),
-        ovh_sms_sender=r.raw("OVH_SMS_SENDER"),
-        ovh_no_stop_clause=r.boolean("OVH_NO_STOP_CLAUSE", True),
-        ovh_connect_timeout=connect_timeout,
-        ovh_read_timeout=read_timeout,
-        sms_default_region=region,
-        allowed_users=r.ids("SMS_ALLOWED_USERS", _USER_ID, "Slack user ids (U…)"),
-        allowed_usergroups=r.ids("SMS_ALLOWED_USERGROUPS", _USERGROUP_ID, "Slack user group ids (S…)"),
-        allowed_channels=r.ids("SMS_ALLOWED_CHANNELS", _CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
-        allowed_countries=allowed_countries,
-        admin_users=r.ids("SMS_ADMIN_USERS", _USER_ID, "Slack user ids (U…)"),
-        workspace_admins_are_admins=r.boolean("SMS_WORKSPACE_ADMINS_ARE_ADMINS", False),
-        usergroup_cache_seconds=r.number("SMS_USERGROUP_CACHE_SECONDS", 60.0, minimum=0, maximum=3600),
-        limits=Limits(
-            receivers_per_send=r.whole("SMS_LIMIT_RECEIVERS_PER_SEND", 50),
-            user_sms_per_day=r.whole("SMS_LIMIT_USER_SMS_PER_DAY", 100),
-            channel_sms_per_day=r.whole("SMS_LIMIT_CHANNEL_SMS_PER_DAY", 500),
-            user_credits_per_day=r.whole("SMS_LIMIT_USER_CREDITS_PER_DAY", 0),
-            channel_credits_per_day=r.whole("SMS_LIMIT_CHANNEL_CREDITS_PER_DAY", 0),
-        ),
-        recovery_interval_seconds=r.number("SMS_RECOVERY_INTERVAL_SECONDS", 30.0, minimum=1, maximum=3600),
-        recovery_after_seconds=recovery_after,
-        unknown_grace_seconds=r.number("SMS_UNKNOWN_GRACE_SECONDS", 60.0, minimum=0, maximum=3600),
-        database_url=database_url,
-        send_workers=int(r.number("SMSBOT_SEND_WORKERS", 100, minimum=1, maximum=256)),
-        log_level=log_level,
-        log_format=log_format,
-    )
-    if r.problems:
-        raise ConfigurationError(
-            "The configuration needs fixing (see .env.example and the README):\n"
-            + "\n".join(f"- {p}" for p in r.problems)
-        )
-    return settings
+    return {
+        "recovery_interval_seconds": r.number("SMS_RECOVERY_INTERVAL_SECONDS", 30.0, minimum=1, maximum=3600),
+        "recovery_after_seconds": recovery_after,
+        "unknown_grace_seconds": grace,
+        "send_workers": int(r.number("SMSBOT_SEND_WORKERS", 100, minimum=1, maximum=256)),
+        "log_level": log_level,
+        "log_format": log_format,
+    }

@@ -15,7 +15,7 @@ from tests.harness import SlackSender, audit_thread, blocks_text, orphan, record
 @pytest.fixture
 def quick(start_bot):
     """A bot that asks OVH about lost answers at once (no grace period)."""
-    return start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    return start_bot(unknown_grace_seconds=0)
 
 
 def updates(fake_slack):
@@ -64,7 +64,7 @@ def test_crash_after_the_ledger_was_settled_before_slack_heard_of_it(quick, fake
 
 
 def test_an_answer_lost_to_a_timeout_is_found_at_ovh_not_resent(start_bot, fake_slack, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0", OVH_READ_TIMEOUT="0.3", OVH_CONNECT_TIMEOUT="1")
+    bot = start_bot(unknown_grace_seconds=0, OVH_READ_TIMEOUT="0.3", OVH_CONNECT_TIMEOUT="1")
     fake_ovh.delay = 0.8  # OVH takes the job, but only after the bot stopped waiting
 
     SlackSender(bot.url).command("+34600000001 slow OVH")

@@ -23,7 +23,7 @@ def expire_lease(bot, send_id: int) -> None:
 
 
 def test_a_worker_whose_lease_was_taken_over_cannot_send_again(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
     first = bot.ledger.claim_next(lease_seconds=60)
     expire_lease(bot, record.id)  # the first worker is slow: its lease runs out
@@ -64,7 +64,7 @@ def test_the_live_send_renews_its_lease_before_posting(start_bot, fake_ovh, fake
 
 
 def test_a_queue_too_long_to_read_postpones_instead_of_resending(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     fake_ovh.queue_jobs = True
     fake_ovh.credits_left = 1000
     for i in range(101):  # other jobs held in OVH's queue
@@ -79,7 +79,7 @@ def test_a_queue_too_long_to_read_postpones_instead_of_resending(start_bot, fake
 
 
 def test_a_tagged_sms_to_someone_else_is_not_taken_for_this_send(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
     # Another database on the same OVH account numbered a send 1 too, to another number.
     bot.services.gateway.send(message="not ours", receivers=["+34600000009"], tag=record.tag)
@@ -111,7 +111,7 @@ def test_an_sms_older_than_the_send_is_not_ours():
 def test_a_later_job_whose_answer_was_lost_leaves_the_send_unknown_not_rejected(
     start_bot, fake_slack, fake_ovh
 ):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     bot.services.gateway.max_receivers_per_job = 1
     fake_ovh.fail_next(502, method="POST", skip=1, after_processing=True)  # job 2 sent, its answer lost
 
@@ -128,7 +128,7 @@ def test_a_later_job_whose_answer_was_lost_leaves_the_send_unknown_not_rejected(
 
 
 def test_recovery_takes_one_row_at_a_time_and_unsettled_sends_first(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     audit_only = orphan(bot, key="command:audit-only")
     bot.ledger.record_failure(audit_only.id, "rejected", "refused", maybe_sent=False)
     unsettled = orphan(bot, key="command:unsettled")
@@ -144,7 +144,7 @@ def test_recovery_takes_one_row_at_a_time_and_unsettled_sends_first(start_bot, f
 
 
 def test_a_send_asked_for_long_ago_is_not_sent_late(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
     with bot.ledger.engine.begin() as conn:
         conn.execute(
@@ -160,7 +160,7 @@ def test_a_send_asked_for_long_ago_is_not_sent_late(start_bot, fake_ovh):
 
 
 def test_a_number_that_opted_out_meanwhile_stops_the_resend(start_bot, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
     bot.services.opt_outs.add("+34600000001", "UBOSS")
 

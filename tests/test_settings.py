@@ -138,3 +138,70 @@ def test_recovery_waits_longer_than_the_slowest_ovh_call():
     settings = load_settings({**VALID, "OVH_CONNECT_TIMEOUT": "30", "OVH_READ_TIMEOUT": "120"})
 
     assert settings.recovery_after_seconds == 180
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        (
+            {"SMS_UNKNOWN_GRACE_SECONDS": "0"},
+            "SMS_UNKNOWN_GRACE_SECONDS must be at least 60 (got `0`)",
+        ),
+        (
+            {"SMS_UNKNOWN_GRACE_SECONDS": "59.5"},
+            "SMS_UNKNOWN_GRACE_SECONDS must be at least 60 (got `59.5`)",
+        ),
+        (
+            {"SMS_RECOVERY_AFTER_SECONDS": "64"},
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (65)",
+        ),
+        (
+            {"OVH_READ_TIMEOUT": "200", "SMS_RECOVERY_AFTER_SECONDS": "200"},
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (235)",
+        ),
+    ],
+)
+def test_settings_that_could_send_twice_are_refused_below_their_floor(env, says):
+    assert says in problems({**VALID, **env})
+
+
+def test_the_floors_themselves_are_accepted():
+    settings = load_settings({**VALID, "SMS_UNKNOWN_GRACE_SECONDS": "60", "SMS_RECOVERY_AFTER_SECONDS": "65"})
+
+    assert (settings.unknown_grace_seconds, settings.recovery_after_seconds) == (60, 65)
+
+
+def test_each_section_reports_all_its_problems_at_once():
+    message = problems(
+        {
+            "SLACK_BOT_TOKEN": "xoxp-user",
+            "SLACK_API_URL": "ftp://x",
+            "OVH_ENDPOINT": "ovh-mars",
+            "OVH_READ_TIMEOUT": "never",
+            "SMS_DEFAULT_REGION": "Spain",
+            "SMS_ALLOWED_USERS": "alice",
+            "SMS_LIMIT_USER_SMS_PER_DAY": "-1",
+            "DATABASE_URL": "mysql://x/y",
+            "SMS_UNKNOWN_GRACE_SECONDS": "1",
+            "LOG_LEVEL": "LOUD",
+            "LOG_FORMAT": "xml",
+        }
+    )
+
+    for name in [
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "OVH_ENDPOINT",
+        "OVH_READ_TIMEOUT",
+        "OVH_APPLICATION_KEY",
+        "SMS_DEFAULT_REGION",
+        "SMS_ALLOWED_USERS",
+        "SMS_ALLOWED_COUNTRIES",
+        "SMS_LIMIT_USER_SMS_PER_DAY",
+        "DATABASE_URL",
+        "SMS_UNKNOWN_GRACE_SECONDS",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+    ]:
+        assert f"- {name} " in message, name

@@ -291,7 +291,7 @@ def test_a_later_report_to_a_closed_channel_says_it_is_late(bot, slack, fake_sla
 
 
 def test_a_later_report_of_a_cli_send_carries_what_recovery_found(start_bot, fake_slack, fake_ovh):
-    bot = start_bot(SMS_UNKNOWN_GRACE_SECONDS="0")
+    bot = start_bot(unknown_grace_seconds=0)
     record = bot.ledger.reserve(  # `smsbot send` without --channel died right after recording it
         request_key="cli:orphan",
         source="cli",
