@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from waitress import create_server, wasyncore
@@ -80,6 +81,8 @@ def _slack_event(bot: SmsBot, verifier: SignatureVerifier | None, environ: dict[
         body = environ["wsgi.input"].read(length).decode("utf-8") if length > 0 else ""
     except (ValueError, UnicodeDecodeError):
         return _refuse(400, "the body is not UTF-8 text")
+    if _is_ssl_check(body, headers):
+        return BoltResponse(status=200, body="")
     if verifier is not None:
         timestamp = str(headers.get("x-slack-request-timestamp") or "")
         signature = str(headers.get("x-slack-signature") or "")
@@ -98,6 +101,21 @@ def _slack_event(bot: SmsBot, verifier: SignatureVerifier | None, environ: dict[
     except Exception:
         log.exception("a signed request could not be dispatched")
         return _refuse(400, "the request could not be handled")
+
+
+def _is_ssl_check(body: str, headers: dict[str, Any]) -> bool:
+    """Slack's check of the certificate of the command's URL: unsigned, and answered 200 with nothing done.
+
+    The same test as Bolt's SslCheck middleware, which runs before Bolt's signature check: the body, read as
+    Bolt reads it (JSON or form, a form's ``payload`` field as JSON), has ``ssl_check`` equal to "1".
+    """
+    if "ssl_check" not in body:  # cheap: most bodies are never parsed unsigned
+        return False
+    try:
+        parsed = parse_body(body, extract_content_type(build_normalized_headers(headers)))
+    except (ValueError, TypeError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("ssl_check") == "1"
 
 
 def _readable_shape(body: Any) -> bool:
