@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.domain.errors import LedgerUnavailable
 from bot.domain.limits import LimitExceeded, Limits, Usage
 from bot.storage.db import begin_immediate, create_engine, migrate
 from bot.storage.ledger import Ledger
@@ -54,10 +55,11 @@ def test_a_failing_statement_is_logged_without_its_parameters(database_url, capl
     engine = create_engine(database_url)  # not migrated: the insert of a send fails
     key = f"cli:{uuid.uuid4()}"
     try:
-        with pytest.raises(sa.exc.SQLAlchemyError) as failure:
+        with pytest.raises(LedgerUnavailable) as failure:
             reserve(Ledger(engine), key)
     finally:
         engine.dispose()
+    assert isinstance(failure.value.__cause__, sa.exc.SQLAlchemyError)  # storage translated it, once
 
     with caplog.at_level(logging.ERROR):
         logging.getLogger("smsbot.test").error("the ledger failed: %s", failure.value, exc_info=failure.value)
@@ -66,6 +68,7 @@ def test_a_failing_statement_is_logged_without_its_parameters(database_url, capl
     assert "parameters hidden" in caplog.text
     for value in (NUMBER, TEXT, key):
         assert value not in caplog.text
+        assert value not in failure.value.reason
 
 
 def test_sqlite_keeps_wal_and_full_synchronous_writes(engine):

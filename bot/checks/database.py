@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from bot.checks.result import CheckResult, Status
 from bot.settings import Settings
-from bot.storage.db import SchemaState, schema_state
+from bot.storage.db import SchemaState, database_reason, schema_state
 
 
 def check_database(settings: Settings) -> list[CheckResult]:
@@ -27,7 +27,7 @@ def check_database(settings: Settings) -> list[CheckResult]:
         with engine.connect() as connection:
             state = schema_state(connection)
     except sa.exc.SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        reason = database_reason(error)
         return [
             CheckResult(
                 "Database",

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from dotenv import load_dotenv
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.checks import Status, exit_status, run_checks
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
@@ -178,9 +177,9 @@ def run(args: argparse.Namespace) -> int:
     except BoltError as error:  # Bolt checks the bot token with auth.test as the app is built
         print(f"Slack refused SLACK_BOT_TOKEN ({error}): {_BOT_TOKEN_HELP}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as error:
+    except LedgerUnavailable as error:
         print(
-            f"The database in DATABASE_URL cannot be used ({type(error).__name__}): check that it runs, "
+            f"The database in DATABASE_URL cannot be used ({error.reason}): check that it runs, "
             "the address and the credentials. `smsbot check` says more.",
             file=sys.stderr,
         )
@@ -311,9 +310,9 @@ def send(args: argparse.Namespace) -> int:
     except ConfigurationError as error:
         _say(f"{marks.failed} Not sent: {error.user_message}", stream=sys.stderr)
         return 2
-    except SQLAlchemyError as error:
+    except LedgerUnavailable as error:
         _say(
-            f"{marks.failed} Not sent: the database (DATABASE_URL) cannot be used: {_database_reason(error)}. "
+            f"{marks.failed} Not sent: the database (DATABASE_URL) cannot be used: {error.reason}. "
             "`smsbot check` says more.",
             stream=sys.stderr,
         )
@@ -334,11 +333,6 @@ def send(args: argparse.Namespace) -> int:
         return _send(services, request, marks)
     finally:
         services.engine.dispose()
-
-
-def _database_reason(error: SQLAlchemyError) -> str:
-    # The driver's own first line: what went wrong, without the statement or a server's DETAIL line.
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def _text(error: Exception) -> str:
@@ -403,15 +397,6 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
         # send failed, and nothing here says which, so 1, as for a failed or unknown send.
         _say(f"{marks.failed} {error.user_message}", stream=sys.stderr)
         return 1
-    except SQLAlchemyError as error:
-        log.error("the ledger failed during a send: %s", type(error).__name__)
-        _say(
-            f"{marks.failed} The database (DATABASE_URL) stopped answering during the send "
-            f"({_database_reason(error)}): the SMS may or may not have gone out. Do not send it again "
-            "before checking: the running bot settles and reports it once the database is back.",
-            stream=sys.stderr,
-        )
-        return 1
     # Should reporting itself break, the running bot's recovery posts the audit later.
     outcome = AuditOutcome(AuditStatus.FAILED)
     try:
@@ -435,11 +420,11 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
     finally:
         try:
             services.sender.finish(record, outcome.status, outcome.channel_id, outcome.ts)
-        except SQLAlchemyError as error:
+        except LedgerUnavailable as error:
             # What was sent is settled in the ledger already; only where its audit went is not.
             _say(
                 f"{marks.warning} The database did not record where the audit went "
-                f"({_database_reason(error)}): the running bot may post it again once the database is back.",
+                f"({error.reason}): the running bot may post it again once the database is back.",
                 stream=sys.stderr,
             )
     return 0 if record.status is SendStatus.SENT else 1
@@ -478,12 +463,6 @@ def _credits(value: float | None) -> str:
 def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
     try:
         access, segmentation = services.sender.validate(request)
-        receivers = len(request.receivers)
-        estimated = float(segmentation.parts * receivers)
-        if not access.admin:
-            # The same guard the ledger runs when recording a send, on today's usage, without recording.
-            usage = services.ledger.usage(request.user_id, request.channel_id)
-            services.settings.limits.guard(receivers, estimated)(*usage)
     except (NotAllowed, InvalidInput) as refusal:
         return _refused("Would not be sent", refusal, services, request, marks)
     except LedgerUnavailable as error:
@@ -492,10 +471,19 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
             stream=sys.stderr,
         )
         return 1
-    except SQLAlchemyError as error:
+    receivers = len(request.receivers)
+    estimated = float(segmentation.parts * receivers)
+    try:
+        if not access.admin:
+            # The same guard the ledger runs when recording a send, on today's usage, without recording.
+            usage = services.ledger.usage(request.user_id, request.channel_id)
+            services.settings.limits.guard(receivers, estimated)(*usage)
+    except NotAllowed as refusal:
+        return _refused("Would not be sent", refusal, services, request, marks)
+    except LedgerUnavailable as error:
         _say(
             f"{marks.failed} Dry run, cannot tell whether it would be sent: the database (DATABASE_URL) did "
-            f"not answer ({_database_reason(error)}). Nothing was sent. `smsbot check` says more.",
+            f"not answer ({error.reason}). Nothing was sent. `smsbot check` says more.",
             stream=sys.stderr,
         )
         return 1

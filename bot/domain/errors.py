@@ -55,5 +55,34 @@ class DeliveryError(SmsBotError):
         self.maybe_sent = maybe_sent
 
 
+# What a database failure means for the person, by what was under way: one wording for every edge.
+DATABASE_DOWN = "The bot's database is not answering, so nothing was done. Try again in a minute."
+NOT_RECORDED = (
+    "The bot could not record your send (its database is not answering), so nothing was sent. "
+    "Try again in a minute."
+)
+OPT_OUTS_UNREADABLE = (
+    "The bot cannot check its opt-out list (its database is not answering), so nothing was sent. "
+    "Try again in a minute."
+)
+ANSWER_NOT_RECORDED = (
+    "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
+    "answering). Do not send it again: the audit thread will be posted once the database is back."
+)
+
+
 class LedgerUnavailable(SmsBotError):
-    """The database did not take a write; the message says whether anything may have been sent."""
+    """The bot's database failed. Storage raises it for every database error, and nothing else does.
+
+    ``reason`` is the driver's own first line (never a statement or its parameters): fit for an operator's
+    terminal, not for Slack. The use case re-tells the failure as what it means for the send under way
+    (:meth:`told_as`), so that the message says whether anything may have been sent.
+    """
+
+    def __init__(self, user_message: str = DATABASE_DOWN, *, reason: str = "") -> None:
+        super().__init__(user_message)
+        self.reason = reason
+
+    def told_as(self, user_message: str) -> LedgerUnavailable:
+        """The same failure, with a message that says what it meant for the person."""
+        return LedgerUnavailable(user_message, reason=self.reason)

@@ -12,11 +12,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.domain.access import Access, Directory, SendPolicy
 from bot.domain.destinations import DestinationPolicy
-from bot.domain.errors import ConfigurationError, DeliveryError, LedgerUnavailable
+from bot.domain.errors import (
+    ANSWER_NOT_RECORDED,
+    NOT_RECORDED,
+    OPT_OUTS_UNREADABLE,
+    ConfigurationError,
+    DeliveryError,
+    LedgerUnavailable,
+)
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
 from bot.domain.records import AuditStatus, SendRecord, SendResult, SendStatus
@@ -120,11 +125,8 @@ class SendService:
             return segmentation
         try:
             opted_out = self.opt_outs.among(receiver.e164 for receiver in receivers)
-        except SQLAlchemyError as error:
-            raise LedgerUnavailable(
-                "The bot cannot check its opt-out list (its database is not answering), so nothing was sent. "
-                "Try again in a minute."
-            ) from error
+        except LedgerUnavailable as error:
+            raise error.told_as(OPT_OUTS_UNREADABLE) from error
         self.rules.destinations.check(receivers, opted_out)
         return segmentation
 
@@ -151,12 +153,9 @@ class SendService:
         estimated_credits = float(segmentation.parts * len(receivers))
         try:
             record = self._reserve(request, receivers, estimated_credits, access)
-        except SQLAlchemyError as error:
-            log.error("%s not recorded, so not sent: %s", request.request_key, type(error).__name__)
-            raise LedgerUnavailable(
-                "The bot could not record your send (its database is not answering), so nothing was sent. "
-                "Try again in a minute."
-            ) from error
+        except LedgerUnavailable as error:
+            log.error("%s not recorded, so not sent: %s", request.request_key, error.reason)
+            raise error.told_as(NOT_RECORDED) from error
         log.info(
             "send #%d: %s asked for %d receiver(s)%s: %s",
             record.id,
@@ -207,19 +206,11 @@ class SendService:
             log.warning("send #%d: its lease ran out before OVH was called; left to recovery", record.id)
             try:
                 return self.ledger.get(record.id) or record
-            except SQLAlchemyError:
+            except LedgerUnavailable:
                 return record
-        except SQLAlchemyError as error:
-            log.error("send #%d: the ledger failed (%s)", record.id, type(error).__name__)
-            if not posted:
-                raise LedgerUnavailable(
-                    "The bot could not record your send (its database is not answering), so nothing was sent. "
-                    "Try again in a minute."
-                ) from error
-            raise LedgerUnavailable(
-                "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
-                "answering). Do not send it again: the audit thread will be posted once the database is back."
-            ) from error
+        except LedgerUnavailable as error:
+            log.error("send #%d: the ledger failed (%s)", record.id, error.reason)
+            raise error.told_as(ANSWER_NOT_RECORDED if posted else NOT_RECORDED) from error
 
     def _attempt(self, record: SendRecord, before_post: Callable[[], None]) -> SendRecord:
         try:
@@ -236,7 +227,7 @@ class SendService:
             return self.ledger.record_failure(
                 record.id, "configuration", error.user_message, maybe_sent=False
             )
-        except (_LeaseLost, SQLAlchemyError):
+        except (_LeaseLost, LedgerUnavailable):
             raise
         except Exception:
             # A bug after the request left: OVH may have sent it, so it must not look safe to retry.

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -16,8 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.domain.errors import ConfigurationError
+from bot.domain.errors import ConfigurationError, LedgerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,40 @@ SQLITE_BEGIN = "sqlite_begin"
 _SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 # Seconds a SQLite connection waits for another's lock before giving up.
 _SQLITE_TIMEOUT = 30
+
+
+def database_reason(error: BaseException) -> str:
+    """The driver's own first line about a database error: what went wrong, without the statement, its
+    parameters or a server's DETAIL line."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn any database error raised inside into the domain's :class:`LedgerUnavailable`.
+
+    Storage is the only layer that knows SQLAlchemy: nothing above it catches a database exception.
+    """
+    try:
+        yield
+    except SQLAlchemyError as error:
+        raise LedgerUnavailable(reason=database_reason(error)) from error
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Decorate a storage method: a database error in it becomes :class:`LedgerUnavailable`."""
+
+    @wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with database_errors():
+            return method(*args, **kwargs)
+
+    return call
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -138,8 +176,11 @@ def schema_state(connection: sa.Connection) -> SchemaState:
     return SchemaState(current, head, known, pending)
 
 
+@translated
 def migrate(engine: Engine) -> None:
     """Bring the schema to this version's head, or refuse if the database is newer than this code.
+
+    Raises :class:`ConfigurationError` for a newer schema, :class:`LedgerUnavailable` if the database fails.
 
     Instances starting together migrate one after the other: on PostgreSQL under an advisory lock, on
     SQLite in one transaction holding the write lock (``smsbot send`` migrates too, beside a running bot).

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.limits import Usage, UsageGuard
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendResult, SendStatus
-from bot.storage.db import begin_immediate
+from bot.storage.db import begin_immediate, translated
 
 log = logging.getLogger(__name__)
 metadata = sa.MetaData()
@@ -94,7 +94,10 @@ _NEEDS_WORK = sa.or_(
 
 
 class Ledger:
-    """Reads and writes the ``sms_sends`` table. Thread-safe: each call runs in its own transaction."""
+    """Reads and writes the ``sms_sends`` table. Thread-safe: each call runs in its own transaction.
+
+    Every public method raises :class:`~bot.domain.errors.LedgerUnavailable` when the database fails.
+    """
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
@@ -105,6 +108,7 @@ class Ledger:
         # lock rather than on SQLite's busy timeout. PostgreSQL uses advisory locks instead (see reserve).
         self._sqlite_lock = threading.Lock() if not self._postgres else None
 
+    @translated
     def reserve(
         self,
         *,
@@ -204,6 +208,7 @@ class Ledger:
         ).one()
         return Usage(sms=int(row[0]), credits=float(row[1])), Usage(sms=int(row[2]), credits=float(row[3]))
 
+    @translated
     def usage(self, user_id: str, channel_id: str | None = None) -> tuple[Usage, Usage]:
         """A user's and a channel's usage over the last 24 hours (the channel's is empty without one)."""
         with self.engine.connect() as conn:
@@ -234,6 +239,7 @@ class Ledger:
     # A settled outcome is never overwritten: only a pending or unknown send can still change.
     _OPEN = (SendStatus.PENDING, SendStatus.UNKNOWN)
 
+    @translated
     def record_result(self, send_id: int, result: SendResult) -> SendRecord:
         """Settle a send with OVH's answer: sent if any receiver was accepted, failed otherwise."""
         if result.maybe_sent:
@@ -266,6 +272,7 @@ class Ledger:
             )
         return record
 
+    @translated
     def record_failure(self, send_id: int, code: str, message: str, *, maybe_sent: bool) -> SendRecord:
         """Settle a send that OVH refused (failed), or mark one whose answer was lost (unknown)."""
         status = SendStatus.UNKNOWN if maybe_sent else SendStatus.FAILED
@@ -275,6 +282,7 @@ class Ledger:
             only_from=self._OPEN,
         )[0]
 
+    @translated
     def begin_attempt(self, record: SendRecord, lease_seconds: float) -> SendRecord | None:
         """Take a new attempt at an open send whose lease ``record`` holds (recovery, once OVH showed no
         trace of it). None if the lease was lost or the send settled meanwhile: then nothing may be sent."""
@@ -292,6 +300,7 @@ class Ledger:
         )
         return attempt if applied else None
 
+    @translated
     def renew_lease(self, record: SendRecord, lease_seconds: float) -> bool:
         """Extend the lease ``record`` holds on a pending send, just before a call to OVH. False if the
         lease was lost (it ran out and recovery took the row): the holder must not call OVH then."""
@@ -303,6 +312,7 @@ class Ledger:
             conditions=(sends.c.lease_owner == record.lease_owner, sends.c.lease_until > now),
         )[1]
 
+    @translated
     def record_audit(
         self,
         send_id: int,
@@ -326,6 +336,7 @@ class Ledger:
     def _lease_end(self, after_seconds: float) -> datetime | None:
         return self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
 
+    @translated
     def release(self, send_id: int, *, after_seconds: float = 0) -> None:
         """Let go of a row; recovery may look at it again after ``after_seconds`` if it still needs work."""
         with self.engine.begin() as conn:
@@ -333,6 +344,7 @@ class Ledger:
                 sends.update().where(sends.c.id == send_id).values(lease_until=self._lease_end(after_seconds))
             )
 
+    @translated
     def claim_next(self, *, lease_seconds: float, skip: frozenset[int] = frozenset()) -> SendRecord | None:
         """Take one row that needs recovery and whose lease ran out, under a new lease and owner token.
 
@@ -370,12 +382,14 @@ class Ledger:
                 return _record(row)
         return None
 
+    @translated
     def get(self, send_id: int) -> SendRecord | None:
         """The row with this id, if any."""
         with self.engine.connect() as conn:
             row = conn.execute(sends.select().where(sends.c.id == send_id)).one_or_none()
         return _record(row) if row else None
 
+    @translated
     def find_by_key(self, request_key: str) -> SendRecord | None:
         """The row of this request, if it was received."""
         with self.engine.connect() as conn:

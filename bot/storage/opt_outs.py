@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.storage.db import translated
 from bot.storage.ledger import metadata
 
 opt_outs = sa.Table(
@@ -33,11 +34,13 @@ class OptOut:
 
 
 class OptOutList:
-    """The ``sms_opt_outs`` table."""
+    """The ``sms_opt_outs`` table. Every method raises :class:`~bot.domain.errors.LedgerUnavailable` when
+    the database fails."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    @translated
     def add(self, e164: str, created_by: str, note: str | None = None) -> bool:
         """Opt a number out; False if it already was."""
         try:
@@ -51,11 +54,13 @@ class OptOutList:
             return False
         return True
 
+    @translated
     def remove(self, e164: str) -> bool:
         """Let a number receive SMS again; False if it was not opted out."""
         with self.engine.begin() as conn:
             return conn.execute(opt_outs.delete().where(opt_outs.c.e164 == e164)).rowcount > 0
 
+    @translated
     def among(self, e164s: Iterable[str]) -> frozenset[str]:
         """Which of these numbers opted out."""
         numbers = list(e164s)
@@ -66,6 +71,7 @@ class OptOutList:
                 conn.execute(sa.select(opt_outs.c.e164).where(opt_outs.c.e164.in_(numbers))).scalars()
             )
 
+    @translated
     def all(self) -> list[OptOut]:
         """Every opted-out number, oldest first."""
         with self.engine.connect() as conn:

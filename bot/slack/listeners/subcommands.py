@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.services import Services
 from bot.slack.blocks import display_number, escape
@@ -36,7 +36,7 @@ def handle(word: str, rest: str, requester: Requester, services: Services) -> No
         return
     try:
         requester.tell(services, handlers[name](rest, requester.user_id, services), error=False)
-    except InvalidInput as error:
+    except (InvalidInput, LedgerUnavailable) as error:
         requester.tell(services, error.user_message)
 
 
