@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.records import AuditStatus, SendRecord
-from bot.slack.blocks import PrivateReason, SlackMessage, audit_parent, private_result, update_note
+from bot.slack.blocks import PrivateReason, SlackMessage, audit_details, audit_parent, private_result
 from bot.slack.client import SLACK_FAILURES, retry_handlers
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class AuditReporter:
             return self._report(record, None, note, late=True)
         channel = record.audit_channel_id or record.channel_id or ""
         try:
-            self._post(channel, update_note(record, note), thread_ts=record.audit_ts)
+            self._post_replies(channel, audit_details(record, note), record.audit_ts)
         except SLACK_FAILURES as error:
             return self._slack_failed(record, error)
         try:
@@ -166,7 +166,7 @@ class AuditReporter:
     def _reply_in_thread(self, record: SendRecord, parent_ts: str, note: str | None = None) -> AuditOutcome:
         status = AuditStatus.THREAD
         try:
-            self._post(record.channel_id or "", update_note(record, note), thread_ts=parent_ts)
+            self._post_replies(record.channel_id or "", audit_details(record, note), parent_ts)
         except SLACK_FAILURES as error:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
@@ -181,18 +181,34 @@ class AuditReporter:
         late: bool,
         note: str | None,
     ) -> AuditOutcome:
-        message = private_result(record, reason, late=late, note=note)
-        shown = show_privately(
-            self._client,
-            message,
-            user_id=record.user_id,
-            channel_id=record.channel_id,
-            response_url=response_url,
-        )
-        if shown:
+        messages = private_result(record, reason, late=late, note=note)
+        shown = [
+            show_privately(
+                self._client,
+                message,
+                user_id=record.user_id,
+                channel_id=record.channel_id,
+                response_url=response_url,
+            )
+            for message in messages
+        ]
+        if all(shown):
+            return AuditOutcome(AuditStatus.PRIVATE)
+        if shown[0]:  # the person has the headline and the first part; the log says what is missing
+            log.error(
+                "send #%d: %d of %d parts of the result were not shown",
+                record.id,
+                shown.count(False),
+                len(shown),
+            )
             return AuditOutcome(AuditStatus.PRIVATE)
         log.error("send #%d: the result could not be shown in Slack at all", record.id)
         return AuditOutcome(AuditStatus.FAILED)
+
+    def _post_replies(self, channel: str, messages: list[SlackMessage], thread_ts: str) -> None:
+        # In order: a reply split over several messages reads top to bottom in the thread.
+        for message in messages:
+            self._post(channel, message, thread_ts=thread_ts)
 
     def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
         response = self._client.chat_postMessage(

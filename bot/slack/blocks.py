@@ -22,7 +22,8 @@ COMPOSE_CALLBACK_ID = "sms_compose"
 INPUT_ACTION_ID = "value"
 SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in a message
-SHOWN_RECEIVERS = 20
+SHOWN_RECEIVERS = 20  # numbers named in a parent message; the thread lists them all
+MESSAGE_LIMIT = 40_000  # characters in a message
 
 Blocks = list[dict[str, Any]]
 
@@ -55,16 +56,60 @@ def display_number(e164: str) -> str:
         return e164
 
 
-def _numbers(e164s: Iterable[str], limit: int = SHOWN_RECEIVERS) -> str:
+def _numbers(e164s: Iterable[str], limit: int | None = SHOWN_RECEIVERS) -> str:
+    """Numbers as people read them, comma-separated; past ``limit`` (None: no limit), "and N more"."""
     numbers = list(e164s)
     shown = ", ".join(display_number(n) for n in numbers[:limit])
-    if len(numbers) > limit:
+    if limit is not None and len(numbers) > limit:
         shown += f" and {len(numbers) - limit:,} more"
     return shown or "none"
 
 
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cut_at(line: str, limit: int) -> int:
+    """Where to cut ``line`` so that its head fits in ``limit``: after a separator if one is near, and
+    never inside an escape (`&amp;`) or a `<…>` mention or link, which Slack would show broken."""
+    cut = limit
+    for separator in (", ", " "):
+        at = line.rfind(separator, limit // 2, limit)
+        if at != -1:
+            cut = at + len(separator)
+            break
+    amp, semi = line.rfind("&", 0, cut), line.rfind(";", 0, cut)
+    if amp > semi and amp >= cut - 5:
+        cut = amp
+    opening, closing = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
+    if opening > closing and opening > 0:
+        cut = opening
+    return cut
+
+
+def _chunks(text: str, limit: int, prefix: str = "") -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at line ends where it can be; a line too
+    long for what room is left is split (after a comma or a space), never cut short. The rest of a split
+    line starting with ``prefix`` (a quote mark) starts with it too."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        carry = prefix if prefix and line.startswith(prefix) else ""
+        while True:
+            room = limit - len(current) - (1 if current else 0)
+            if len(line) <= room:
+                current = f"{current}\n{line}" if current else line
+                break
+            cut = _cut_at(line, room) if room > 200 else 0
+            if cut > len(carry):
+                current = f"{current}\n{line[:cut]}" if current else line[:cut]
+                line = carry + line[cut:]
+            elif not current:  # nowhere good to cut (cannot happen with escaped text): cut anywhere
+                current, line = line[:limit], carry + line[limit:]
+            chunks.append(current)
+            current = ""
+    chunks.append(current)
+    return chunks
 
 
 def _quote(text: str) -> str:
@@ -75,8 +120,43 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}}
 
 
+def _sections(text: str, prefix: str = "") -> Blocks:
+    """As many sections as ``text`` needs, cut at line ends: nothing is cut off."""
+    return [_section(chunk) for chunk in _chunks(text, SECTION_LIMIT, prefix)]
+
+
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}]}
+
+
+def _block_chars(block: dict[str, Any]) -> int:
+    return len(_block_text(block))
+
+
+def _messages(text: str, blocks: Blocks, footer: dict[str, Any] | None = None) -> list[SlackMessage]:
+    """``blocks`` (then ``footer``) over as many messages as Slack's limits need: MAX_BLOCKS blocks and
+    MESSAGE_LIMIT characters each. Every message after the first says it continues the one before."""
+    all_blocks = [*blocks, *([footer] if footer else [])]
+    groups: list[Blocks] = [[]]
+    size = 0
+    for block in all_blocks:
+        chars = _block_chars(block)
+        # Room is kept in each message for the "continued" context a later one starts with.
+        if groups[-1] and (len(groups[-1]) >= MAX_BLOCKS - 1 or size + chars > MESSAGE_LIMIT - 100):
+            groups.append([])
+            size = 0
+        groups[-1].append(block)
+        size += chars
+    if len(groups) == 1:
+        return [SlackMessage(text=text, blocks=groups[0])]
+    count = len(groups)
+    return [
+        SlackMessage(
+            text=text if index == 1 else f"{text} (part {index} of {count})",
+            blocks=group if index == 1 else [_context(f"_Continued, part {index} of {count}_"), *group],
+        )
+        for index, group in enumerate(groups, start=1)
+    ]
 
 
 def _credits(value: float | None) -> str:
@@ -94,19 +174,29 @@ _HEADLINE = {
 
 
 def audit_parent(record: SendRecord) -> SlackMessage:
-    """The channel message that opens a send's audit thread: who, to whom, and the text."""
+    """The channel message that opens a send's audit thread: who, to whom, and the whole text.
+
+    Past SHOWN_RECEIVERS numbers the others are counted, and all of them are listed in the thread. The
+    text is never cut: a long one (918 `&`s are 4,590 characters once escaped) takes several sections.
+    """
     icon, verb = _HEADLINE[record.status]
-    headline = f"<@{record.user_id}> {verb} {_numbers(record.receivers)}"
-    quote = _truncate(_quote(record.message), SECTION_LIMIT - len(headline) - 10)
+    shown = _numbers(record.receivers)
+    if len(record.receivers) > SHOWN_RECEIVERS:
+        shown += " (all listed in the thread)"
+    headline = f"<@{record.user_id}> {verb} {shown}"
     return SlackMessage(
-        text=f"{headline}",
-        blocks=[_section(f"{icon} {headline}\n{quote}")],
+        text=_truncate(headline, 3000),
+        blocks=_sections(f"{icon} {headline}\n{_quote(record.message)}", prefix="> "),
     )
 
 
-def audit_details(record: SendRecord) -> SlackMessage:
-    """The thread reply with OVH's answer: job ids, credits, accepted and rejected receivers, or the reason."""
+def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMessage]:
+    """The thread reply (or replies, when Slack's limits need more than one) with OVH's answer: job ids,
+    credits, every receiver accepted and rejected, or the reason; ``note`` first, for what recovery found.
+    """
     lines: list[str] = []
+    if note:
+        lines.append(f":arrows_counterclockwise: *Update:* {escape(note)}")
     if record.status is SendStatus.SENT:
         lines.append(":white_check_mark: *Sent by OVH*")
     elif record.status is SendStatus.FAILED:
@@ -123,32 +213,27 @@ def audit_details(record: SendRecord) -> SlackMessage:
         lines.append(
             f"*Credits used:* {_credits(record.credits_used)}   *Credits left:* {_credits(record.credits_left)}"
         )
+    accounted = len(record.accepted_receivers) + len(record.rejected_receivers)
+    if len(record.receivers) > SHOWN_RECEIVERS and accounted < len(record.receivers):
+        # The parent names only the first ones: whoever was asked for is listed here.
+        lines.append(f"*To ({len(record.receivers):,}):* {_numbers(record.receivers, None)}")
     if record.accepted_receivers:
-        lines.append(f"*Accepted ({len(record.accepted_receivers)}):* {_numbers(record.accepted_receivers)}")
+        lines.append(
+            f"*Accepted ({len(record.accepted_receivers):,}):* {_numbers(record.accepted_receivers, None)}"
+        )
     if record.rejected_receivers:
         lines.append(
-            f"*Rejected by OVH ({len(record.rejected_receivers)}):* {_numbers(record.rejected_receivers)}"
+            f"*Rejected by OVH ({len(record.rejected_receivers):,}):* "
+            f"{_numbers(record.rejected_receivers, None)}"
         )
     footer = f"Send #{record.id} · OVH tag `{record.tag}`"
     if record.sender:
         footer += f" · sender `{escape(record.sender)}`"
     if record.ovh_service:
         footer += f" · service `{escape(record.ovh_service)}`"
-    return SlackMessage(
-        text=_truncate(" ".join(lines[:2]).replace("*", ""), 300),
-        blocks=[_section("\n".join(lines)), _context(footer)],
-    )
-
-
-def update_note(record: SendRecord, note: str | None) -> SlackMessage:
-    """A later word in a send's thread: what recovery found, then the details as they now stand."""
-    details = audit_details(record)
-    if not note:
-        return details
-    return SlackMessage(
-        text=f"Update on send #{record.id}: {note}",
-        blocks=[_section(f":arrows_counterclockwise: *Update:* {escape(note)}"), *details.blocks],
-    )
+    summary = " ".join(lines[:2]).replace("*", "")
+    text = f"Update on send #{record.id}: {note}" if note else _truncate(summary, 300)
+    return _messages(_truncate(text, 3000), _sections("\n".join(lines)), _context(footer))
 
 
 class PrivateReason(Enum):
@@ -179,21 +264,35 @@ LATE_NO_CHANNEL_HINT = (
 
 def private_result(
     record: SendRecord, reason: PrivateReason, *, late: bool = False, note: str | None = None
-) -> SlackMessage:
-    """The whole result for the person alone, with a hint that says why it is not in a channel.
+) -> list[SlackMessage]:
+    """The whole result for the person alone, with a hint that says why it is not in a channel: one
+    message, or more when Slack's limits need them (nothing is cut).
 
     ``late`` is for a result reported afterwards (by recovery), not at the time of the send; ``note``
     is what recovery found.
     """
-    parent, details = audit_parent(record), update_note(record, note)
+    parent = audit_parent(record)
+    details = audit_details(record, note)
     if reason is PrivateReason.NO_CHANNEL and record.source == "cli":
         hint = LATE_NO_CHANNEL_HINT if late else NO_CHANNEL_HINT
     else:  # a closed channel, or no channel where a request from Slack always has one
         hint = LATE_CHANNEL_CLOSED_HINT if late else NOT_IN_CHANNEL_HINT
-    return SlackMessage(
-        text=f"{parent.text}. {details.text}",
-        blocks=[*parent.blocks, *details.blocks, _context(hint)],
-    )
+    # The parts of a multi-message reply start with a "continued" context; one private answer needs none.
+    blocks = [
+        *parent.blocks,
+        *(block for message in details for block in message.blocks if not _is_continued(block)),
+        _context(hint),
+    ]
+    return _messages(_truncate(f"{parent.text}. {details[0].text}", 3000), blocks)
+
+
+def _is_continued(block: dict[str, Any]) -> bool:
+    return block.get("type") == "context" and _block_text(block).startswith("_Continued, part ")
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    text = block.get("text") or (block.get("elements") or [{}])[0]
+    return str(text.get("text", "")) if isinstance(text, dict) else ""
 
 
 def error_message(text: str) -> SlackMessage:
@@ -217,21 +316,6 @@ def info_message(text: str) -> SlackMessage:
     if len(sections) > MAX_BLOCKS:
         sections = [*sections[: MAX_BLOCKS - 1], sections[-1]]
     return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=sections)
-
-
-def _chunks(text: str, limit: int) -> list[str]:
-    """``text`` cut at line ends into pieces of at most ``limit`` characters (a longer line is cut short)."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        line = _truncate(line, limit)
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    chunks.append(current)
-    return chunks
 
 
 def help_message(default_region: str | None, sender: str | None) -> SlackMessage:
