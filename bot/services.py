@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.access import CachedDirectory, SendPolicy
 from bot.domain.destinations import DestinationPolicy
+from bot.ovh.account import OvhAccount
+from bot.ovh.client import OvhClient
 from bot.ovh.gateway import OvhGateway
 from bot.sending.recovery import Recovery
 from bot.sending.service import Rules, SendService
@@ -31,7 +33,8 @@ class Services:
     opt_outs: OptOutList
     slack: WebClient
     gateway: OvhGateway
-    sender: SendService
+    account: OvhAccount  # read-only queries: dry runs' estimates and credits, recovery's traces
+    sending: SendService
     reporter: AuditReporter
     recovery: Recovery
     background: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
@@ -46,7 +49,9 @@ def build_services(settings: Settings) -> Services:
     ledger = Ledger(engine)
     opt_outs = OptOutList(engine)
     slack = make_web_client(settings.slack_bot_token, settings.slack_api_url)
-    gateway = OvhGateway.from_settings(settings)
+    ovh_client = OvhClient.from_settings(settings)
+    gateway = OvhGateway(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
+    account = OvhAccount(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
     rules = Rules(
         policy=SendPolicy(
             allowed_users=settings.allowed_users,
@@ -58,7 +63,7 @@ def build_services(settings: Settings) -> Services:
         destinations=DestinationPolicy(settings.allowed_countries),
         limits=settings.limits,
     )
-    sender = SendService(
+    sending = SendService(
         ledger,
         gateway,
         rules,
@@ -79,8 +84,8 @@ def build_services(settings: Settings) -> Services:
     reporter = AuditReporter(slack)
     recovery = Recovery(
         ledger,
-        sender,
-        gateway,
+        sending,
+        account,
         reporter,
         lease_seconds=settings.recovery_after_seconds,
         retry_after_seconds=settings.recovery_interval_seconds,
@@ -92,7 +97,8 @@ def build_services(settings: Settings) -> Services:
         opt_outs=opt_outs,
         slack=slack,
         gateway=gateway,
-        sender=sender,
+        account=account,
+        sending=sending,
         reporter=reporter,
         recovery=recovery,
         background=ThreadPoolExecutor(max_workers=settings.send_workers, thread_name_prefix="smsbot-send"),

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.checks.result import CheckResult, Status, shown_url
 from bot.domain.errors import DeliveryError
-from bot.ovh.gateway import REQUIRED_RULES, Credential, OvhGateway, SmsAccount
+from bot.ovh.account import Credential, OvhAccount, SmsAccount
+from bot.ovh.errors import REQUIRED_RULES
 from bot.settings import Settings
 
 EXPIRY_WARNING = timedelta(days=14)
@@ -89,10 +90,10 @@ def _broader_rules(rules: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def check_ovh(
-    settings: Settings, gateway: OvhGateway | None = None, *, now: datetime | None = None
+    settings: Settings, queries: OvhAccount | None = None, *, now: datetime | None = None
 ) -> list[CheckResult]:
     """The keys work and hold the rules the bot needs; the SMS service, its credits and the sender."""
-    gateway = gateway or OvhGateway.from_settings(settings)
+    queries = queries or OvhAccount.from_settings(settings)
     now = now or datetime.now(UTC)
     link = create_token_url(settings)
     new_keys = (
@@ -101,7 +102,7 @@ def check_ovh(
     )
     base_url = shown_url(settings.ovh_base_url)
     try:
-        credential: Credential | None = gateway.current_credential()
+        credential: Credential | None = queries.current_credential()
     except DeliveryError as error:
         if error.code != "not_granted":
             keys = _keys_failure(error, base_url, new_keys)
@@ -113,7 +114,7 @@ def check_ovh(
             "OVH", "API keys", Status.FAILED, f"the consumer key's status is {credential.status}.", new_keys
         )
 
-    service_results, service, account = _service(settings, gateway, new_keys)
+    service_results, service, account = _service(settings, queries, new_keys)
     results = [keys]
     if credential is None:
         results.append(
@@ -131,7 +132,7 @@ def check_ovh(
     results += service_results
     if account is not None and service is not None:
         results.append(_credits_result(account))
-        results.append(_sender_result(settings, gateway, service))
+        results.append(_sender_result(settings, queries, service))
     else:
         results.append(CheckResult("OVH", "credits", Status.SKIPPED, "not checked: no usable SMS service."))
         if settings.ovh_sms_sender:
@@ -230,14 +231,14 @@ def _expiry_result(credential: Credential, now: datetime, link: str) -> CheckRes
 
 
 def _service(
-    settings: Settings, gateway: OvhGateway, new_keys: str
+    settings: Settings, queries: OvhAccount, new_keys: str
 ) -> tuple[list[CheckResult], str | None, SmsAccount | None]:
     """The SMS service result(s), the service name to use, and its account (None when unusable)."""
     configured = settings.ovh_sms_service
     name = "SMS service"
     try:
         if configured is None:
-            services = gateway.list_services()
+            services = queries.list_services()
             if not services:
                 return (
                     [
@@ -271,13 +272,13 @@ def _service(
             service = services[0]
         else:
             service = configured
-        account = gateway.account(service)
+        account = queries.account(service)
     except DeliveryError as error:
         return [_ovh_call_failure(name, error, new_keys)], configured, None
     if account is None:
         fix = "Set OVH_SMS_SERVICE to one of the account's SMS services"
         try:
-            fix += f": {', '.join(gateway.list_services()) or 'it has none'}."
+            fix += f": {', '.join(queries.list_services()) or 'it has none'}."
         except DeliveryError:
             fix += " (GET /sms lists them)."
         return (
@@ -326,14 +327,14 @@ def _credits_result(account: SmsAccount) -> CheckResult:
     return CheckResult("OVH", "credits", Status.OK, f"{credits:g} credit(s) left.")
 
 
-def _sender_result(settings: Settings, gateway: OvhGateway, service: str) -> CheckResult:
+def _sender_result(settings: Settings, queries: OvhAccount, service: str) -> CheckResult:
     sender = settings.ovh_sms_sender
     if not sender:
         return CheckResult(
             "OVH", "sender", Status.OK, "OVH_SMS_SENDER is empty: OVH uses the account's default sender."
         )
     try:
-        status = gateway.sender_status(service, sender)
+        status = queries.sender_status(service, sender)
     except DeliveryError as error:
         if error.code == "not_granted":
             return CheckResult(

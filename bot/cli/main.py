@@ -386,7 +386,7 @@ def _refused(
 
 def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
     try:
-        record = services.sender.send(request)
+        record = services.sending.send(request)
     except DuplicateRequest as duplicate:  # a fresh uuid4 key: only if something is badly wrong
         _say(f"{marks.failed} {duplicate.user_message}", stream=sys.stderr)
         return 1
@@ -419,7 +419,7 @@ def _send(services: Services, request: SendRequest, marks: _Marks) -> int:
             )
     finally:
         try:
-            services.sender.finish(record, outcome.status, outcome.channel_id, outcome.ts)
+            services.sending.finish(record, outcome.status, outcome.channel_id, outcome.ts)
         except LedgerUnavailable as error:
             # What was sent is settled in the ledger already; only where its audit went is not.
             _say(
@@ -462,7 +462,7 @@ def _credits(value: float | None) -> str:
 
 def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
     try:
-        access, segmentation = services.sender.validate(request)
+        access, segmentation = services.sending.validate(request)
     except (NotAllowed, InvalidInput) as refusal:
         return _refused("Would not be sent", refusal, services, request, marks)
     except LedgerUnavailable as error:
@@ -502,9 +502,9 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
         "one credit per part.",
         indent="  ",
     )
-    gateway = services.gateway
+    account = services.account
     try:
-        count = gateway.estimate(request.message)
+        count = account.estimate(request.message)
     except DeliveryError as error:
         why = (
             "the key lacks the optional rule POST /sms/estimate"
@@ -522,7 +522,7 @@ def _dry_run(services: Services, request: SendRequest, marks: _Marks) -> int:
             indent="  ",
         )
     try:
-        left = gateway.credits_left()
+        left = account.credits_left()
     except (DeliveryError, ConfigurationError) as error:
         _say(f"credits left: unknown ({_text(error)})", indent="  ")
     else:

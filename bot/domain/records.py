@@ -5,7 +5,7 @@ Storage reads and writes these; the use case, Slack and the CLI read them. No SQ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -84,6 +84,37 @@ class SendResult:
     partial_error: tuple[str, str] | None = None
     # That later job's answer was lost: OVH may have sent it, so the send must be checked at OVH.
     maybe_sent: bool = False
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What OVH answered for one job of a send."""
+
+    service: str
+    job_ids: list[int]
+    accepted: list[str]
+    rejected: list[str]
+    credits_used: float
+    credits_left: float | None
+
+
+@dataclass(frozen=True)
+class OvhTrace:
+    """What OVH holds of a send whose answer was lost: the SMS it sent under the send's tag, or the jobs
+    still in its queue for it."""
+
+    service: str
+    sms_ids: list[int]
+    receivers: list[str]
+    credits: float
+    pending_job_ids: list[int] = field(default_factory=list)
+    # OVH holds more pending jobs than were read: a job of this send may be among the others.
+    incomplete: bool = False
+
+    @property
+    def found(self) -> bool:
+        """Whether OVH sent, or still holds in its queue, anything of the send."""
+        return bool(self.sms_ids or self.pending_job_ids)
 
 
 class DuplicateRequest(SmsBotError):

@@ -14,10 +14,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.domain.errors import ConfigurationError, DeliveryError
-from bot.domain.records import SendRecord, SendResult, SendStatus
-from bot.ovh.gateway import OvhGateway, OvhTrace
+from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
 from bot.sending.service import SendService
 from bot.slack.audit import AuditReporter
 from bot.storage.ledger import Ledger
@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 MAX_PER_PASS = 50
 # A send is not sent late: past this, one OVH has no trace of is given up (the person is told).
 RESEND_MAX_AGE = timedelta(hours=1)
+
+
+class Tracer(Protocol):
+    """Where recovery asks what became of a send (see :meth:`bot.ovh.account.OvhAccount.trace`)."""
+
+    def trace(self, tag: str, receivers: list[str], message: str, since: datetime) -> OvhTrace:
+        """What the provider sent, or holds in its queue, of this send; raise DeliveryError."""
+        ...
 
 
 @dataclass
@@ -45,8 +53,8 @@ class Recovery:
     def __init__(
         self,
         ledger: Ledger,
-        sender: SendService,
-        gateway: OvhGateway,
+        sending: SendService,
+        tracer: Tracer,
         reporter: AuditReporter,
         *,
         lease_seconds: float,
@@ -54,8 +62,8 @@ class Recovery:
         max_attempts: int = 2,
     ) -> None:
         self.ledger = ledger
-        self.sender = sender
-        self.gateway = gateway
+        self.sending = sending
+        self.tracer = tracer
         self.reporter = reporter
         self.lease_seconds = lease_seconds
         self.retry_after_seconds = retry_after_seconds
@@ -87,7 +95,7 @@ class Recovery:
         note = None
         if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
-                trace = self.gateway.trace(
+                trace = self.tracer.trace(
                     record.tag, record.receivers, record.message, since=record.created_at
                 )
             except (DeliveryError, ConfigurationError) as error:
@@ -108,7 +116,7 @@ class Recovery:
                     if attempt is None:  # another worker took the row, or it was settled meanwhile
                         log.warning("send #%d: lost its lease before sending again; left alone", record.id)
                         return
-                    record = self.sender.attempt(attempt)
+                    record = self.sending.attempt(attempt)
                     note = f"OVH had no trace of this send, so it was sent again (attempt {record.attempts})."
                     report.sent_again.append(record.id)
                 else:
@@ -119,10 +127,10 @@ class Recovery:
             audit = self.reporter.report_update(record, note)
             # An audit Slack still refuses is tried again after a while, not at every pass.
             backoff = self.retry_after_seconds if audit.status.value == "failed" else None
-            self.sender.finish(record, audit.status, audit.channel_id, audit.ts, release_after=backoff)
+            self.sending.finish(record, audit.status, audit.channel_id, audit.ts, release_after=backoff)
             report.reported.append(record.id)
         else:
-            self.sender.release(record)
+            self.sending.release(record)
 
     def _settle_from_trace(self, record: SendRecord, trace: OvhTrace) -> SendRecord:
         accepted = set(trace.receivers)
@@ -153,7 +161,7 @@ class Recovery:
                 "It was asked for more than an hour ago and OVH has no trace of it, so it was not sent late. "
                 "Send it again if it is still needed."
             )
-        opted_out = self.sender.opt_outs.among(record.receivers)
+        opted_out = self.sending.opt_outs.among(record.receivers)
         if opted_out:
             return (
                 f"{len(opted_out)} of its numbers opted out since it was asked for, so it was not sent again. "

@@ -8,7 +8,7 @@ Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequ
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,28 +24,39 @@ from bot.domain.errors import (
 )
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
-from bot.domain.records import AuditStatus, SendRecord, SendResult, SendStatus
+from bot.domain.records import AuditStatus, JobResult, SendRecord, SendResult, SendStatus
 from bot.domain.sms_text import Segmentation, check_message
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
 log = logging.getLogger(__name__)
+# OVHcloud suggests batches of about 500 receivers per job.
+MAX_RECEIVERS_PER_JOB = 500
 
 
 class _LeaseLost(Exception):
     """This worker no longer holds the row: it must not call OVH for it."""
 
 
+@dataclass
+class _Progress:
+    """How far an attempt went: once a job was posted, a lost database answer may hide a sent SMS."""
+
+    posted: bool = False
+
+
 class Gateway(Protocol):
     """What the use case needs from the SMS provider (see :class:`bot.ovh.gateway.OvhGateway`)."""
 
-    sender: str | None
+    sender_id: str | None
     no_stop_clause: bool
 
-    def send(
-        self, *, message: str, receivers: list[str], tag: str, before_post: Callable[[], None] | None = None
-    ) -> SendResult:
-        """Send one message, calling ``before_post`` before each job; raise :class:`DeliveryError`."""
+    def post(self, *, message: str, receivers: list[str], tag: str) -> JobResult:
+        """Post one job; raise :class:`DeliveryError` or :class:`ConfigurationError`."""
+        ...
+
+    def credits_left(self) -> float | None:
+        """The credits left, or None if the provider does not say or cannot be asked (never raises)."""
         ...
 
 
@@ -88,6 +99,7 @@ class SendService:
         *,
         lease_seconds: float = 300,
         unknown_grace_seconds: float = 60,
+        max_receivers_per_job: int = MAX_RECEIVERS_PER_JOB,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -96,6 +108,7 @@ class SendService:
         self.opt_outs = opt_outs
         self.lease_seconds = lease_seconds
         self.unknown_grace_seconds = unknown_grace_seconds
+        self.max_receivers_per_job = max_receivers_per_job
 
     @property
     def stop_clause(self) -> bool:
@@ -177,31 +190,24 @@ class SendService:
             channel_id=request.channel_id,
             receivers=receivers,
             message=request.message,
-            sender=self.gateway.sender,
+            sender=self.gateway.sender_id,
             estimated_credits=estimated_credits,
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
         )
 
     def attempt(self, record: SendRecord) -> SendRecord:
-        """Call OVH for a recorded send whose lease ``record`` holds, and settle it with the answer (also
-        used by recovery).
+        """Post the jobs of a recorded send whose lease ``record`` holds, and settle it with OVH's answer
+        (also used by recovery).
 
         The lease is renewed just before each job is posted; if it was lost (it ran out and recovery took
-        the row), nothing is posted and the row is left to its new holder. If the database fails to take
-        the answer, the row stays open: recovery settles it from OVH's records once the lease runs out,
-        and the person is told whether anything may have gone out.
+        the row), nothing more is posted and the row is left to its new holder. If the database fails to
+        take the answer, the row stays open: recovery settles it from OVH's records once the lease runs
+        out, and the person is told whether anything may have gone out.
         """
-        posted = False
-
-        def before_post() -> None:
-            nonlocal posted
-            if not self.ledger.renew_lease(record, self.lease_seconds):
-                raise _LeaseLost
-            posted = True
-
+        progress = _Progress()
         try:
-            return self._attempt(record, before_post)
+            return self._attempt(record, progress)
         except _LeaseLost:
             log.warning("send #%d: its lease ran out before OVH was called; left to recovery", record.id)
             try:
@@ -210,13 +216,11 @@ class SendService:
                 return record
         except LedgerUnavailable as error:
             log.error("send #%d: the ledger failed (%s)", record.id, error.reason)
-            raise error.told_as(ANSWER_NOT_RECORDED if posted else NOT_RECORDED) from error
+            raise error.told_as(ANSWER_NOT_RECORDED if progress.posted else NOT_RECORDED) from error
 
-    def _attempt(self, record: SendRecord, before_post: Callable[[], None]) -> SendRecord:
+    def _attempt(self, record: SendRecord, progress: _Progress) -> SendRecord:
         try:
-            result = self.gateway.send(
-                message=record.message, receivers=record.receivers, tag=record.tag, before_post=before_post
-            )
+            result = self._post_jobs(record, progress)
         except DeliveryError as error:
             log.warning("send #%d failed: %s (maybe sent: %s)", record.id, error.code, error.maybe_sent)
             return self.ledger.record_failure(
@@ -250,6 +254,50 @@ class SendService:
             result.credits_used,
         )
         return settled
+
+    def _post_jobs(self, record: SendRecord, progress: _Progress) -> SendResult:
+        """Post the send in jobs of at most ``max_receivers_per_job`` receivers, renewing the lease before
+        each. Raises :class:`DeliveryError` if the first job fails. If a later one fails, the receivers
+        already sent to are kept and the others are listed as rejected with the reason, so the ledger never
+        loses a send that happened; if that job's answer was lost, the result says OVH may have sent it
+        (``maybe_sent``), so the send is checked at OVH later.
+        """
+        size = self.max_receivers_per_job
+        chunks = [record.receivers[i : i + size] for i in range(0, len(record.receivers), size)]
+        jobs: list[JobResult] = []
+        rejected: list[str] = []
+        partial_error: tuple[str, str] | None = None
+        maybe_sent = False
+        for index, chunk in enumerate(chunks):
+            if not self.ledger.renew_lease(record, self.lease_seconds):
+                raise _LeaseLost
+            progress.posted = True
+            try:
+                job = self.gateway.post(message=record.message, receivers=chunk, tag=record.tag)
+            except DeliveryError as error:
+                if index == 0:
+                    raise
+                log.warning(
+                    "send #%d: job %d of %d failed: %s", record.id, index + 1, len(chunks), error.code
+                )
+                rejected.extend(number for rest in chunks[index:] for number in rest)
+                partial_error = (error.code, f"Sent to part of the receivers only: {error.user_message}")
+                maybe_sent = error.maybe_sent
+                break
+            jobs.append(job)
+            rejected.extend(job.rejected)
+        known_left = [job.credits_left for job in jobs if job.credits_left is not None]
+        return SendResult(
+            service=jobs[0].service,
+            job_ids=[job_id for job in jobs for job_id in job.job_ids],
+            accepted=[number for job in jobs for number in job.accepted],
+            rejected=rejected,
+            credits_used=sum(job.credits_used for job in jobs),
+            # Older answers carry no creditsLeft: then the balance is asked for once, after the last job.
+            credits_left=known_left[-1] if known_left else self.gateway.credits_left(),
+            partial_error=partial_error,
+            maybe_sent=maybe_sent,
+        )
 
     def _grace(self, record: SendRecord) -> float:
         # An unknown outcome is checked with OVH after a grace period; anything else may be looked at now.

@@ -50,7 +50,7 @@ def register(app: App, services: Services) -> None:
             return
         try:
             parsed = parse_command(text, settings.sms_default_region)
-            services.sender.check_content(parsed.receivers, parsed.message, opt_outs=False)
+            services.sending.check_content(parsed.receivers, parsed.message, opt_outs=False)
         except InvalidInput as error:
             message = error_message(error.user_message)
             ack(text=message.text, blocks=message.blocks)
@@ -73,7 +73,7 @@ def register(app: App, services: Services) -> None:
 def open_compose_modal(services: Services, requester: Requester, client: WebClient) -> None:
     """Open the form, unless this person may not send from here (then say why, and open nothing)."""
     try:
-        services.sender.authorize(requester.user_id, requester.channel_id)
+        services.sending.authorize(requester.user_id, requester.channel_id)
     except NotAllowed as refusal:
         requester.tell(services, refusal.user_message)
         return

@@ -103,7 +103,7 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
         request.user_id, request.request_key, request.channel_id, request.team_id, response_url
     )
     try:
-        record = services.sender.send(request)
+        record = services.sending.send(request)
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
         return
@@ -115,4 +115,4 @@ def send_and_report(services: Services, request: SendRequest, response_url: str 
     try:
         audit = services.reporter.report(record, response_url=response_url)
     finally:
-        services.sender.finish(record, audit.status, audit.channel_id, audit.ts)
+        services.sending.finish(record, audit.status, audit.channel_id, audit.ts)

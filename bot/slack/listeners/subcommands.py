@@ -31,7 +31,7 @@ def handle(word: str, rest: str, requester: Requester, services: Services) -> No
         "optouts": _list_opt_outs,
     }
     name = OPT_OUT_WORDS.get(word, word)
-    if name != "usage" and not services.sender.is_admin(requester.user_id):
+    if name != "usage" and not services.sending.is_admin(requester.user_id):
         requester.tell(services, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
         return
     try:
@@ -48,7 +48,7 @@ def _usage(_rest: str, user_id: str, services: Services) -> str:
         f"Limits: {_limit(limits.user_sms_per_day)} SMS, {_limit(limits.user_credits_per_day)} credits per day"
     )
     lines.append(f"One send may go to {_limit(limits.receivers_per_send)} numbers.")
-    if services.sender.is_admin(user_id):
+    if services.sending.is_admin(user_id):
         lines.append("You are an admin of the bot: the limits do not hold for you.")
     return "\n".join(lines)
 

@@ -48,7 +48,7 @@ def register(app: App, services: Services) -> None:
             errors[error.field] = error.user_message
         message = values.get(InputField.MESSAGE, "")
         try:
-            check_message(message, stop_clause=services.sender.stop_clause)
+            check_message(message, stop_clause=services.sending.stop_clause)
         except InvalidInput as error:
             errors[error.field] = error.user_message
         team = body.get("team")
@@ -63,7 +63,7 @@ def register(app: App, services: Services) -> None:
         )
         if not errors:
             try:
-                services.sender.validate(request)
+                services.sending.validate(request)
             except InvalidInput as error:
                 errors[error.field] = error.user_message
             except (NotAllowed, LedgerUnavailable) as refusal:
