@@ -1,0 +1,58 @@
+"""What every subcommand shares: reading the settings for the terminal, and printing for a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+from dotenv import load_dotenv
+
+from bot.domain.errors import ConfigurationError
+from bot.settings import Mode, Settings, load_settings
+
+WIDTH = 100
+
+
+def settings_or_exit(mode: Mode) -> Settings:
+    """The settings from ``./.env`` and the environment; on a problem, name each one and exit with 2."""
+    env_file = Path.cwd() / ".env"
+    load_dotenv(env_file, override=False)
+    try:
+        return load_settings(os.environ, mode)
+    except ConfigurationError as error:
+        print(error.user_message, file=sys.stderr)
+        if not env_file.exists():
+            print(
+                "\nNo .env file here: copy .env.example to .env and fill it in. Create the Slack app from "
+                "manifest.yml and the OVH keys as the README's Set-up section says.",
+                file=sys.stderr,
+            )
+        raise SystemExit(2) from None
+
+
+class Marks:
+    """✓ ✗ ! - where the terminal can show them, ASCII words where it cannot (a C locale, a Windows pipe)."""
+
+    def __init__(self) -> None:
+        try:
+            "✓✗".encode(sys.stdout.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            self.ok, self.failed, self.warning, self.skipped = "OK", "FAIL", "WARN", "SKIP"
+        else:
+            self.ok, self.failed, self.warning, self.skipped = "✓", "✗", "!", "-"
+
+
+def say(text: str, *, indent: str = "", stream: TextIO | None = None) -> None:
+    """Print ``text`` wrapped for a terminal; URLs and long words are never broken."""
+    lines = textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + "    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    print("\n".join(lines) or indent, file=stream or sys.stdout)

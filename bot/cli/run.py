@@ -1,0 +1,128 @@
+"""`smsbot run`: serve Slack until stopped, in Socket Mode (default) or over HTTP (`--http`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.cli.output import settings_or_exit
+from bot.domain.errors import ConfigurationError, LedgerUnavailable
+from bot.logs import configure_logging
+from bot.settings import Mode, Settings
+
+if TYPE_CHECKING:
+    from bot.app import SmsBot
+
+log = logging.getLogger("smsbot")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Declare `smsbot run` and its options."""
+    parser = commands.add_parser("run", help="run the bot (Socket Mode by default)")
+    parser.add_argument("--http", action="store_true", help="serve POST /slack/events instead of Socket Mode")
+    parser.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104 - a server's default; --host 127.0.0.1 narrows it
+        help="address to listen on in HTTP mode (default 0.0.0.0)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "3000")), help="HTTP port (default 3000)"
+    )
+    parser.add_argument("--threads", type=int, default=32, help="HTTP server threads (default 32)")
+    parser.set_defaults(handler=run)
+
+
+def _stop_on_sigterm() -> None:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the bot and serve until interrupted; in-flight sends finish before exit."""
+    from bot.app import create_bot
+
+    settings = settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
+    configure_logging(settings)
+    try:
+        bot = create_bot(settings)
+    except ConfigurationError as error:
+        print(error.user_message, file=sys.stderr)
+        return 2
+    except BoltError as error:  # Bolt checks the bot token with auth.test as the app is built
+        print(f"Slack refused SLACK_BOT_TOKEN ({error}): {_BOT_TOKEN_HELP}", file=sys.stderr)
+        return 2
+    except LedgerUnavailable as error:
+        print(
+            f"The database in DATABASE_URL cannot be used ({error.reason}): check that it runs, "
+            "the address and the credentials. `smsbot check` says more.",
+            file=sys.stderr,
+        )
+        return 2
+    _stop_on_sigterm()
+    bot.start_recovery()
+    try:
+        if args.http:
+            return _serve_http(bot, args)
+        return _serve_socket_mode(bot, settings)
+    except KeyboardInterrupt:
+        log.info("stopping: waiting for sends in flight")
+        return 0
+    finally:
+        bot.close()
+
+
+_BOT_TOKEN_HELP = "copy the Bot User OAuth Token (OAuth & Permissions page) into SLACK_BOT_TOKEN."  # noqa: S105 - advice, not a secret
+_REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type"}
+
+
+def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
+    from bot.server.http import HttpServer
+
+    server = HttpServer(bot, args.host, args.port, threads=args.threads)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # A KeyboardInterrupt could land anywhere in waitress's loop; the server's own stop lets it finish
+        # the step it is in, stop accepting and answer the requests in flight. A second signal: stop waiting.
+        if server.stopping:
+            raise KeyboardInterrupt
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
+    server.serve()
+    log.info("stopping: waiting for sends in flight")
+    return 0
+
+
+def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(bot.app, settings.slack_app_token)
+    log.info("smsbot connecting to Slack in Socket Mode")
+    try:
+        handler.start()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code not in _REFUSED_TOKEN:
+            raise
+        print(
+            f"Slack refused SLACK_APP_TOKEN ({code}): generate an app-level token with the `connections:write` "
+            "scope (Basic Information → App-Level Tokens) and put it in SLACK_APP_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        # Leave Slack first, so that it routes new requests to other connections while sends drain.
+        handler.close()
+    return 0
