@@ -13,6 +13,7 @@ from bot.domain.destinations import DestinationPolicy
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
 from bot.ovh.gateway import OvhGateway
+from bot.sending.acks_first import AckGate, AcksFirstExecutor
 from bot.sending.recovery import Recovery
 from bot.sending.service import Rules, SendService
 from bot.settings import Settings
@@ -38,6 +39,7 @@ class Services:
     reporter: AuditReporter
     recovery: Recovery
     background: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
+    acks: AckGate  # the servers count the requests being acknowledged; the send workers wait for none
 
 
 def build_services(settings: Settings) -> Services:
@@ -90,6 +92,7 @@ def build_services(settings: Settings) -> Services:
         lease_seconds=settings.recovery_after_seconds,
         retry_after_seconds=settings.recovery_interval_seconds,
     )
+    acks = AckGate()
     return Services(
         settings=settings,
         engine=engine,
@@ -101,5 +104,8 @@ def build_services(settings: Settings) -> Services:
         sending=sending,
         reporter=reporter,
         recovery=recovery,
-        background=ThreadPoolExecutor(max_workers=settings.send_workers, thread_name_prefix="smsbot-send"),
+        background=AcksFirstExecutor(
+            acks, max_workers=settings.send_workers, thread_name_prefix="smsbot-send"
+        ),
+        acks=acks,
     )

@@ -46,7 +46,8 @@ def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[
                 start_response, status, {"status": "ok" if result.ok else "error", **result.details}
             )
         if path == EVENTS_PATH and method == "POST":
-            response = _slack_event(bot, verifier, environ)
+            with bot.services.acks.acknowledging():  # sends queued meanwhile wait: acks go first
+                response = _slack_event(bot, verifier, environ)
             headers = [(name, value) for name, values in response.headers.items() for value in values]
             start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
             return [response.body.encode("utf-8")]
