@@ -22,6 +22,7 @@ from bot.checks import REQUIRED_SLACK_SCOPES, create_token_url, rule_matches, sh
 from bot.cli import main
 from bot.settings import Mode, load_settings
 from bot.storage.db import MIGRATIONS, create_engine, migrate
+from tests.fakes.slack_api import DEFAULT_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every variable the settings read starts with one of these (or is one of _VARIABLES).
@@ -396,13 +397,26 @@ def test_a_missing_slack_scope_fails(cli, env, migrated, fake_slack):
 
     assert outcome.code == 1
     assert line(outcome.out, "✗ scopes:") == (
-        "✗ scopes: the token lacks chat:write.public, usergroups:read, users:read."
+        "✗ scopes: the token lacks chat:write.public, channels:history, groups:history, im:history, "
+        "mpim:history, channels:join, usergroups:read, users:read."
     )
     assert "reinstall the app to the workspace" in fix_after(outcome.out, "✗ scopes:")
 
 
+def test_the_history_scopes_missing_is_a_warning_that_says_what_it_risks(cli, env, migrated, fake_slack):
+    fake_slack.scopes = ["commands", "chat:write", "chat:write.public", "usergroups:read", "users:read"]
+
+    outcome = cli("check", env=env)
+
+    assert outcome.code == 0
+    assert line(outcome.out, "! scopes:") == (
+        "! scopes: the token lacks channels:history, groups:history, im:history, mpim:history, channels:join: "
+        "without the history and join scopes, an audit message posted just before a crash may be posted twice."
+    )
+
+
 def test_usergroups_read_is_only_needed_with_user_groups(cli, env, migrated, fake_slack):
-    fake_slack.scopes = ["commands", "chat:write", "chat:write.public", "users:read"]
+    fake_slack.scopes = [scope for scope in DEFAULT_SCOPES if scope != "usergroups:read"]
     fake_slack.usergroup_members = {"SOPS": ["UALICE"]}
 
     without_groups = cli("check", env=env)
@@ -420,7 +434,7 @@ def test_usergroups_read_is_only_needed_with_user_groups(cli, env, migrated, fak
 
 
 def test_users_read_is_only_needed_for_workspace_admins(cli, env, migrated, fake_slack):
-    fake_slack.scopes = ["commands", "chat:write", "chat:write.public", "usergroups:read"]
+    fake_slack.scopes = [scope for scope in DEFAULT_SCOPES if scope != "users:read"]
 
     assert cli("check", env=env).code == 0
     admins = cli("check", env=env | {"SMS_WORKSPACE_ADMINS_ARE_ADMINS": "true"})

@@ -11,7 +11,21 @@ from bot.slack.client import make_web_client
 
 # The bot token scopes the app needs: the same list as `oauth_config.scopes.bot` in manifest.yml (a test
 # keeps them equal). Kept here because an installed bot has no manifest.yml next to it.
-REQUIRED_SLACK_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+REQUIRED_SLACK_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "channels:join",
+    "usergroups:read",
+    "users:read",
+)
+# Scopes with which the bot finds an audit message it posted just before a crash (or whose answer was lost),
+# instead of posting it again (bot/slack/audit.py). Without them it works, but such a message may be doubled.
+_LOOKUP_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history", "channels:join")
 _USERGROUPS_SCOPE = "usergroups:read"
 # Scopes that only one setting needs: while it is off, a missing one is worth a warning, no more.
 _UNUSED_WHILE = {
@@ -96,7 +110,7 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
         _USERGROUPS_SCOPE: bool(settings.allowed_usergroups),
         "users:read": settings.workspace_admins_are_admins,
     }
-    needed = [scope for scope in missing if in_use.get(scope, True)]
+    needed = [scope for scope in missing if in_use.get(scope, True) and scope not in _LOOKUP_SCOPES]
     fix = (
         "Add the missing bot scope(s) under OAuth & Permissions → Scopes (or recreate the app from "
         "manifest.yml), then reinstall the app to the workspace so the token gets them."
@@ -104,12 +118,20 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
     if needed:
         return CheckResult("Slack", "scopes", Status.FAILED, f"the token lacks {', '.join(missing)}.", fix)
     if missing:
-        unused = " and ".join(_UNUSED_WHILE[scope] for scope in missing)
+        reasons = []
+        unused = " and ".join(_UNUSED_WHILE[scope] for scope in missing if scope in _UNUSED_WHILE)
+        if unused:
+            reasons.append(f"fine while {unused}, needed otherwise")
+        if any(scope in _LOOKUP_SCOPES for scope in missing):
+            reasons.append(
+                "without the history and join scopes, an audit message posted just before a crash may be "
+                "posted twice"
+            )
         return CheckResult(
             "Slack",
             "scopes",
             Status.WARNING,
-            f"the token lacks {', '.join(missing)}: fine while {unused}, needed otherwise.",
+            f"the token lacks {', '.join(missing)}: {'; '.join(reasons)}.",
             fix,
         )
     extra = sorted(granted - set(REQUIRED_SLACK_SCOPES))

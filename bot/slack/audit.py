@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -103,8 +104,24 @@ class AuditOutcome:
     ts: str | None = None
 
 
+# Each parent and thread reply carries Slack message metadata naming its send: Slack has no idempotency key,
+# so before posting an audit again (after a crash, or an answer lost on the way back) the bot looks for
+# what it may already have posted, and reuses it.
+PARENT_EVENT = "smsbot_send"
+REPLY_EVENT = "smsbot_send_reply"
+# How far back from the send's creation a parent is looked for (clocks differ), and how many messages at most.
+LOOKUP_SKEW_SECONDS = 60
+LOOKUP_PAGE = 200
+LOOKUP_MAX_PAGES = 20
+# Slack failures after which a lookup is tried again later; any other refusal means it cannot be done.
+_TRANSIENT = {"ratelimited", "internal_error", "service_unavailable", "fatal_error", "request_timeout"}
+
+
 class AuditReporter:
-    """Posts a settled send to Slack and says where it went (the caller records that in the ledger)."""
+    """Posts a settled send to Slack and says where it went (the caller records that in the ledger).
+
+    One parent per send, and one copy of each thread reply, whatever the crash point: see PARENT_EVENT.
+    """
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
@@ -123,23 +140,13 @@ class AuditReporter:
         """Post what recovery found, or an audit Slack could not take earlier.
 
         With a thread already there, the details (and ``note``) go into it and the parent message is
-        brought up to date; otherwise the whole audit is posted as for a new send.
+        brought up to date; otherwise the whole audit is posted as for a new send, unless Slack already
+        holds its parent (posted before a crash, its answer lost), which is then used.
         """
         if not record.audit_ts:
             return self._report(record, None, note, late=True)
         channel = record.audit_channel_id or record.channel_id or ""
-        try:
-            self._post_replies(channel, audit_details(record, note), record.audit_ts)
-        except SLACK_FAILURES as error:
-            return self._slack_failed(record, error)
-        try:
-            parent = audit_parent(record)
-            self._client.chat_update(
-                channel=channel, ts=record.audit_ts, text=parent.text, blocks=parent.blocks
-            )
-        except SLACK_FAILURES as error:  # the thread holds the truth; a stale headline is a nuisance only
-            log.warning("send #%d: the parent message could not be updated: %s", record.id, error)
-        return AuditOutcome(AuditStatus.THREAD, channel, record.audit_ts)
+        return self._complete_thread(record, channel, record.audit_ts, note)
 
     def _report(
         self, record: SendRecord, response_url: str | None, note: str | None, *, late: bool
@@ -147,7 +154,17 @@ class AuditReporter:
         if not record.channel_id:
             return self._report_privately(record, response_url, PrivateReason.NO_CHANNEL, late, note)
         try:
-            parent = self._post(record.channel_id, audit_parent(record))
+            # A live send is reported once, by the process that sent it; only a late report may find that
+            # an earlier attempt reached Slack.
+            found = self._find_parent(record) if late else None
+            if found is not None:
+                log.info(
+                    "send #%d: its parent message was already in Slack (%s); not posted again",
+                    record.id,
+                    found,
+                )
+                return self._complete_thread(record, record.channel_id, found, note)
+            parent = self._post(record.channel_id, audit_parent(record), metadata=_parent_metadata(record))
         except SlackApiError as error:
             if _code(error) not in CHANNEL_ERRORS:
                 return self._slack_failed(record, error)
@@ -155,23 +172,159 @@ class AuditReporter:
         except SLACK_FAILURES as error:
             return self._slack_failed(record, error)
         else:
-            return self._reply_in_thread(record, parent, note)
+            return self._reply_in_thread(record, parent, note, posted_before=set())
         return self._report_privately(record, response_url, PrivateReason.CHANNEL_CLOSED, late, note)
+
+    def _complete_thread(
+        self, record: SendRecord, channel: str, parent_ts: str, note: str | None
+    ) -> AuditOutcome:
+        """Post what the thread of an existing parent lacks, then bring the parent up to date."""
+        try:
+            posted_before = self._replies_posted(record, channel, parent_ts)
+        except SLACK_FAILURES as error:
+            log.warning("send #%d: Slack failed, the audit will be posted later: %s", record.id, error)
+            return AuditOutcome(AuditStatus.FAILED, channel, parent_ts)
+        outcome = self._reply_in_thread(record, parent_ts, note, posted_before, channel=channel)
+        if outcome.status is AuditStatus.THREAD:
+            try:
+                parent = audit_parent(record)
+                self._client.chat_update(
+                    channel=channel,
+                    ts=parent_ts,
+                    text=parent.text,
+                    blocks=parent.blocks,
+                    metadata=_parent_metadata(record),
+                )
+            except SLACK_FAILURES as error:  # the thread holds the truth; a stale headline is a nuisance only
+                log.warning("send #%d: the parent message could not be updated: %s", record.id, error)
+        return outcome
 
     @staticmethod
     def _slack_failed(record: SendRecord, error: Exception) -> AuditOutcome:
         log.warning("send #%d: Slack failed, the audit will be posted later: %s", record.id, error)
         return AuditOutcome(AuditStatus.FAILED)
 
-    def _reply_in_thread(self, record: SendRecord, parent_ts: str, note: str | None = None) -> AuditOutcome:
-        status = AuditStatus.THREAD
+    def _reply_in_thread(
+        self,
+        record: SendRecord,
+        parent_ts: str,
+        note: str | None,
+        posted_before: set[int],
+        *,
+        channel: str | None = None,
+    ) -> AuditOutcome:
+        channel = channel or record.channel_id or ""
+        messages = audit_details(record, note)
+        state = _state(record)
         try:
-            self._post_replies(record.channel_id or "", audit_details(record, note), parent_ts)
+            # In order: a reply split over several messages reads top to bottom in the thread.
+            for part, message in enumerate(messages, start=1):
+                if part in posted_before:
+                    continue
+                metadata = _reply_metadata(record, state, part, len(messages))
+                self._post(channel, message, thread_ts=parent_ts, metadata=metadata)
         except SLACK_FAILURES as error:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
-            status = AuditStatus.FAILED
-        return AuditOutcome(status, record.channel_id, parent_ts)
+            return AuditOutcome(AuditStatus.FAILED, channel, parent_ts)
+        return AuditOutcome(AuditStatus.THREAD, channel, parent_ts)
+
+    def _find_parent(self, record: SendRecord) -> str | None:
+        """The ts of the parent message Slack already holds for ``record``, if it holds one.
+
+        Raises what a Slack call raises when Slack fails; where the channel's history cannot be read
+        (a missing scope, a private channel), it says so in the log and answers None: a second parent is
+        a lesser harm than none.
+        """
+        channel = record.channel_id or ""
+        oldest = f"{record.created_at.timestamp() - LOOKUP_SKEW_SECONDS:.6f}"
+        cursor = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            page = self._read(
+                record,
+                channel,
+                lambda cursor=cursor: self._client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    inclusive=True,
+                    include_all_metadata=True,
+                    limit=LOOKUP_PAGE,
+                    cursor=cursor,
+                ),
+            )
+            if page is None:
+                return None
+            for message in page.get("messages") or []:
+                if _names(message, PARENT_EVENT, record):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        log.warning(
+            "send #%d: no parent found in the last %d messages of %s; posting one (it may be a second)",
+            record.id,
+            LOOKUP_PAGE * LOOKUP_MAX_PAGES,
+            channel,
+        )
+        return None
+
+    def _replies_posted(self, record: SendRecord, channel: str, parent_ts: str) -> set[int]:
+        """Which parts of the reply for the send's present state the thread already holds."""
+        state, parts = _state(record), set()
+        cursor = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            page = self._read(
+                record,
+                channel,
+                lambda cursor=cursor: self._client.conversations_replies(
+                    channel=channel, ts=parent_ts, include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor
+                ),
+            )
+            if page is None:
+                return parts
+            for message in page.get("messages") or []:
+                payload = _payload(message, REPLY_EVENT, record)
+                if payload is not None and payload.get("state") == state:
+                    parts.add(int(payload.get("part") or 1))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return parts
+
+    def _read(
+        self, record: SendRecord, channel: str, call: Callable[[], Any], *, may_join: bool = True
+    ) -> Any:
+        """Run a read of ``channel``'s messages: its answer, or None where Slack refuses it.
+
+        The bot posts in public channels without joining them, but only a member may read one: it joins
+        (scope channels:join) and reads again.
+        """
+        try:
+            return call()
+        except SlackApiError as error:
+            if _transient(error):
+                raise
+            joinable = may_join and _code(error) == "not_in_channel" and channel.startswith("C")
+            if joinable and self._join(record, channel):
+                return self._read(record, channel, call, may_join=False)
+            log.warning(
+                "send #%d: cannot read %s to look for its audit (%s): posting it, a second copy is possible. "
+                "Run `smsbot check` for the scopes the app needs.",
+                record.id,
+                channel,
+                _code(error),
+            )
+            return None
+
+    def _join(self, record: SendRecord, channel: str) -> bool:
+        try:
+            self._client.conversations_join(channel=channel)
+        except SlackApiError as error:
+            if _transient(error):
+                raise
+            log.info("send #%d: cannot join %s to read it (%s)", record.id, channel, _code(error))
+            return False
+        return True
 
     def _report_privately(
         self,
@@ -205,16 +358,68 @@ class AuditReporter:
         log.error("send #%d: the result could not be shown in Slack at all", record.id)
         return AuditOutcome(AuditStatus.FAILED)
 
-    def _post_replies(self, channel: str, messages: list[SlackMessage], thread_ts: str) -> None:
-        # In order: a reply split over several messages reads top to bottom in the thread.
-        for message in messages:
-            self._post(channel, message, thread_ts=thread_ts)
-
-    def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
+    def _post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         response = self._client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            metadata=metadata,
         )
         return str(response["ts"])
+
+
+def _state(record: SendRecord) -> str:
+    """What a thread reply describes: the send's status at an attempt. A reply for it is posted once."""
+    return f"{record.status.value}:{record.attempts}"
+
+
+def _parent_metadata(record: SendRecord) -> dict[str, Any]:
+    # The request key tells this send from one of the same number in another deployment's database.
+    return {
+        "event_type": PARENT_EVENT,
+        "event_payload": {"send_id": record.id, "request_key": record.request_key},
+    }
+
+
+def _reply_metadata(record: SendRecord, state: str, part: int, parts: int) -> dict[str, Any]:
+    payload = {
+        "send_id": record.id,
+        "request_key": record.request_key,
+        "state": state,
+        "part": part,
+        "parts": parts,
+    }
+    return {"event_type": REPLY_EVENT, "event_payload": payload}
+
+
+def _payload(message: dict[str, Any], event_type: str, record: SendRecord) -> dict[str, Any] | None:
+    """The metadata payload of ``message`` if it is an ``event_type`` message of ``record``'s send."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != event_type:
+        return None
+    payload = metadata.get("event_payload")
+    if not isinstance(payload, dict):
+        return None
+    if str(payload.get("send_id")) != str(record.id) or payload.get("request_key") != record.request_key:
+        return None
+    return payload
+
+
+def _names(message: dict[str, Any], event_type: str, record: SendRecord) -> bool:
+    return _payload(message, event_type, record) is not None
+
+
+def _transient(error: SlackApiError) -> bool:
+    status = getattr(error.response, "status_code", 200)
+    return _code(error) in _TRANSIENT or status == 429 or status >= 500
 
 
 def _code(error: SlackApiError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,9 +22,22 @@ from tests.fakes import FakeServer, HttpRequest, HttpResponse, _Handler, json_re
 Params = dict[str, Any]
 
 # The bot scopes of manifest.yml, which a token installed from it has.
-DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "channels:join",
+    "usergroups:read",
+    "users:read",
+)
+# The scope conversations.history and .replies need, by the first letter of the conversation id.
+_HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
 # Form-encoded requests carry these as JSON strings; decoded so tests can inspect them.
-_JSON_FIELDS = ("blocks", "view", "attachments")
+_JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
 # The status of an answer that is never sent: the connection is closed instead (see `FakeSlack.dropped`).
 _DROP = 0
 
@@ -68,6 +82,13 @@ class FakeSlack(FakeServer):
     given the method name or response URL and the params: `lambda method, params: "thread_ts" in params`)
     and `hangs` (method name or response URL -> seconds to wait before answering, to outlast a client's
     timeout). Dropped Web API calls are recorded, with status 0 and error "connection_dropped".
+    `withhold_if` (given the method name and the params): the call is carried out (a message is stored)
+    but its answer never comes, as when the caller dies or the network breaks after Slack acted; the
+    connection is closed once `release_withheld()` or `stop()` is called.
+
+    Messages posted are kept (`messages`, by channel, with their `metadata`) and read back by
+    conversations.history and conversations.replies, which need the bot in the channel (`joined`, or
+    conversations.join; a DM with the bot always) and the history scope of its kind.
     """
 
     def __init__(
@@ -92,6 +113,10 @@ class FakeSlack(FakeServer):
         self.dropped: set[str] = set()
         self.drop_if: Callable[[str, Params], bool] | None = None
         self.hangs: dict[str, float] = {}
+        self.withhold_if: Callable[[str, Params], bool] | None = None
+        self._withheld = threading.Event()
+        self.messages: dict[str, list[Params]] = {}
+        self.joined: set[str] = set()
         # Granted to the token; Slack lists them in the X-OAuth-Scopes header of every authenticated answer.
         self.scopes: list[str] = list(DEFAULT_SCOPES)
         self.calls: list[SlackCall] = []
@@ -99,11 +124,15 @@ class FakeSlack(FakeServer):
         self._down = False
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._counter = itertools.count(1)
+        self._last_micros = 0
         self._methods: dict[str, Callable[[Params], Params]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "conversations.join": self._conversations_join,
             "views.open": self._views_open,
             "views.update": self._views_update,
             "usergroups.users.list": self._usergroups_users_list,
@@ -134,6 +163,14 @@ class FakeSlack(FakeServer):
             return f"expected {count} call(s) to {method} within {timeout}s; calls made: {called}"
 
         return self._wait_until(ready, timeout, describe)
+
+    def posted(self, channel: str, thread_ts: str | None = None) -> list[Params]:
+        """Messages kept in ``channel``, in post order: the top-level ones, or the replies to ``thread_ts``."""
+        with self._lock:
+            kept = list(self.messages.get(channel, []))
+        if thread_ts is None:
+            return [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
+        return [m for m in kept if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
 
     def new_response_url(self) -> str:
         """A fresh response URL (as in a slash command payload) whose POSTs are recorded."""
@@ -178,6 +215,18 @@ class FakeSlack(FakeServer):
         error = error or ("service_unavailable" if status >= 500 else "ratelimited")
         with self._lock:
             self._failures.append(_Failure(method, status, error, retry_after, times))
+
+    def release_withheld(self) -> None:
+        """Close the connections whose answers `withhold_if` held back; later calls are answered."""
+        with self._lock:
+            self.withhold_if = None
+            released, self._withheld = self._withheld, threading.Event()
+        released.set()
+
+    def stop(self) -> None:
+        """Close withheld connections first, then stop serving."""
+        self.release_withheld()
+        super().stop()
 
     def set_down(self, down: bool) -> None:
         """Simulate a Slack outage: every Web API method answers 503 until `set_down(False)`."""
@@ -224,6 +273,11 @@ class FakeSlack(FakeServer):
         with self._lock:
             status, payload, headers = self._answer(method, params, request.headers.get("Authorization"))
             self.calls.append(SlackCall(method, params, time.time(), status, payload.get("error"), payload))
+            withhold = self.withhold_if is not None and self.withhold_if(method, params)
+            withheld = self._withheld
+        if withhold:
+            withheld.wait(timeout=60)
+            return HttpResponse(_DROP, b"")
         return json_response(status, payload, headers)
 
     def _answer(
@@ -261,8 +315,9 @@ class FakeSlack(FakeServer):
         return HttpResponse(200, b"ok", "text/plain")
 
     def _next_ts(self) -> str:
-        micros = 1_700_000_000_000_000 + 100 * next(self._counter)
-        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+        # As Slack's: the time of posting, in microseconds, unique (history is read by time).
+        self._last_micros = max(time.time_ns() // 1000, self._last_micros + 1)
+        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
 
     def _channel_error(self, channel: str) -> Params | None:
         if channel in self.channel_not_found:
@@ -294,11 +349,16 @@ class FakeSlack(FakeServer):
             return error
         if channel[0] in "UW":  # posting to a user id opens the DM with them
             channel = "D" + channel[1:]
+        thread_ts = params.get("thread_ts")
+        if thread_ts and not any(m["ts"] == thread_ts for m in self.messages.get(channel, [])):
+            return _error("thread_not_found")
         ts = self._next_ts()
         message = {"type": "message", "user": self.bot_user_id, "bot_id": "BBOT"}
         message |= {"text": params.get("text", ""), "ts": ts}
-        message |= {key: params[key] for key in ("thread_ts", "blocks") if key in params}
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        message |= {key: params[key] for key in ("thread_ts", "blocks", "metadata") if params.get(key)}
+        self.messages.setdefault(channel, []).append(message)
+        shown = {key: value for key, value in message.items() if key != "metadata"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": shown}
 
     def _chat_post_ephemeral(self, params: Params) -> Params:
         if not params.get("channel") or not params.get("user"):
@@ -310,7 +370,71 @@ class FakeSlack(FakeServer):
     def _chat_update(self, params: Params) -> Params:
         if not params.get("channel") or not params.get("ts"):
             return _error("invalid_arguments")
+        for message in self.messages.get(params["channel"], []):
+            if message["ts"] == params["ts"]:
+                message |= {key: params[key] for key in ("text", "blocks", "metadata") if params.get(key)}
         return {"ok": True, "channel": params["channel"], "ts": params["ts"], "text": params.get("text", "")}
+
+    def _readable(self, channel: str) -> Params | None:
+        """Why the bot may not read ``channel``'s messages, if it may not."""
+        scope = _HISTORY_SCOPES.get(channel[:1], "mpim:history")
+        if scope not in self.scopes:
+            return {**_error("missing_scope"), "needed": scope, "provided": ",".join(self.scopes)}
+        if error := self._channel_error(channel):
+            return error
+        if channel[:1] != "D" and channel not in self.joined:
+            return _error("not_in_channel")
+        return None
+
+    def _page(self, messages: list[Params], params: Params, key: str) -> Params:
+        """One page of ``messages`` as the conversations methods answer it, with metadata if asked."""
+        start = int(params.get("cursor") or 0)
+        limit = min(int(params.get("limit") or 100), 999)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for m in messages[start : start + limit]
+        ]
+        more = start + limit < len(messages)
+        answer: Params = {"ok": True, key: page, "has_more": more}
+        answer["response_metadata"] = {"next_cursor": str(start + limit) if more else ""}
+        return answer
+
+    def _conversations_history(self, params: Params) -> Params:
+        channel = params.get("channel") or ""
+        if error := self._readable(channel):
+            return error
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or time.time() * 10)
+        inclusive = str(params.get("inclusive", "")).lower() in ("1", "true")
+        top = [m for m in self.messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
+        within = [
+            m
+            for m in top
+            if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)
+        ]
+        return self._page(within[::-1], params, "messages")  # newest first, as Slack answers
+
+    def _conversations_replies(self, params: Params) -> Params:
+        channel, ts = params.get("channel") or "", params.get("ts") or ""
+        if error := self._readable(channel):
+            return error
+        kept = self.messages.get(channel, [])
+        parent = next((m for m in kept if m["ts"] == ts), None)
+        if parent is None:
+            return _error("thread_not_found")
+        replies = [m for m in kept if m.get("thread_ts") == ts and m["ts"] != ts]
+        return self._page([parent, *replies], params, "messages")
+
+    def _conversations_join(self, params: Params) -> Params:
+        channel = params.get("channel") or ""
+        if "channels:join" not in self.scopes:
+            return {**_error("missing_scope"), "needed": "channels:join", "provided": ",".join(self.scopes)}
+        if channel in self.channel_not_found or not channel:
+            return _error("channel_not_found")
+        if channel[:1] != "C" or channel in self.not_in_channel:  # private: by invitation only
+            return _error("method_not_supported_for_channel_type")
+        self.joined.add(channel)
+        return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
     def _views_open(self, params: Params) -> Params:
         if not params.get("trigger_id") or not isinstance(params.get("view"), dict):

@@ -1,0 +1,132 @@
+"""One parent message per send, and one copy of each thread reply, whatever the crash point: the real
+process is killed while Slack holds a message whose answer never came back, and the next one finds it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import SlackSender, blocks_text
+from tests.processes import HttpBotProcess
+
+
+@pytest.fixture
+def processes(env, tmp_path) -> Iterator[Callable[..., HttpBotProcess]]:
+    started: list[HttpBotProcess] = []
+
+    def start(name: str, **overrides: str) -> HttpBotProcess:
+        process = HttpBotProcess({**env, **overrides}, tmp_path, name)
+        started.append(process)
+        process.wait_ready()
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def _wait(what: str, ready: Callable[[], object], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _row(engine: sa.Engine) -> sa.Row:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT status, audit_status, audit_ts FROM sms_sends")).one()
+
+
+def _audit_status(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT audit_status FROM sms_sends")).scalar_one_or_none()
+
+
+def _parents(fake_slack: FakeSlack) -> list[dict]:
+    return fake_slack.posted("COPS")
+
+
+def _replies(fake_slack: FakeSlack) -> list[dict]:
+    return [reply for parent in _parents(fake_slack) for reply in fake_slack.posted("COPS", parent["ts"])]
+
+
+def _is_parent(method: str, params: dict) -> bool:
+    return method == "chat.postMessage" and not params.get("thread_ts")
+
+
+def _is_reply(method: str, params: dict) -> bool:
+    return method == "chat.postMessage" and bool(params.get("thread_ts"))
+
+
+CRASH_POINTS = {
+    # Slack stores the parent; the process dies before it hears back, so the ledger has no ts.
+    "parent of a live send": (_is_parent, lambda fake: len(_parents(fake)) == 1),
+    # The parent is answered; the reply is stored but its answer never comes.
+    "reply of a live send": (_is_reply, lambda fake: len(_replies(fake)) == 1),
+}
+
+
+@pytest.mark.parametrize("crash_point", CRASH_POINTS)
+def test_a_kill_while_slack_holds_an_unanswered_audit_post_leaves_one_parent_and_one_reply(
+    crash_point, processes, fake_slack, fake_ovh, sqlite_url
+):
+    withhold, stored = CRASH_POINTS[crash_point]
+    doomed = processes("doomed")
+    fake_slack.withhold_if = withhold
+
+    SlackSender(doomed.url).command("+34600000001 Audit me once")
+    _wait(f"Slack to store the {crash_point}", lambda: stored(fake_slack))
+    doomed.kill()
+    fake_slack.release_withheld()
+
+    engine = sa.create_engine(sqlite_url)
+    status, audit_status, audit_ts = _row(engine)
+    assert (status, audit_status, audit_ts) == ("sent", "pending", None)
+    with engine.begin() as conn:  # time passes: the dead process's lease runs out
+        conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
+
+    heir = processes("heir")  # recovery runs at start-up
+    _wait("the heir to record the audit", lambda: _audit_status(engine) == "thread")
+
+    [parent] = _parents(fake_slack)
+    [reply] = fake_slack.posted("COPS", parent["ts"])
+    assert _row(engine).audit_ts == parent["ts"]
+    assert "<@UALICE> sent an SMS to +34 600 00 00 01" in blocks_text(parent)
+    assert "*Accepted (1):* +34 600 00 00 01" in blocks_text(reply)
+    assert parent["metadata"]["event_type"] == "smsbot_send"
+    assert reply["metadata"]["event_type"] == "smsbot_send_reply"
+    assert len(fake_ovh.jobs) == 1
+    assert "already in Slack" in heir.log()
+    engine.dispose()
+
+
+def test_a_kill_while_recovery_posts_a_late_parent_leaves_one_parent(
+    processes, fake_slack, fake_ovh, sqlite_url
+):
+    doomed = processes("doomed", SMS_RECOVERY_INTERVAL_SECONDS="1")
+    engine = sa.create_engine(sqlite_url)
+    fake_slack.set_down(True)  # the live send cannot post its audit: recovery will
+    SlackSender(doomed.url).command("+34600000001 Audit me later, once")
+    _wait("the live send to give its audit to recovery", lambda: _audit_status(engine) == "failed")
+
+    fake_slack.withhold_if = _is_parent
+    fake_slack.set_down(False)
+    _wait("recovery's parent to be stored", lambda: len(_parents(fake_slack)) == 1)
+    doomed.kill()
+    fake_slack.release_withheld()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
+
+    processes("heir")
+    _wait("the heir to record the audit", lambda: _audit_status(engine) == "thread")
+
+    [parent] = _parents(fake_slack)
+    [reply] = fake_slack.posted("COPS", parent["ts"])
+    assert _row(engine).audit_ts == parent["ts"]
+    assert "*Accepted (1):* +34 600 00 00 01" in blocks_text(reply)
+    assert len(fake_ovh.jobs) == 1
+    engine.dispose()
