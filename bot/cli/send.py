@@ -15,10 +15,10 @@ from bot.domain.receivers import Receiver, parse_receivers
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
+from bot.sending.audit import AuditOutcome, AuditSink
 from bot.sending.service import SendRequest
 from bot.services import Services, build_services
 from bot.settings import Mode, Settings
-from bot.slack.audit import AuditOutcome
 
 log = logging.getLogger("smsbot")
 
@@ -159,8 +159,9 @@ def _refused(
 
 
 def _send(services: Services, request: SendRequest, marks: Marks) -> int:
+    printer = _TerminalAudit(services.reporter, request, marks)
     try:
-        record = services.sending.send(request)
+        reported = services.sending.send_and_report(request, printer)
     except DuplicateRequest as duplicate:  # a fresh uuid4 key: only if something is badly wrong
         say(f"{marks.failed} {duplicate.user_message}", stream=sys.stderr)
         return 1
@@ -171,37 +172,45 @@ def _send(services: Services, request: SendRequest, marks: Marks) -> int:
         # send failed, and nothing here says which, so 1, as for a failed or unknown send.
         say(f"{marks.failed} {error.user_message}", stream=sys.stderr)
         return 1
-    # Should reporting itself break, the running bot's recovery posts the audit later.
-    outcome = AuditOutcome(AuditStatus.FAILED)
-    try:
-        _print_record(record, marks)
-        outcome = services.reporter.report(record, response_url=None)
-        audit = outcome.status
-        if audit is AuditStatus.THREAD:
-            say(f"Audit thread posted in {request.channel_id}.")
-        elif audit is AuditStatus.PRIVATE and request.channel_id:
+    if reported.unrecorded is not None:
+        say(
+            f"{marks.warning} The database did not record where the audit went "
+            f"({reported.unrecorded.reason}): the running bot may post it again once the database is back.",
+            stream=sys.stderr,
+        )
+    return 0 if reported.record.status is SendStatus.SENT else 1
+
+
+class _TerminalAudit:
+    """The CLI's audit sink: prints the outcome, posts the audit in Slack, and says where it went."""
+
+    def __init__(self, slack: AuditSink, request: SendRequest, marks: Marks) -> None:
+        self._slack = slack
+        self._request = request
+        self._marks = marks
+
+    def report(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
+        _print_record(record, self._marks)
+        outcome = self._slack.report(record, note)
+        user, channel = self._request.user_id, self._request.channel_id
+        if outcome.status is AuditStatus.THREAD:
+            say(f"Audit thread posted in {channel}.")
+        elif outcome.status is AuditStatus.PRIVATE and channel:
             say(
-                f"The bot cannot post in {request.channel_id}, so {request.user_id} got the result privately. "
+                f"The bot cannot post in {channel}, so {user} got the result privately. "
                 "Invite the bot there (/invite @smsbot) to keep the audit trail in the channel."
             )
-        elif audit is AuditStatus.PRIVATE:
-            say(f"No --channel: {request.user_id} got the result as a direct message from the app.")
+        elif outcome.status is AuditStatus.PRIVATE:
+            say(f"No --channel: {user} got the result as a direct message from the app.")
         else:
             say(
                 f"Slack did not take the audit trail now; the running bot posts it once Slack answers "
                 f"(send #{record.id} is in the ledger)."
             )
-    finally:
-        try:
-            services.sending.finish(record, outcome.status, outcome.channel_id, outcome.ts)
-        except LedgerUnavailable as error:
-            # What was sent is settled in the ledger already; only where its audit went is not.
-            say(
-                f"{marks.warning} The database did not record where the audit went "
-                f"({error.reason}): the running bot may post it again once the database is back.",
-                stream=sys.stderr,
-            )
-    return 0 if record.status is SendStatus.SENT else 1
+        return outcome
+
+    def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
+        return self._slack.report_update(record, note)
 
 
 def _print_record(record: SendRecord, marks: Marks) -> None:

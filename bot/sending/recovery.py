@@ -18,8 +18,8 @@ from typing import Protocol
 
 from bot.domain.errors import ConfigurationError, DeliveryError
 from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
+from bot.sending.audit import AuditSink
 from bot.sending.service import SendService
-from bot.slack.audit import AuditReporter
 from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Recovery:
         ledger: Ledger,
         sending: SendService,
         tracer: Tracer,
-        reporter: AuditReporter,
+        audit: AuditSink,
         *,
         lease_seconds: float,
         retry_after_seconds: float,
@@ -64,7 +64,7 @@ class Recovery:
         self.ledger = ledger
         self.sending = sending
         self.tracer = tracer
-        self.reporter = reporter
+        self.audit = audit
         self.lease_seconds = lease_seconds
         self.retry_after_seconds = retry_after_seconds
         self.max_attempts = max_attempts
@@ -124,10 +124,10 @@ class Recovery:
                     note = f"OVH has no trace of this send: it is marked as not sent. {refusal}"
                     report.given_up.append(record.id)
         if note is not None or record.audit_status.value in ("pending", "failed"):
-            audit = self.reporter.report_update(record, note)
             # An audit Slack still refuses is tried again after a while, not at every pass.
-            backoff = self.retry_after_seconds if audit.status.value == "failed" else None
-            self.sending.finish(record, audit.status, audit.channel_id, audit.ts, release_after=backoff)
+            self.sending.report(
+                record, self.audit, note=note, update=True, retry_after=self.retry_after_seconds
+            )
             report.reported.append(record.id)
         else:
             self.sending.release(record)

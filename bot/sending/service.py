@@ -1,8 +1,9 @@
-"""The send use case: policy → checks → ledger → gateway → ledger, free of Slack.
+"""The send use case, free of Slack and OVH: check → record → post each job → record → report → finish.
 
-Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequest`, call
-:meth:`SendService.send`, present the settled :class:`~bot.domain.records.SendRecord` it returns, then
-:meth:`SendService.release` it.
+Edges (Slack listeners, the CLI) parse what people typed into a :class:`SendRequest` and call
+:meth:`SendService.send_and_report` with their :class:`~bot.sending.audit.AuditSink`; recovery calls
+:meth:`SendService.report` for what it settled. The use case depends on protocols (:class:`Gateway`, the
+audit sink, :class:`~bot.domain.access.Directory`), never on the OVH or Slack classes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
 from bot.domain.records import AuditStatus, JobResult, SendRecord, SendResult, SendStatus
 from bot.domain.sms_text import Segmentation, check_message
+from bot.sending.audit import AuditOutcome, AuditSink
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
@@ -75,6 +77,19 @@ class SendRequest:
     team_id: str | None
     receivers: tuple[Receiver, ...]
     message: str
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A send as it ended: its settled record and where its audit went.
+
+    ``unrecorded`` is set when the database did not take where the audit went: the send itself is
+    settled, but recovery may post its audit once more.
+    """
+
+    record: SendRecord
+    audit: AuditOutcome
+    unrecorded: LedgerUnavailable | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,47 @@ class SendService:
         if not access.admin:
             self.rules.limits.check_size(len(request.receivers))
         return access, segmentation
+
+    def send_and_report(self, request: SendRequest, audit: AuditSink) -> Reported:
+        """The whole send: check, record, post each job, record OVH's answer, report it through ``audit``
+        and let go of the row.
+
+        Raises, with nothing sent: :class:`~bot.domain.errors.NotAllowed` (including a limit),
+        :class:`~bot.domain.errors.InvalidInput`, :class:`~bot.domain.records.DuplicateRequest` (a
+        redelivery) or :class:`~bot.domain.errors.LedgerUnavailable` (its message says whether anything may
+        have gone out). A failed delivery does not raise: it is recorded and reported like a success.
+        """
+        return self.report(self.send(request), audit)
+
+    def report(
+        self,
+        record: SendRecord,
+        audit: AuditSink,
+        *,
+        note: str | None = None,
+        update: bool = False,
+        retry_after: float | None = None,
+    ) -> Reported:
+        """Report a settled send (``update``: what recovery found, into its thread) and let go of its row.
+
+        Should reporting itself break, the audit counts as failed and recovery posts it later; one that
+        failed is looked at again after ``retry_after`` seconds (by default at once, or after the grace
+        period of an unknown outcome).
+        """
+        outcome = AuditOutcome(AuditStatus.FAILED)
+        try:
+            outcome = audit.report_update(record, note) if update else audit.report(record, note)
+        finally:
+            backoff = retry_after if outcome.status is AuditStatus.FAILED else None
+            try:
+                self.finish(record, outcome.status, outcome.channel_id, outcome.ts, release_after=backoff)
+            except LedgerUnavailable as error:
+                # What was sent is settled already; only where its audit went is not.
+                log.warning("send #%d: where its audit went is not recorded (%s)", record.id, error.reason)
+                unrecorded = error
+            else:
+                unrecorded = None
+        return Reported(record, outcome, unrecorded)
 
     def send(self, request: SendRequest) -> SendRecord:
         """Send the request once and return its settled ledger row.

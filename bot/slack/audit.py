@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.records import AuditStatus, SendRecord
+from bot.sending.audit import AuditOutcome
 from bot.slack.blocks import PrivateReason, SlackMessage, audit_details, audit_parent, private_result
 from bot.slack.client import SLACK_FAILURES, retry_handlers
 
@@ -95,15 +95,6 @@ CHANNEL_ERRORS = {
 }
 
 
-@dataclass(frozen=True)
-class AuditOutcome:
-    """Where a send's audit went: its status, and the thread's channel and parent ts when there is one."""
-
-    status: AuditStatus
-    channel_id: str | None = None
-    ts: str | None = None
-
-
 # Each parent and thread reply carries Slack message metadata naming its send: Slack has no idempotency key,
 # so before posting an audit again (after a crash, or an answer lost on the way back) the bot looks for
 # what it may already have posted, and reuses it.
@@ -118,23 +109,28 @@ _TRANSIENT = {"ratelimited", "internal_error", "service_unavailable", "fatal_err
 
 
 class AuditReporter:
-    """Posts a settled send to Slack and says where it went (the caller records that in the ledger).
+    """The Slack :class:`~bot.sending.audit.AuditSink`: posts a settled send and says where it went (the
+    use case records that in the ledger).
 
     One parent per send, and one copy of each thread reply, whatever the crash point: see PARENT_EVENT.
     """
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, response_url: str | None = None) -> None:
         self._client = client
+        self._response_url = response_url
 
-    def report(
-        self, record: SendRecord, *, response_url: str | None, note: str | None = None
-    ) -> AuditOutcome:
+    def answering(self, response_url: str | None) -> AuditReporter:
+        """This reporter for one command: where the channel is closed to the bot, the person is answered
+        through the command's ``response_url`` first."""
+        return AuditReporter(self._client, response_url=response_url)
+
+    def report(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
 
         When Slack itself fails (an outage or the network, not a closed channel), the audit is left for
         recovery to post in the channel once Slack is back.
         """
-        return self._report(record, response_url, note, late=False)
+        return self._report(record, self._response_url, note, late=False)
 
     def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
         """Post what recovery found, or an audit Slack could not take earlier.

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
-from bot.domain.records import AuditStatus, DuplicateRequest
+from bot.domain.records import DuplicateRequest
 from bot.sending.service import SendRequest
 from bot.services import Services
-from bot.slack.audit import AuditOutcome, show_privately
+from bot.slack.audit import show_privately
 from bot.slack.blocks import error_message, info_message
 
 log = logging.getLogger(__name__)
@@ -98,21 +98,14 @@ def send_in_background(services: Services, request: SendRequest, response_url: s
 
 
 def send_and_report(services: Services, request: SendRequest, response_url: str | None) -> None:
-    """Run the send use case after the request was acknowledged, then post its audit trail."""
+    """Run the whole send use case after the request was acknowledged; tell the person of a refusal."""
     requester = Requester(
         request.user_id, request.request_key, request.channel_id, request.team_id, response_url
     )
     try:
-        record = services.sending.send(request)
+        services.sending.send_and_report(request, services.reporter.answering(response_url))
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
-        return
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
         requester.tell(services, refusal.user_message)
-        return
-    audit = AuditOutcome(AuditStatus.FAILED)  # should reporting itself break, recovery posts it later
-    try:
-        audit = services.reporter.report(record, response_url=response_url)
-    finally:
-        services.sending.finish(record, audit.status, audit.channel_id, audit.ts)
