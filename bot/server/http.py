@@ -29,6 +29,12 @@ _DRAIN_STEP_SECONDS = 0.05
 # How long a stopping server waits for the answers of the requests it took (acks take milliseconds, a
 # form's views.open at most Slack's 3 seconds).
 DRAIN_SECONDS = 10.0
+# The largest body Slack sends this app is a submission of the compose form: its view and the two typed
+# fields of at most 3,000 characters each. Written in emoji (16 bytes each once JSON-escaped and
+# form-encoded) it is 99 KB. A body over 1 MiB is refused with 413 before it is read: as soon as its
+# Content-Length announces it, or, sent chunked, once that much has come in (waitress counts it as it
+# streams, and keeps what it has above 512 KB in a temporary file, not in memory).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -145,6 +151,7 @@ class HttpServer:
             port=port,
             threads=threads,
             backlog=2048,  # Slack sends bursts; the standard library's default of 5 refuses them
+            max_request_body_size=MAX_BODY_BYTES + 1,  # waitress refuses a body of this size or more
             ident="smsbot",
             clear_untrusted_proxy_headers=True,
         )
