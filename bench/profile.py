@@ -186,6 +186,8 @@ def measure(sends: int, concurrency: int, ovh_delay: float) -> None:
                 bot.stop()
             finally:
                 bot.kill()
+            if not out.exists():
+                raise RuntimeError(f"the profiled bot wrote no profile:\n{bot.output()}")
             data = json.loads(out.read_text())
         finally:
             engine.dispose()
