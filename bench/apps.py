@@ -107,7 +107,9 @@ class AppProcess:
 
     name = "app"
 
-    def __init__(self, command: list[str], env: dict[str, str], folder: Path, port: int) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], folder: Path, port: int, root: Path = ROOT
+    ) -> None:
         self.port = port
         self._log_path = folder / f"{self.name}-{port}.log"
         self._log = self._log_path.open("w")
@@ -115,7 +117,7 @@ class AppProcess:
         self.process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
             command,
             cwd=folder,  # no .env here: the environment alone configures it
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            env={**os.environ, "PYTHONPATH": str(root), **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -177,15 +179,20 @@ class AppProcess:
 
 
 class BotProcess(AppProcess):
-    """`python -m bot run --http`, as deployed, logging at INFO (a few lines per send) to a file."""
+    """`python -m bot run --http`, as deployed, logging at INFO (a few lines per send) to a file.
+
+    ``root`` is the folder its ``bot`` package is imported from: another checkout, to compare with.
+    """
 
     name = "bot"
 
-    def __init__(self, fakes: Fakes, database_url: str, folder: Path, **env: str) -> None:
+    def __init__(
+        self, fakes: Fakes, database_url: str, folder: Path, *, root: Path = ROOT, **env: str
+    ) -> None:
         port = free_port()
         self.database_url = database_url
         command = [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)]
-        super().__init__(command, fakes.env(database_url, LOG_LEVEL="INFO", **env), folder, port)
+        super().__init__(command, fakes.env(database_url, LOG_LEVEL="INFO", **env), folder, port, root)
 
 
 class BareProcess(AppProcess):

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import logging
+import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-from bench.apps import Databases, Fakes
+from bench.apps import ROOT, Databases, Fakes
 from bench.big_send import measure_big_send
 from bench.measure import load_average, progress
 from bench.report import ack_table, machine, revision, row_table
@@ -47,10 +51,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--process-requests", type=int, default=200, help="requests of each kind for CPU per request (200)"
     )
     parser.add_argument("--only-acks", action="store_true", help="measure the acks only (a quick look)")
+    parser.add_argument(
+        "--baseline",
+        help="another version of the bot to measure in the same run: a git revision (main, HEAD~3...) or "
+        "the root of a checkout; its valid sends take turns with the others",
+    )
     args = parser.parse_args(argv)
     if args.database_url and not args.database_url.startswith(("postgresql", "postgres:")):
         parser.error("--database-url takes a PostgreSQL URL; without it, the run uses SQLite")
     return args
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The root of a checkout of ``revision``'s ``bot`` package (a folder given as is)."""
+    if Path(revision, "bot").is_dir():
+        return Path(revision).absolute()
+    git = shutil.which("git")
+    if git is None:
+        raise SystemExit("--baseline takes a folder here: git is not installed")
+    archive = subprocess.run(  # noqa: S603 - git, read-only, fixed arguments
+        [git, "archive", revision, "bot"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    root = folder / "baseline"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+    return root
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,7 +95,8 @@ def main(argv: list[str] | None = None) -> None:
         dbs = Databases(folder, args.database_url)
         try:
             texts = Texts()
-            ack_rows, other_rows = measure_acks(fakes, dbs, folder, sizes, texts)
+            baseline = (args.baseline, checkout(args.baseline, folder)) if args.baseline else None
+            ack_rows, other_rows = measure_acks(fakes, dbs, folder, sizes, texts, baseline)
             if not args.only_acks:
                 for workers in [int(w) for w in args.workers.split(",") if w.strip()]:
                     progress(

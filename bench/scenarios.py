@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,79 +33,93 @@ class AckSizes:
 
 
 def measure_acks(
-    fakes: Fakes, dbs: Databases, folder: Path, sizes: AckSizes, texts: Texts
+    fakes: Fakes,
+    dbs: Databases,
+    folder: Path,
+    sizes: AckSizes,
+    texts: Texts,
+    baseline: tuple[str, Path] | None = None,
 ) -> tuple[list[AckRow], list[Row]]:
     """Ack latency of the bare app and of the bot (help and valid sends), side by side.
 
     The apps take turns, request by request one at a time, burst by burst fifty at once, so that whatever
-    else runs on the machine meanwhile weighs on both alike. Valid sends are real sends: OVH answers each
+    else runs on the machine meanwhile weighs on all alike. Valid sends are real sends: OVH answers each
     after ``ovh_delay``, and their work after the ack (ledger, OVH, the audit thread) runs in the bot's
-    process while the next acks are answered; each burst of sends settles before the next round.
+    process while the next acks are answered; each burst of sends settles before the next round. With
+    ``baseline`` (a name, and another checkout's root), that bot's valid sends take their turns too.
     """
-    database_url = dbs.fresh()
-    engine = sa.create_engine(database_url)
     fakes.ovh.delay = sizes.ovh_delay
-    issued = 0
+    issued: Counter[str] = Counter()
+    n, c, r = sizes.sequential, sizes.concurrency, sizes.rounds
+    with contextlib.ExitStack() as stack:
+        bare = stack.enter_context(BareProcess(fakes, folder))
+        bots = {"send": stack.enter_context(BotProcess(fakes, dbs.fresh(), folder))}
+        if baseline is not None:
+            bots["baseline"] = stack.enter_context(BotProcess(fakes, dbs.fresh(), folder, root=baseline[1]))
+        engines = {key: sa.create_engine(bot.database_url) for key, bot in bots.items()}
+        stack.callback(lambda: [engine.dispose() for engine in engines.values()])
+        stack.callback(lambda: setattr(fakes.ovh, "delay", 0.0))
 
-    def counted_send() -> str:
-        nonlocal issued
-        issued += 1
-        return texts.send()
+        def send_to(key: str) -> Callable[[], str]:
+            def text() -> str:
+                issued[key] += 1
+                return texts.send()
 
-    try:
-        with BareProcess(fakes, folder) as bare, BotProcess(fakes, database_url, folder) as bot:
-            for _ in range(30):  # warm-up: imports, first connections, caches
-                post(bare.port, slash_command(texts.help()))
-                post(bot.port, slash_command(texts.help()))
-                post(bot.port, slash_command(counted_send()))
-            wait_settled(engine, issued)
+            return text
 
-            n, c, r = sizes.sequential, sizes.concurrency, sizes.rounds
-            progress(f"ack latency: {n} requests one at a time per app, taking turns")
-            seq = {"bare": Latencies(), "help": Latencies(), "send": Latencies()}
-            for _ in range(n):
-                add(seq["bare"], [post(bare.port, slash_command(texts.help()))])
-                add(seq["help"], [post(bot.port, slash_command(texts.help()))])
-                add(seq["send"], [post(bot.port, slash_command(counted_send()))])
-            wait_settled(engine, issued)
+        def settle() -> None:
+            for key, engine in engines.items():
+                wait_settled(engine, issued[key])
 
-            progress(f"ack latency: {c} concurrent requests x {r} rounds per app, taking turns")
-            con = {"bare": Latencies(), "help": Latencies(), "send": Latencies()}
-            cpu = 0.0
-            with ThreadPoolExecutor(max_workers=c, thread_name_prefix="bench-client") as pool:
-                for _ in range(r):
-                    add(con["bare"], run_burst(bare.port, texts.help, c, pool))
-                    add(con["help"], run_burst(bot.port, texts.help, c, pool))
-                    before = bot.cpu_seconds
-                    add(con["send"], run_burst(bot.port, counted_send, c, pool))
-                    wait_settled(engine, issued)
-                    cpu += bot.cpu_seconds - before
-            rows = [
-                AckRow(f"one at a time ({n}): bare Bolt app", seq["bare"]),
-                AckRow(
-                    "one at a time: smsbot `/sms help`", seq["help"], seq["bare"], ACK_RATIO_SEQUENTIAL_TARGET
-                ),
-                AckRow(
-                    "one at a time: smsbot valid send", seq["send"], seq["bare"], ACK_RATIO_SEQUENTIAL_TARGET
-                ),
-                AckRow(f"{c} concurrent x {r}: bare Bolt app", con["bare"]),
-                AckRow(f"{c} concurrent: smsbot `/sms help`", con["help"], con["bare"]),
-                AckRow(f"{c} concurrent: smsbot valid send", con["send"], con["bare"]),
-            ]
-            progress("`/sms` alone → views.open")
-            fakes.ovh.delay = 0.0
-            others = [
-                Row(
-                    f"bot CPU per send in those bursts (ack, ledger, OVH at {sizes.ovh_delay:g} s, audit "
-                    "thread; all threads)",
-                    f"{ms(cpu / (c * r))}",
-                ),
-                *measure_modal(fakes, bot, sizes.modal, c, max(1, r // 2), texts),
-            ]
-            return rows, others
-    finally:
+        # Who takes a turn, in order: (row key, port, texts).
+        turns = [("bare", bare.port, texts.help), ("help", bots["send"].port, texts.help)]
+        turns += [(key, bot.port, send_to(key)) for key, bot in bots.items()]
+        for _ in range(30):  # warm-up: imports, first connections, caches
+            for _key, port, text in turns:
+                post(port, slash_command(text()))
+        settle()
+
+        progress(f"ack latency: {n} requests one at a time per app, taking turns")
+        seq = {key: Latencies() for key, _, _ in turns}
+        for _ in range(n):
+            for key, port, text in turns:
+                add(seq[key], [post(port, slash_command(text()))])
+        settle()
+
+        progress(f"ack latency: {c} concurrent requests x {r} rounds per app, taking turns")
+        con = {key: Latencies() for key, _, _ in turns}
+        cpu = 0.0
+        with ThreadPoolExecutor(max_workers=c, thread_name_prefix="bench-client") as pool:
+            for _ in range(r):
+                for key, port, text in turns:
+                    before = bots["send"].cpu_seconds
+                    add(con[key], run_burst(port, text, c, pool))
+                    settle()
+                    if key == "send":
+                        cpu += bots["send"].cpu_seconds - before
+        names = {
+            "help": "smsbot `/sms help`",
+            "send": "smsbot valid send",
+            "baseline": f"valid send, smsbot at {baseline[0] if baseline else ''}",
+        }
+        rows = [AckRow(f"one at a time ({n}): bare Bolt app", seq["bare"])]
+        rows += [
+            AckRow(f"one at a time: {names[key]}", seq[key], seq["bare"], ACK_RATIO_SEQUENTIAL_TARGET)
+            for key, _, _ in turns[1:]
+        ]
+        rows.append(AckRow(f"{c} concurrent x {r}: bare Bolt app", con["bare"]))
+        rows += [AckRow(f"{c} concurrent: {names[key]}", con[key], con["bare"]) for key, _, _ in turns[1:]]
+        progress("`/sms` alone → views.open")
         fakes.ovh.delay = 0.0
-        engine.dispose()
+        others = [
+            Row(
+                f"bot CPU per send in those bursts (ack, ledger, OVH at {sizes.ovh_delay:g} s, audit "
+                "thread; all threads)",
+                f"{ms(cpu / (c * r))}",
+            ),
+            *measure_modal(fakes, bots["send"], sizes.modal, c, max(1, r // 2), texts),
+        ]
+        return rows, others
 
 
 def measure_modal(
