@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
+from bot.domain.records import AuditStatus
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import SlackSender, blocks_text
+from tests.harness import SlackSender, blocks_text, settled_records
 from tests.processes import HttpBotProcess
 
 
@@ -130,3 +131,60 @@ def test_a_kill_while_recovery_posts_a_late_parent_leaves_one_parent(
     assert "*Accepted (1):* +34 600 00 00 01" in blocks_text(reply)
     assert len(fake_ovh.jobs) == 1
     engine.dispose()
+
+
+def _first_only(match: Callable[[str, dict], bool]) -> Callable[[str, dict], bool]:
+    seen: list[bool] = []
+
+    def first(method: str, params: dict) -> bool:
+        if not match(method, params) or seen:
+            return False
+        seen.append(True)
+        return True
+
+    return first
+
+
+@pytest.mark.parametrize("lost", [_is_parent, _is_reply], ids=["parent", "reply"])
+def test_a_post_whose_answer_is_lost_is_looked_for_not_retried_blindly(
+    bot, slack, fake_slack, fake_ovh, lost
+):
+    fake_slack.lose_answer_if = _first_only(lost)
+
+    slack.command("+34600000001 Lost on the way back")
+
+    [record] = settled_records(bot)
+    assert record.audit_status is AuditStatus.THREAD
+    [parent] = _parents(fake_slack)
+    [reply] = fake_slack.posted("COPS", parent["ts"])
+    assert record.audit_ts == parent["ts"]
+    assert "*Accepted (1):* +34 600 00 00 01" in blocks_text(reply)
+
+
+def test_a_5xx_on_the_parent_is_looked_into_then_posted_once(bot, slack, fake_slack, fake_ovh):
+    fake_slack.lose_answer_if = None
+    fake_slack.fail_next("chat.postMessage", status=500, error="internal_error")  # refused: not there
+
+    slack.command("+34600000001 Refused once")
+
+    [record] = settled_records(bot)
+    assert record.audit_status is AuditStatus.THREAD
+    [parent] = _parents(fake_slack)
+    assert len(fake_slack.posted("COPS", parent["ts"])) == 1
+
+
+def test_without_the_history_scopes_a_late_audit_is_still_posted_and_the_risk_logged(
+    bot, slack, fake_slack, fake_ovh, caplog
+):
+    fake_slack.set_down(True)
+    slack.command("+34600000001 During an outage")
+    [record] = settled_records(bot)
+    fake_slack.set_down(False)
+    fake_slack.scopes = [s for s in fake_slack.scopes if not s.endswith(":history")]
+
+    assert bot.recover().reported == [record.id]
+
+    [parent] = _parents(fake_slack)
+    assert len(fake_slack.posted("COPS", parent["ts"])) == 1
+    assert "cannot read COPS to look for its audit (missing_scope)" in caplog.text
+    assert bot.ledger.get(record.id).audit_status is AuditStatus.THREAD

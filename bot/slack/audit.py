@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.records import AuditStatus, SendRecord
@@ -115,14 +117,28 @@ class AuditReporter:
     One parent per send, and one copy of each thread reply, whatever the crash point: see PARENT_EVENT.
     """
 
-    def __init__(self, client: WebClient, *, response_url: str | None = None) -> None:
+    def __init__(
+        self, client: WebClient, *, response_url: str | None = None, poster: WebClient | None = None
+    ) -> None:
         self._client = client
         self._response_url = response_url
+        # chat.postMessage is not idempotent: the client's retries after a dropped connection or a 5xx could
+        # post an audit twice. Posts go through a copy that retries rate limits only (Slack refused those
+        # untouched); other failures are looked into first (see _post_once).
+        self._poster = poster or WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
+        )
 
     def answering(self, response_url: str | None) -> AuditReporter:
         """This reporter for one command: where the channel is closed to the bot, the person is answered
         through the command's ``response_url`` first."""
-        return AuditReporter(self._client, response_url=response_url)
+        return AuditReporter(self._client, response_url=response_url, poster=self._poster)
 
     def report(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
@@ -160,7 +176,13 @@ class AuditReporter:
                     found,
                 )
                 return self._complete_thread(record, record.channel_id, found, note)
-            parent = self._post(record.channel_id, audit_parent(record), metadata=_parent_metadata(record))
+            parent = self._post_once(
+                record,
+                record.channel_id,
+                audit_parent(record),
+                metadata=_parent_metadata(record),
+                find=lambda: self._find_parent(record),
+            )
         except SlackApiError as error:
             if _code(error) not in CHANNEL_ERRORS:
                 return self._slack_failed(record, error)
@@ -218,7 +240,16 @@ class AuditReporter:
                 if part in posted_before:
                     continue
                 metadata = _reply_metadata(record, state, part, len(messages))
-                self._post(channel, message, thread_ts=parent_ts, metadata=metadata)
+                self._post_once(
+                    record,
+                    channel,
+                    message,
+                    thread_ts=parent_ts,
+                    metadata=metadata,
+                    find=lambda part=part: (
+                        "" if part in self._replies_posted(record, channel, parent_ts) else None
+                    ),
+                )
         except SLACK_FAILURES as error:
             # The parent holds who, to whom and what; recovery posts the details once Slack answers.
             log.warning("send #%d: the thread reply could not be posted: %s", record.id, error)
@@ -354,6 +385,35 @@ class AuditReporter:
         log.error("send #%d: the result could not be shown in Slack at all", record.id)
         return AuditOutcome(AuditStatus.FAILED)
 
+    def _post_once(
+        self,
+        record: SendRecord,
+        channel: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any],
+        find: Callable[[], str | None],
+    ) -> str:
+        """Post ``message`` unless Slack already has it: when a post fails in a way that Slack may have
+        taken it anyway (the answer lost, a 5xx), ``find`` looks for it (its ts, or None) before posting
+        again, once. A blind retry would post it twice."""
+        try:
+            return self._post(channel, message, thread_ts=thread_ts, metadata=metadata)
+        except SLACK_FAILURES as error:
+            if not _maybe_taken(error):
+                raise
+            log.info(
+                "send #%d: Slack may have taken a message before failing (%s); looking for it",
+                record.id,
+                error,
+            )
+        found = find()
+        if found is not None:
+            log.info("send #%d: Slack had taken it; not posted again", record.id)
+            return found
+        return self._post(channel, message, thread_ts=thread_ts, metadata=metadata)
+
     def _post(
         self,
         channel: str,
@@ -361,7 +421,7 @@ class AuditReporter:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        response = self._client.chat_postMessage(
+        response = self._poster.chat_postMessage(
             channel=channel,
             text=message.text,
             blocks=message.blocks,
@@ -411,6 +471,16 @@ def _payload(message: dict[str, Any], event_type: str, record: SendRecord) -> di
 
 def _names(message: dict[str, Any], event_type: str, record: SendRecord) -> bool:
     return _payload(message, event_type, record) is not None
+
+
+def _maybe_taken(error: Exception) -> bool:
+    """Whether Slack may have acted on a request that failed this way: the network lost it on the way back,
+    or Slack failed after acting on it ("It's possible some aspect of the operation succeeded")."""
+    if isinstance(error, SlackApiError):
+        return (
+            _code(error) in _TRANSIENT - {"ratelimited"} or getattr(error.response, "status_code", 200) >= 500
+        )
+    return isinstance(error, OSError | HTTPException)
 
 
 def _transient(error: SlackApiError) -> bool:

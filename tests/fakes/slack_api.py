@@ -84,7 +84,8 @@ class FakeSlack(FakeServer):
     timeout). Dropped Web API calls are recorded, with status 0 and error "connection_dropped".
     `withhold_if` (given the method name and the params): the call is carried out (a message is stored)
     but its answer never comes, as when the caller dies or the network breaks after Slack acted; the
-    connection is closed once `release_withheld()` or `stop()` is called.
+    connection is closed once `release_withheld()` or `stop()` is called. `lose_answer_if`: the same, but
+    the connection is closed at once (the answer lost on the way back).
 
     Messages posted are kept (`messages`, by channel, with their `metadata`) and read back by
     conversations.history and conversations.replies, which need the bot in the channel (`joined`, or
@@ -114,6 +115,7 @@ class FakeSlack(FakeServer):
         self.drop_if: Callable[[str, Params], bool] | None = None
         self.hangs: dict[str, float] = {}
         self.withhold_if: Callable[[str, Params], bool] | None = None
+        self.lose_answer_if: Callable[[str, Params], bool] | None = None
         self._withheld = threading.Event()
         self.messages: dict[str, list[Params]] = {}
         self.joined: set[str] = set()
@@ -275,6 +277,8 @@ class FakeSlack(FakeServer):
             self.calls.append(SlackCall(method, params, time.time(), status, payload.get("error"), payload))
             withhold = self.withhold_if is not None and self.withhold_if(method, params)
             withheld = self._withheld
+            if self.lose_answer_if is not None and self.lose_answer_if(method, params):
+                return HttpResponse(_DROP, b"")
         if withhold:
             withheld.wait(timeout=60)
             return HttpResponse(_DROP, b"")
