@@ -65,13 +65,12 @@ def measure_big_send(fakes: Fakes, dbs: Databases, receivers: int) -> list[Row]:
 
 def main(count: int) -> None:
     """The child: warm up with one receiver, then send to ``count``, timed, then again under tracemalloc."""
+    from bot.app import build_core
     from bot.domain.receivers import parse_receivers
     from bot.sending.service import SendRequest
-    from bot.services import build_services
-    from bot.slack.listeners.requester import send_and_report
 
     settings = load_settings(os.environ, Mode.HTTP)
-    services = build_services(settings)
+    services = build_core(settings)
     numbers = [f"+346{n:08d}" for n in range(1, count + 1)]
 
     def send(key: str, typed: list[str]) -> str:
@@ -92,7 +91,7 @@ def main(count: int) -> None:
             receivers=receivers,
             message="Bench: the server is down, call me",
         )
-        send_and_report(services, request, None)
+        services.sending.send_and_report(request, services.reporter)
         return key
 
     send("bench:warm-up", numbers[:1])  # imports, connections, the service name: not the send's cost

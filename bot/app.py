@@ -1,4 +1,4 @@
-"""Wires the Bolt app: settings → services → listeners. No logic lives here."""
+"""Wiring only: settings → storage, OVH, the use case, Slack → listeners, each given what it needs."""
 
 from __future__ import annotations
 
@@ -7,42 +7,141 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
 
-from bot.sending.recovery import RecoveryLoop
-from bot.services import Services, build_services
+from bot.domain.access import CachedDirectory, SendPolicy
+from bot.domain.destinations import DestinationPolicy
+from bot.ovh.account import OvhAccount
+from bot.ovh.client import OvhClient
+from bot.ovh.gateway import OvhGateway
+from bot.sending.acks_first import AckGate, AcksFirstExecutor
+from bot.sending.recovery import Recovery, RecoveryLoop
+from bot.sending.service import Rules, SendService
 from bot.settings import Settings
+from bot.slack.audit import AuditReporter
+from bot.slack.client import SlackDirectory, make_web_client
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.commands import CommandDeps
+from bot.slack.listeners.requester import SendDeps
+from bot.slack.listeners.subcommands import SubcommandDeps
+from bot.slack.listeners.views import ViewDeps
+from bot.storage.db import create_engine, migrate
+from bot.storage.ledger import Ledger
+from bot.storage.opt_outs import OptOutList
 
 log = logging.getLogger("smsbot")
 
 
+@dataclass(frozen=True)
+class Core:
+    """The send path built from the settings. `smsbot run` serves it to Slack, `smsbot send` uses it from
+    the terminal; listeners never see it whole (each gets its own narrow dependencies)."""
+
+    settings: Settings
+    engine: Engine
+    ledger: Ledger
+    opt_outs: OptOutList
+    slack: WebClient
+    gateway: OvhGateway
+    account: OvhAccount  # read-only queries: dry runs' estimates and credits, recovery's traces
+    sending: SendService
+    reporter: AuditReporter
+    recovery: Recovery
+
+
+def build_core(settings: Settings) -> Core:
+    """Connect the database (migrating it), the Slack Web API client and OVH, and build the use case."""
+    # A send holds a connection only for each short ledger statement, never while OVH answers: a small pool
+    # serves many send workers, and keeps instances times connections under PostgreSQL's max_connections.
+    engine = create_engine(settings.database_url)
+    migrate(engine)
+    ledger = Ledger(engine)
+    opt_outs = OptOutList(engine)
+    slack = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    ovh_client = OvhClient.from_settings(settings)
+    gateway = OvhGateway(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
+    account = OvhAccount(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
+    rules = Rules(
+        policy=SendPolicy(
+            allowed_users=settings.allowed_users,
+            allowed_usergroups=settings.allowed_usergroups,
+            allowed_channels=settings.allowed_channels,
+            admin_users=settings.admin_users,
+            workspace_admins_are_admins=settings.workspace_admins_are_admins,
+        ),
+        destinations=DestinationPolicy(settings.allowed_countries),
+        limits=settings.limits,
+    )
+    # Access checks may run before an ack (the form's submission): their Slack calls must not sleep
+    # through a rate limit's Retry-After. A failed check refuses, and says to try again.
+    directory = CachedDirectory(
+        SlackDirectory(
+            make_web_client(
+                settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
+            )
+        ),
+        ttl=settings.usergroup_cache_seconds,
+    )
+    sending = SendService(
+        ledger,
+        gateway,
+        rules,
+        directory,
+        opt_outs,
+        lease_seconds=settings.recovery_after_seconds,
+        unknown_grace_seconds=settings.unknown_grace_seconds,
+    )
+    reporter = AuditReporter(slack)
+    recovery = Recovery(
+        ledger,
+        sending,
+        account,
+        reporter,
+        lease_seconds=settings.recovery_after_seconds,
+        retry_after_seconds=settings.recovery_interval_seconds,
+    )
+    return Core(
+        settings=settings,
+        engine=engine,
+        ledger=ledger,
+        opt_outs=opt_outs,
+        slack=slack,
+        gateway=gateway,
+        account=account,
+        sending=sending,
+        reporter=reporter,
+        recovery=recovery,
+    )
+
+
 @dataclass
 class SmsBot:
-    """A running bot: the Bolt app, what it works with, and the threads its listeners run on."""
+    """A running bot: the Bolt app, the send path, and the threads its listeners and sends run on."""
 
     app: App
-    services: Services
-    executor: ThreadPoolExecutor
+    core: Core
+    acks: AckGate  # the servers count the requests being acknowledged; the send workers wait for none
+    executor: ThreadPoolExecutor  # the listeners, after their ack
+    workers: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
     recovery_loop: RecoveryLoop | None = None
 
     def start_recovery(self) -> None:
         """Recover what a previous run left unsettled now, then keep doing it periodically."""
-        self.recovery_loop = RecoveryLoop(
-            self.services.recovery, self.services.settings.recovery_interval_seconds
-        )
+        self.recovery_loop = RecoveryLoop(self.core.recovery, self.core.settings.recovery_interval_seconds)
         self.recovery_loop.start()
 
     def drain(self) -> None:
         """Wait until every acknowledged request is done: listeners first, then the sends they queued."""
         self.executor.shutdown(wait=True)
-        self.services.background.shutdown(wait=True)
+        self.workers.shutdown(wait=True)
 
     def close(self) -> None:
         """Let in-flight sends finish and be recorded, then release the database."""
         self.drain()
         if self.recovery_loop is not None:
             self.recovery_loop.stop()
-        self.services.engine.dispose()
+        self.core.engine.dispose()
 
 
 def _same_token_warning(record: logging.LogRecord) -> bool:
@@ -52,7 +151,9 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
 
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
-    services = build_services(settings)
+    core = build_core(settings)
+    acks = AckGate()
+    workers = AcksFirstExecutor(acks, max_workers=settings.send_workers, thread_name_prefix="smsbot-send")
     # Listeners acknowledge first, then do what little is left (open the form, answer a sub-command) on
     # this pool; sends go to the send workers, so a slow OVH never holds a listener thread. (Running
     # listeners on the request's thread would spare Bolt's 10 ms ack polling, but then any Slack call made
@@ -61,7 +162,7 @@ def create_bot(settings: Settings) -> SmsBot:
     bolt_logger = logging.getLogger("smsbot.bolt")
     bolt_logger.addFilter(_same_token_warning)
     app = App(
-        client=services.slack,
+        client=core.slack,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=settings.slack_signing_secret is not None,
         listener_executor=executor,
@@ -69,5 +170,21 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
-    register_listeners(app, services)
-    return SmsBot(app=app, services=services, executor=executor)
+    sends = SendDeps(sending=core.sending, audit=core.reporter, workers=workers, slack=core.slack)
+    register_listeners(
+        app,
+        CommandDeps(
+            sends=sends,
+            subcommands=SubcommandDeps(
+                sending=core.sending,
+                ledger=core.ledger,
+                opt_outs=core.opt_outs,
+                limits=settings.limits,
+                default_region=settings.sms_default_region,
+            ),
+            default_region=settings.sms_default_region,
+            sender_id=core.gateway.sender_id,
+        ),
+        ViewDeps(sends=sends, default_region=settings.sms_default_region),
+    )
+    return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

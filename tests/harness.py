@@ -15,11 +15,10 @@ import requests
 import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import SmsBot, create_bot
+from bot.app import Core, SmsBot, create_bot
 from bot.domain.records import SendRecord
 from bot.sending.recovery import RecoveryReport
 from bot.server.http import HttpServer
-from bot.services import Services
 from bot.settings import Settings
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger, sends
@@ -51,16 +50,16 @@ class RunningBot:
         self._thread.start()
 
     @property
-    def services(self) -> Services:
-        return self.bot.services
+    def core(self) -> Core:
+        return self.bot.core
 
     @property
     def ledger(self) -> Ledger:
-        return self.bot.services.ledger
+        return self.bot.core.ledger
 
     def recover(self) -> RecoveryReport:
         """One recovery pass, as the background loop runs it."""
-        return self.bot.services.recovery.run_once()
+        return self.bot.core.recovery.run_once()
 
     def close(self) -> None:
         self.server.stop()
@@ -209,7 +208,7 @@ def all_sends(ledger: Ledger) -> list[SendRecord]:
 
 def settled_records(bot: RunningBot, count: int = 1, timeout: float = 10.0) -> list:
     """Wait until ``count`` sends are settled, reported and let go of by the process that sent them."""
-    first_lease = timedelta(seconds=bot.services.settings.recovery_after_seconds)
+    first_lease = timedelta(seconds=bot.core.settings.recovery_after_seconds)
 
     def done(record: Any) -> bool:
         # The live send holds the lease it took when recording the send until it has reported it.

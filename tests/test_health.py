@@ -24,7 +24,7 @@ def test_a_slack_outage_is_reported_but_the_instance_stays_healthy(bot, fake_sla
 
 def test_a_lost_database_makes_the_instance_unhealthy(start_bot, sqlite_url, tmp_path):
     bot = start_bot()
-    bot.services.engine.dispose()
+    bot.core.engine.dispose()
     (tmp_path / "smsbot.db").unlink()
     (tmp_path / "smsbot.db").mkdir()  # the file is gone and cannot be opened again
 
@@ -43,7 +43,7 @@ def test_without_its_database_the_bot_sends_nothing_and_says_so(start_bot, fake_
     from tests.harness import SlackSender
 
     bot = start_bot()
-    bot.services.engine.dispose()
+    bot.core.engine.dispose()
     (tmp_path / "smsbot.db").unlink()
     (tmp_path / "smsbot.db").mkdir()
 

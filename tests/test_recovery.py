@@ -39,7 +39,7 @@ def test_crash_after_recording_before_ovh_is_sent_once_on_recovery(quick, fake_s
 
 def test_crash_after_ovh_accepted_before_the_ledger_knew_is_not_sent_again(quick, fake_slack, fake_ovh):
     record = orphan(quick)
-    quick.services.gateway.post(message=record.message, receivers=record.receivers, tag=record.tag)
+    quick.core.gateway.post(message=record.message, receivers=record.receivers, tag=record.tag)
 
     report = quick.recover()
 
@@ -178,7 +178,7 @@ def test_a_send_still_in_ovhs_queue_is_not_sent_again(quick, fake_slack, fake_ov
 
 def test_another_queued_job_is_not_mistaken_for_this_send(quick, fake_slack, fake_ovh):
     fake_ovh.queue_jobs = True
-    quick.services.gateway.post(message="something else", receivers=["+34600000001"], tag="other")
+    quick.core.gateway.post(message="something else", receivers=["+34600000001"], tag="other")
     record = orphan(quick, message="left behind")
 
     assert quick.recover().sent_again == [record.id]

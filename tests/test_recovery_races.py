@@ -48,7 +48,7 @@ def test_a_live_send_that_lost_its_lease_does_not_call_ovh(start_bot, fake_ovh):
     bot = start_bot()
     record = orphan(bot)  # the process took too long: its lease ran out before the POST
 
-    result = bot.services.sending.attempt(record)
+    result = bot.core.sending.attempt(record)
 
     assert result.status is SendStatus.PENDING
     assert [r for r in fake_ovh.requests if r.method == "POST"] == []
@@ -68,7 +68,7 @@ def test_a_queue_too_long_to_read_postpones_instead_of_resending(start_bot, fake
     fake_ovh.queue_jobs = True
     fake_ovh.credits_left = 1000
     for i in range(101):  # other jobs held in OVH's queue
-        bot.services.gateway.post(message=f"other {i}", receivers=["+34600000002"], tag=f"other-{i}")
+        bot.core.gateway.post(message=f"other {i}", receivers=["+34600000002"], tag=f"other-{i}")
     record = orphan(bot)
 
     report = bot.recover()
@@ -82,7 +82,7 @@ def test_a_tagged_sms_to_someone_else_is_not_taken_for_this_send(start_bot, fake
     bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
     # Another database on the same OVH account numbered a send 1 too, to another number.
-    bot.services.gateway.post(message="not ours", receivers=["+34600000009"], tag=record.tag)
+    bot.core.gateway.post(message="not ours", receivers=["+34600000009"], tag=record.tag)
 
     report = bot.recover()
 
@@ -112,7 +112,7 @@ def test_a_later_job_whose_answer_was_lost_leaves_the_send_unknown_not_rejected(
     start_bot, fake_slack, fake_ovh
 ):
     bot = start_bot(unknown_grace_seconds=0)
-    bot.services.sending.max_receivers_per_job = 1
+    bot.core.sending.max_receivers_per_job = 1
     fake_ovh.fail_next(502, method="POST", skip=1, after_processing=True)  # job 2 sent, its answer lost
 
     SlackSender(bot.url).command("+34600000001 +34600000002 split")
@@ -162,7 +162,7 @@ def test_a_send_asked_for_long_ago_is_not_sent_late(start_bot, fake_ovh):
 def test_a_number_that_opted_out_meanwhile_stops_the_resend(start_bot, fake_ovh):
     bot = start_bot(unknown_grace_seconds=0)
     record = orphan(bot)
-    bot.services.opt_outs.add("+34600000001", "UBOSS")
+    bot.core.opt_outs.add("+34600000001", "UBOSS")
 
     report = bot.recover()
 

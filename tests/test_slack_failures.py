@@ -217,7 +217,7 @@ def test_typed_text_in_an_error_told_later_is_escaped(start_bot, fake_slack):
 
 def test_the_mentions_the_bot_writes_still_render(start_bot, fake_slack):
     bot = start_bot(SMS_ADMIN_USERS="UBOSS")
-    bot.services.opt_outs.add("+34600000009", "UBOSS", "said <!channel> & left")
+    bot.core.opt_outs.add("+34600000009", "UBOSS", "said <!channel> & left")
     url = fake_slack.new_response_url()
 
     SlackSender(bot.url).command("optouts", user_id="UBOSS", response_url=url)
@@ -242,7 +242,7 @@ def test_the_form_shows_typed_text_as_typed(bot, slack, fake_slack):
 def test_a_long_opt_out_list_fits_slacks_limits_and_keeps_its_summary(start_bot, fake_slack):
     bot = start_bot(SMS_ADMIN_USERS="UBOSS")
     for n in range(60):
-        bot.services.opt_outs.add(f"+346000000{n:02d}", "UBOSS", f"note {n} " + "asked & insisted " * 20)
+        bot.core.opt_outs.add(f"+346000000{n:02d}", "UBOSS", f"note {n} " + "asked & insisted " * 20)
     url = fake_slack.new_response_url()
 
     SlackSender(bot.url).command("optouts", user_id="UBOSS", response_url=url)

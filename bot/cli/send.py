@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 
+from bot.app import Core, build_core
 from bot.cli.output import Marks, say, settings_or_exit
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import Receiver, parse_receivers
@@ -17,7 +18,6 @@ from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.sending.service import SendRequest
-from bot.services import Services, build_services
 from bot.settings import Mode, Settings
 
 log = logging.getLogger("smsbot")
@@ -80,7 +80,7 @@ def send(args: argparse.Namespace) -> int:
         say(f"{marks.failed} Not sent: {_reason(error)}", stream=sys.stderr)
         return 2
     try:
-        services = build_services(settings)
+        services = build_core(settings)
     except ConfigurationError as error:
         say(f"{marks.failed} Not sent: {error.user_message}", stream=sys.stderr)
         return 2
@@ -150,7 +150,7 @@ def _check_ids(user: str, channel: str | None) -> None:
 
 
 def _refused(
-    what: str, refusal: NotAllowed | InvalidInput, services: Services, request: SendRequest, marks: Marks
+    what: str, refusal: NotAllowed | InvalidInput, services: Core, request: SendRequest, marks: Marks
 ) -> int:
     say(f"{marks.failed} {what}: {_reason(refusal)}", stream=sys.stderr)
     if isinstance(refusal, NotAllowed) and request.channel_id is None and services.settings.allowed_channels:
@@ -158,7 +158,7 @@ def _refused(
     return 2
 
 
-def _send(services: Services, request: SendRequest, marks: Marks) -> int:
+def _send(services: Core, request: SendRequest, marks: Marks) -> int:
     printer = _TerminalAudit(services.reporter, request, marks)
     try:
         reported = services.sending.send_and_report(request, printer)
@@ -243,7 +243,7 @@ def _credits(value: float | None) -> str:
     return "unknown" if value is None else f"{value:g}"
 
 
-def _dry_run(services: Services, request: SendRequest, marks: Marks) -> int:
+def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
     try:
         access, segmentation = services.sending.validate(request)
     except (NotAllowed, InvalidInput) as refusal:

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
 
-from bot.services import Services
+from bot.domain.errors import LedgerUnavailable
+from bot.settings import Settings
+from bot.storage.db import ping
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,16 @@ class HealthCheck:
     SLACK_TIMEOUT = 2
 
     def __init__(
-        self, services: Services, slack_ttl: float = 30, clock: Callable[[], float] = time.monotonic
+        self,
+        engine: Engine,
+        settings: Settings,
+        slack_ttl: float = 30,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._services = services
+        self._engine = engine
         self._slack_client = WebClient(
-            token=services.settings.slack_bot_token,
-            base_url=services.settings.slack_api_url,
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
             timeout=self.SLACK_TIMEOUT,
             retry_handlers=[],
         )
@@ -57,11 +63,10 @@ class HealthCheck:
     def check(self) -> Health:
         """Check now."""
         try:
-            with self._services.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
+            ping(self._engine)
             database = "ok"
-        except sa.exc.SQLAlchemyError as error:
-            log.warning("health check: database unreachable: %s", type(error).__name__)
+        except LedgerUnavailable as error:
+            log.warning("health check: database unreachable: %s", type(error.__cause__).__name__)
             database = "unreachable"
         return Health(ok=database == "ok", details={"database": database, "slack": self._slack_status()})
 

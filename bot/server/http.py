@@ -39,8 +39,8 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """``POST /slack/events`` goes to Bolt; ``GET /health`` reports the database and Slack."""
-    health = HealthCheck(bot.services)
-    secret = bot.services.settings.slack_signing_secret
+    health = HealthCheck(bot.core.engine, bot.core.settings)
+    secret = bot.core.settings.slack_signing_secret
     verifier = SignatureVerifier(secret) if secret else None
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -52,7 +52,7 @@ def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[
                 start_response, status, {"status": "ok" if result.ok else "error", **result.details}
             )
         if path == EVENTS_PATH and method == "POST":
-            with bot.services.acks.acknowledging():  # sends queued meanwhile wait: acks go first
+            with bot.acks.acknowledging():  # sends queued meanwhile wait: acks go first
                 response = _slack_event(bot, verifier, environ)
             headers = [(name, value) for name, values in response.headers.items() for value in values]
             start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)

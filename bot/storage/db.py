@@ -71,6 +71,13 @@ def translated(method: Callable[_P, _T]) -> Callable[_P, _T]:
     return call
 
 
+@translated
+def ping(engine: Engine) -> None:
+    """Check that the database answers (``SELECT 1``); raise :class:`LedgerUnavailable` if not."""
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine fit for many threads: SQLite waits for locks instead of failing, PostgreSQL pools.
 

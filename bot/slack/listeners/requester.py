@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.records import DuplicateRequest
-from bot.sending.service import SendRequest
-from bot.services import Services
-from bot.slack.audit import show_privately
+from bot.sending.service import SendRequest, SendService
+from bot.slack.audit import AuditReporter, show_privately
 from bot.slack.blocks import error_message, info_message
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Requester:
             response_url=_text_or_none(command.get("response_url")),
         )
 
-    def tell(self, services: Services, text: str, *, error: bool = True) -> None:
+    def tell(self, slack: WebClient, text: str, *, error: bool = True) -> None:
         """Show this person alone a message: through the response URL, else ephemeral, else a DM.
 
         ``text`` is plain text when ``error`` (it may quote what the person typed), else mrkdwn built by
@@ -51,7 +53,7 @@ class Requester:
         try:
             message = error_message(text) if error else info_message(text)
             shown = show_privately(
-                services.slack,
+                slack,
                 message,
                 user_id=self.user_id,
                 channel_id=self.channel_id,
@@ -69,20 +71,31 @@ def _text_or_none(value: Any) -> str | None:
 
 
 @contextmanager
-def after_ack(services: Services, requester: Requester) -> Iterator[None]:
+def after_ack(slack: WebClient, requester: Requester) -> Iterator[None]:
     """Work done after the ack must not raise into Bolt: log it and tell the person."""
     try:
         yield
     except Exception:
         log.exception("unexpected error after acknowledging a request from %s", requester.user_id)
         requester.tell(
-            services,
+            slack,
             "Something went wrong in the bot while handling this. If it was a send, check the channel "
             "for its audit thread before sending again, and tell an admin.",
         )
 
 
-def send_in_background(services: Services, request: SendRequest, response_url: str | None) -> None:
+@dataclass(frozen=True)
+class SendDeps:
+    """What an acknowledged send needs: the use case, Slack's audit sink, the send workers, and a client
+    to tell the person of a refusal."""
+
+    sending: SendService
+    audit: AuditReporter
+    workers: Executor
+    slack: WebClient
+
+
+def send_in_background(deps: SendDeps, request: SendRequest, response_url: str | None) -> None:
     """Hand an acknowledged send to the send workers, so the listener's thread is free for the next ack.
 
     A send may wait for OVH for up to OVH_READ_TIMEOUT; were it done on the listener's thread, a burst of
@@ -91,21 +104,21 @@ def send_in_background(services: Services, request: SendRequest, response_url: s
     requester = Requester(request.user_id, None, request.channel_id, request.team_id, response_url)
 
     def work() -> None:
-        with after_ack(services, requester):
-            send_and_report(services, request, response_url)
+        with after_ack(deps.slack, requester):
+            send_and_report(deps, request, response_url)
 
-    services.background.submit(work)
+    deps.workers.submit(work)
 
 
-def send_and_report(services: Services, request: SendRequest, response_url: str | None) -> None:
+def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | None) -> None:
     """Run the whole send use case after the request was acknowledged; tell the person of a refusal."""
     requester = Requester(
         request.user_id, request.request_key, request.channel_id, request.team_id, response_url
     )
     try:
-        services.sending.send_and_report(request, services.reporter.answering(response_url))
+        deps.sending.send_and_report(request, deps.audit.answering(response_url))
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
-        requester.tell(services, refusal.user_message)
+        requester.tell(deps.slack, refusal.user_message)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable
+from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, parse_receivers
-from bot.services import Services
+from bot.sending.service import SendService
 from bot.slack.blocks import display_number, escape
 from bot.slack.listeners.requester import Requester
+from bot.storage.ledger import Ledger
+from bot.storage.opt_outs import OptOutList
 
 OPT_OUT_WORDS = {
     "optout": "optout",
@@ -22,33 +28,44 @@ SHOWN_OPT_OUTS = 50
 SHOWN_NOTE = 200  # characters of an opt-out's note in the list
 
 
-def handle(word: str, rest: str, requester: Requester, services: Services) -> None:
+@dataclass(frozen=True)
+class SubcommandDeps:
+    """What the sub-commands read and change."""
+
+    sending: SendService  # who is an admin
+    ledger: Ledger  # usage over the last 24 hours
+    opt_outs: OptOutList
+    limits: Limits
+    default_region: str | None
+
+
+def handle(word: str, rest: str, requester: Requester, slack: WebClient, deps: SubcommandDeps) -> None:
     """Run one sub-command (after the command was acknowledged) and answer the person privately."""
-    handlers: dict[str, Callable[[str, str, Services], str]] = {
+    handlers: dict[str, Callable[[str, str, SubcommandDeps], str]] = {
         "usage": _usage,
         "optout": _opt_out,
         "optin": _opt_in,
         "optouts": _list_opt_outs,
     }
     name = OPT_OUT_WORDS.get(word, word)
-    if name != "usage" and not services.sending.is_admin(requester.user_id):
-        requester.tell(services, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
+    if name != "usage" and not deps.sending.is_admin(requester.user_id):
+        requester.tell(slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
         return
     try:
-        requester.tell(services, handlers[name](rest, requester.user_id, services), error=False)
+        requester.tell(slack, handlers[name](rest, requester.user_id, deps), error=False)
     except (InvalidInput, LedgerUnavailable) as error:
-        requester.tell(services, error.user_message)
+        requester.tell(slack, error.user_message)
 
 
-def _usage(_rest: str, user_id: str, services: Services) -> str:
-    limits = services.settings.limits
-    mine, _channel = services.ledger.usage(user_id)
+def _usage(_rest: str, user_id: str, deps: SubcommandDeps) -> str:
+    limits = deps.limits
+    mine, _channel = deps.ledger.usage(user_id)
     lines = [f"*Your SMS over the last 24 hours:* {mine.sms:,} ({mine.credits:,.1f} credits)"]
     lines.append(
         f"Limits: {_limit(limits.user_sms_per_day)} SMS, {_limit(limits.user_credits_per_day)} credits per day"
     )
     lines.append(f"One send may go to {_limit(limits.receivers_per_send)} numbers.")
-    if services.sending.is_admin(user_id):
+    if deps.sending.is_admin(user_id):
         lines.append("You are an admin of the bot: the limits do not hold for you.")
     return "\n".join(lines)
 
@@ -57,20 +74,20 @@ def _limit(value: int) -> str:
     return f"{value:,}" if value else "unlimited"
 
 
-def _opt_out(rest: str, user_id: str, services: Services) -> str:
+def _opt_out(rest: str, user_id: str, deps: SubcommandDeps) -> str:
     numbers, _, note = rest.partition(" ")
     return _change_each(
-        parse_receivers(numbers, services.settings.sms_default_region),
-        lambda e164: services.opt_outs.add(e164, user_id, note.strip() or None),
+        parse_receivers(numbers, deps.default_region),
+        lambda e164: deps.opt_outs.add(e164, user_id, note.strip() or None),
         done="Opted out: {}. The bot will refuse to send to them.",
         unchanged="Already opted out: {}.",
     )
 
 
-def _opt_in(rest: str, _user_id: str, services: Services) -> str:
+def _opt_in(rest: str, _user_id: str, deps: SubcommandDeps) -> str:
     return _change_each(
-        parse_receivers(rest, services.settings.sms_default_region),
-        services.opt_outs.remove,
+        parse_receivers(rest, deps.default_region),
+        deps.opt_outs.remove,
         done="{} can receive SMS again.",
         unchanged="Not opted out: {}.",
     )
@@ -87,8 +104,8 @@ def _change_each(
     )
 
 
-def _list_opt_outs(_rest: str, _user_id: str, services: Services) -> str:
-    entries = services.opt_outs.all()
+def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps) -> str:
+    entries = deps.opt_outs.all()
     if not entries:
         return "No number has opted out."
     lines = [f"*{len(entries)} opted-out number(s):*"]
