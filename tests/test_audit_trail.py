@@ -18,6 +18,7 @@ from bot.slack.blocks import (
     audit_details,
     audit_parent,
     display_number,
+    info_message,
     private_result,
 )
 from tests.harness import blocks_text, settled_records
@@ -192,3 +193,14 @@ def test_a_parent_never_cuts_the_text_whatever_its_lines():
         assert "".join(line.removeprefix(">").removeprefix(" ") for line in lines[1:]) == escaped.replace(
             "\n", ""
         ), message[:9]
+
+
+def test_an_answer_too_long_for_one_message_says_how_much_it_leaves_out():
+    lines = [f"+34 600 {n:06d} opted out on 2026-11-30 by <@UALICE>: asked by phone" for n in range(3000)]
+    message = info_message("\n".join([*lines, "*3,000 numbers opted out.*"]))
+
+    _within_limits(message)
+    shown = blocks_text({"blocks": message.blocks})
+    assert shown.startswith(lines[0]) and shown.endswith("*3,000 numbers opted out.*")
+    kept = sum(line in shown for line in lines)
+    assert f"_… {3000 - kept:,} more line(s) not shown here: too long for one Slack message._" in shown

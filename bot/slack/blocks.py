@@ -308,14 +308,23 @@ def error_message(text: str) -> SlackMessage:
 def info_message(text: str) -> SlackMessage:
     """An ephemeral answer to a question: mrkdwn ``text`` built by the bot, user parts escaped.
 
-    A long answer is split at line ends into sections of at most SECTION_LIMIT characters; should it
-    need more than MAX_BLOCKS of them, the middle ones go, so that its first and last lines (a summary)
-    still show.
+    A long answer is split at line ends into sections of at most SECTION_LIMIT characters. Should it not
+    fit in one message (MAX_BLOCKS blocks, MESSAGE_LIMIT characters), the middle goes, so that its first
+    and last lines (a summary) still show, and a note in its place says how many lines are left out.
     """
-    sections = [_section(chunk) for chunk in _chunks(text, SECTION_LIMIT)]
-    if len(sections) > MAX_BLOCKS:
-        sections = [*sections[: MAX_BLOCKS - 1], sections[-1]]
-    return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=sections)
+    chunks = _chunks(text, SECTION_LIMIT)
+    if len(chunks) <= MAX_BLOCKS and len(text) <= MESSAGE_LIMIT - 100:
+        return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=[_section(c) for c in chunks])
+    last, kept, size = chunks[-1], [], len(chunks[-1]) + 200
+    for chunk in chunks[:-1]:
+        if len(kept) >= MAX_BLOCKS - 2 or size + len(chunk) > MESSAGE_LIMIT - 100:
+            break
+        kept.append(chunk)
+        size += len(chunk)
+    hidden = sum(chunk.count("\n") + 1 for chunk in chunks[len(kept) : -1])
+    note = _context(f"_… {hidden:,} more line(s) not shown here: too long for one Slack message._")
+    blocks = [*(_section(c) for c in kept), note, _section(last)]
+    return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=blocks)
 
 
 def help_message(default_region: str | None, sender: str | None) -> SlackMessage:
