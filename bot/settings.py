@@ -16,14 +16,12 @@ import phonenumbers
 
 from bot.domain.errors import ConfigurationError
 from bot.domain.limits import Limits
+from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"
 OVH_REGIONS = ("ovh-eu", "ovh-ca", "ovh-us")
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -250,11 +248,11 @@ def _rules(r: _Reader) -> dict[str, Any]:
             region = None
     return {
         "sms_default_region": region,
-        "allowed_users": r.ids("SMS_ALLOWED_USERS", _USER_ID, "Slack user ids (U…)"),
-        "allowed_usergroups": r.ids("SMS_ALLOWED_USERGROUPS", _USERGROUP_ID, "Slack user group ids (S…)"),
-        "allowed_channels": r.ids("SMS_ALLOWED_CHANNELS", _CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
+        "allowed_users": r.ids("SMS_ALLOWED_USERS", USER_ID, "Slack user ids (U…)"),
+        "allowed_usergroups": r.ids("SMS_ALLOWED_USERGROUPS", USERGROUP_ID, "Slack user group ids (S…)"),
+        "allowed_channels": r.ids("SMS_ALLOWED_CHANNELS", CHANNEL_ID, "Slack channel ids (C…, G… or D…)"),
         "allowed_countries": _allowed_countries(r, region),
-        "admin_users": r.ids("SMS_ADMIN_USERS", _USER_ID, "Slack user ids (U…)"),
+        "admin_users": r.ids("SMS_ADMIN_USERS", USER_ID, "Slack user ids (U…)"),
         "workspace_admins_are_admins": r.boolean("SMS_WORKSPACE_ADMINS_ARE_ADMINS", False),
         "usergroup_cache_seconds": r.number("SMS_USERGROUP_CACHE_SECONDS", 60.0, minimum=0, maximum=3600),
         "limits": Limits(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import uuid
 from collections.abc import Sequence
@@ -19,11 +18,9 @@ from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.sending.service import SendRequest
 from bot.settings import Mode, Settings
+from bot.slack.ids import CHANNEL_ID, USER_ID
 
 log = logging.getLogger("smsbot")
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -137,12 +134,12 @@ def _receivers_and_message(
 
 
 def _check_ids(user: str, channel: str | None) -> None:
-    if not _USER_ID.match(user):
+    if not USER_ID.match(user):
         raise _BadArguments(
             f"--user must be a Slack user id such as U012ABCDEF (not `{user}`): in Slack, open the "
             "person's profile, ⋮ → Copy member ID."
         )
-    if channel is not None and not _CHANNEL_ID.match(channel):
+    if channel is not None and not CHANNEL_ID.match(channel):
         raise _BadArguments(
             f"--channel must be a Slack channel id such as C012ABCDEF (not `{channel}`): in Slack, open "
             "the channel's details; the id is at the bottom."

@@ -65,7 +65,9 @@ def _numbers(e164s: Iterable[str], limit: int | None = SHOWN_RECEIVERS) -> str:
     return shown or "none"
 
 
-def _truncate(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (a cut is for notification texts and notes, never
+    for what the audit trail promises)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -117,7 +119,7 @@ def _quote(text: str) -> str:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": shorten(text, SECTION_LIMIT)}}
 
 
 def _sections(text: str, prefix: str = "") -> Blocks:
@@ -126,7 +128,7 @@ def _sections(text: str, prefix: str = "") -> Blocks:
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": shorten(text, SECTION_LIMIT)}]}
 
 
 def _block_chars(block: dict[str, Any]) -> int:
@@ -185,7 +187,7 @@ def audit_parent(record: SendRecord) -> SlackMessage:
         shown += " (all listed in the thread)"
     headline = f"<@{record.user_id}> {verb} {shown}"
     return SlackMessage(
-        text=_truncate(headline, 3000),
+        text=shorten(headline, 3000),
         blocks=_sections(f"{icon} {headline}\n{_quote(record.message)}", prefix="> "),
     )
 
@@ -232,8 +234,8 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
     if record.ovh_service:
         footer += f" · service `{escape(record.ovh_service)}`"
     summary = " ".join(lines[:2]).replace("*", "")
-    text = f"Update on send #{record.id}: {note}" if note else _truncate(summary, 300)
-    return _messages(_truncate(text, 3000), _sections("\n".join(lines)), _context(footer))
+    text = f"Update on send #{record.id}: {note}" if note else shorten(summary, 300)
+    return _messages(shorten(text, 3000), _sections("\n".join(lines)), _context(footer))
 
 
 class PrivateReason(Enum):
@@ -283,7 +285,7 @@ def private_result(
         *(block for message in details for block in message.blocks if not _is_continued(block)),
         _context(hint),
     ]
-    return _messages(_truncate(f"{parent.text}. {details[0].text}", 3000), blocks)
+    return _messages(shorten(f"{parent.text}. {details[0].text}", 3000), blocks)
 
 
 def _is_continued(block: dict[str, Any]) -> bool:
@@ -314,7 +316,7 @@ def info_message(text: str) -> SlackMessage:
     """
     chunks = _chunks(text, SECTION_LIMIT)
     if len(chunks) <= MAX_BLOCKS and len(text) <= MESSAGE_LIMIT - 100:
-        return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=[_section(c) for c in chunks])
+        return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=[_section(c) for c in chunks])
     last, kept, size = chunks[-1], [], len(chunks[-1]) + 200
     for chunk in chunks[:-1]:
         if len(kept) >= MAX_BLOCKS - 2 or size + len(chunk) > MESSAGE_LIMIT - 100:
@@ -324,7 +326,7 @@ def info_message(text: str) -> SlackMessage:
     hidden = sum(chunk.count("\n") + 1 for chunk in chunks[len(kept) : -1])
     note = _context(f"_… {hidden:,} more line(s) not shown here: too long for one Slack message._")
     blocks = [*(_section(c) for c in kept), note, _section(last)]
-    return SlackMessage(text=_truncate(text, SECTION_LIMIT), blocks=blocks)
+    return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=blocks)
 
 
 def help_message(default_region: str | None, sender: str | None) -> SlackMessage:

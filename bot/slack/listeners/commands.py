@@ -39,7 +39,6 @@ def register(app: App, deps: CommandDeps) -> None:
 
 def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: CommandDeps) -> None:
     """`/sms`: help, the form, a sub-command, or a send straight from the text (checked before the ack)."""
-    slack = deps.sends.slack
     requester = Requester.from_command(command)
     if requester is None:  # Slack always sends these; without them nothing can be checked or deduplicated
         message = error_message("This request lacks who sent it or its trigger id, so it was ignored.")
@@ -53,14 +52,14 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         return
     if not text:
         ack()
-        with after_ack(slack, requester):
+        with after_ack(deps.sends.slack, requester):
             open_compose_modal(deps, requester, client)
         return
     word, _, rest = text.partition(" ")
     if word.lower() in subcommands.WORDS:
         ack()
-        with after_ack(slack, requester):
-            subcommands.handle(word.lower(), rest.strip(), requester, slack, deps.subcommands)
+        with after_ack(deps.sends.slack, requester):
+            subcommands.handle(word.lower(), rest.strip(), requester, deps.sends.slack, deps.subcommands)
         return
     try:
         parsed = parse_command(text, deps.default_region)

@@ -11,7 +11,7 @@ from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.sending.service import SendService
-from bot.slack.blocks import display_number, escape
+from bot.slack.blocks import display_number, escape, shorten
 from bot.slack.listeners.requester import Requester
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
@@ -110,16 +110,12 @@ def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps) -> str:
         return "No number has opted out."
     lines = [f"*{len(entries)} opted-out number(s):*"]
     for entry in entries[:SHOWN_OPT_OUTS]:
-        # Notes are cut so that the list stays a few sections long and its last line always shows.
-        note = f" — {escape(_cut(entry.note, SHOWN_NOTE))}" if entry.note else ""
+        # Notes are cut (before escaping, so that no `&amp;` is cut in two) so that the list stays a few
+        # sections long and its last line always shows.
+        note = f" — {escape(shorten(entry.note, SHOWN_NOTE))}" if entry.note else ""
         lines.append(
             f"• {display_number(entry.e164)} (by <@{entry.created_by}>, {entry.created_at:%Y-%m-%d}){note}"
         )
     if len(entries) > SHOWN_OPT_OUTS:
         lines.append(f"…and {len(entries) - SHOWN_OPT_OUTS:,} more")
     return "\n".join(lines)
-
-
-def _cut(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters (before escaping, so that no `&amp;` is cut in two)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
