@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.domain.records import AuditStatus
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import SlackSender, blocks_text, settled_records
+from tests.harness import SlackSender, blocks_text, orphan, settled_records
 from tests.processes import HttpBotProcess
 
 
@@ -188,3 +188,22 @@ def test_without_the_history_scopes_a_late_audit_is_still_posted_and_the_risk_lo
     assert len(fake_slack.posted("COPS", parent["ts"])) == 1
     assert "cannot read COPS to look for its audit (missing_scope)" in caplog.text
     assert bot.ledger.get(record.id).audit_status is AuditStatus.THREAD
+
+
+def test_a_lost_answer_for_the_second_part_of_a_long_reply_posts_each_part_once(bot, fake_slack, fake_ovh):
+    # Slack's 5,000 characters of command text hold some 380 numbers; a longer send (here one recovery
+    # sends again, 2,400 receivers) has a reply over 40,000 characters.
+    fake_ovh.credits_left = 10_000
+    record = orphan(bot, receivers=tuple(f"+346000{n:05d}" for n in range(1, 2401)))
+    fake_slack.lose_answer_if = _first_only(
+        lambda method, params: _is_reply(method, params) and params["metadata"]["event_payload"]["part"] == 2
+    )
+
+    assert bot.recover().sent_again == [record.id]
+
+    assert bot.ledger.get(record.id).audit_status is AuditStatus.THREAD
+    [parent] = _parents(fake_slack)
+    replies = fake_slack.posted("COPS", parent["ts"])
+    parts = [reply["metadata"]["event_payload"]["part"] for reply in replies]
+    assert len(parts) >= 2
+    assert parts == list(range(1, replies[0]["metadata"]["event_payload"]["parts"] + 1))
