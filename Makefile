@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench mutation clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,12 @@ format: $(INSTALLED)
 bench: $(INSTALLED)  ## performance figures against the fakes (about a minute; ARGS="--database-url postgresql://…")
 	$(BIN)/python -m bench.run $(ARGS)
 
+# Mutation testing (mutmut; see docs/testing.md). Not part of `make test`: it takes tens of minutes, niced.
+# MUTANTS narrows it to some modules, e.g. MUTANTS='bot.domain.*'; results are cached in mutants/.
+MUTANTS ?=
+mutation: $(INSTALLED)  ## mutation score of the core modules; the survivors are listed at the end
+	nice -n 19 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants
