@@ -1,1 +1,1 @@
-"""What a send is and what it may be: receivers, SMS text, access, destinations, limits. No Slack, OVH or SQL."""
+"""What a send is and may be: receivers, SMS text, access, destinations, limits, records. No Slack/OVH/SQL."""

@@ -175,7 +175,7 @@ class SendService:
         redelivery) or :class:`~bot.domain.errors.LedgerUnavailable` (its message says whether anything may
         have gone out). A failed delivery does not raise: it is recorded and reported like a success.
         """
-        return self.report(self.send(request), audit)
+        return self.report(self._send(request), audit)
 
     def report(
         self,
@@ -198,7 +198,7 @@ class SendService:
         finally:
             backoff = retry_after if outcome.status is AuditStatus.FAILED else None
             try:
-                self.finish(record, outcome.status, outcome.channel_id, outcome.ts, release_after=backoff)
+                self._finish(record, outcome.status, outcome.channel_id, outcome.ts, release_after=backoff)
             except LedgerUnavailable as error:
                 # What was sent is settled already; only where its audit went is not.
                 log.warning("send #%d: where its audit went is not recorded (%s)", record.id, error.reason)
@@ -207,8 +207,8 @@ class SendService:
                 unrecorded = None
         return Reported(record, outcome, unrecorded)
 
-    def send(self, request: SendRequest) -> SendRecord:
-        """Send the request once and return its settled ledger row.
+    def _send(self, request: SendRequest) -> SendRecord:
+        """Send the request once and return its settled ledger row (reporting it is :meth:`report`'s).
 
         Raises :class:`~bot.domain.errors.NotAllowed` (including a limit), :class:`~bot.domain.errors.InvalidInput`
         (nothing recorded) or :class:`~bot.domain.records.DuplicateRequest` (a redelivery: nothing sent again).
@@ -363,7 +363,7 @@ class SendService:
         """Done with a send for now, whatever happened to its audit."""
         self.ledger.release(record.id, after_seconds=self._grace(record))
 
-    def finish(
+    def _finish(
         self,
         record: SendRecord,
         audit: AuditStatus,
