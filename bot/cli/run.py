@@ -11,7 +11,6 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
 
 from bot.cli.output import settings_or_exit
 from bot.domain.errors import ConfigurationError, LedgerUnavailable
@@ -82,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 _BOT_TOKEN_HELP = "copy the Bot User OAuth Token (OAuth & Permissions page) into SLACK_BOT_TOKEN."  # noqa: S105 - advice, not a secret
-_REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type"}
 
 
 def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
@@ -106,23 +104,28 @@ def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
 
 
 def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.server.socket_mode import AppTokenRefused, SocketModeServer
 
-    handler = SocketModeHandler(bot.app, settings.slack_app_token)
+    assert settings.slack_app_token is not None  # Mode.SOCKET requires it
+    server = SocketModeServer(bot.app, settings.slack_app_token, settings.slack_api_url)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        # The server stops taking envelopes, acks those it took and leaves Slack; a second signal: stop waiting.
+        if server.stopping:
+            raise KeyboardInterrupt
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     log.info("smsbot connecting to Slack in Socket Mode")
     try:
-        handler.start()
-    except SlackApiError as error:
-        code = error.response.get("error")
-        if code not in _REFUSED_TOKEN:
-            raise
+        server.serve()
+    except AppTokenRefused as refusal:
         print(
-            f"Slack refused SLACK_APP_TOKEN ({code}): generate an app-level token with the `connections:write` "
-            "scope (Basic Information → App-Level Tokens) and put it in SLACK_APP_TOKEN.",
+            f"Slack refused SLACK_APP_TOKEN ({refusal.code}): generate an app-level token with the "
+            "`connections:write` scope (Basic Information → App-Level Tokens) and put it in SLACK_APP_TOKEN.",
             file=sys.stderr,
         )
         return 2
-    finally:
-        # Leave Slack first, so that it routes new requests to other connections while sends drain.
-        handler.close()
+    log.info("stopping: waiting for sends in flight")
     return 0

@@ -12,7 +12,9 @@ fragmented messages. Attach it to a `FakeSlack`, whose `apps.connections.open` t
         ack = socket_mode.wait_for_ack(envelope_id)  # {"envelope_id": ..., "payload": {...}} as sent
 
 Like Slack it sends `hello` on connect, a `disconnect` message when asked to (`ask_to_reconnect`), and
-accepts each ticket once.
+accepts each ticket once. A connection can also fail as networks do: `drop()` closes the TCP connection
+without a closing handshake, `go_silent()` leaves it open but dead. (`apps.connections.open` failures are
+`FakeSlack.fail_next`'s.)
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Ack:
     payload: dict[str, Any] | None  # None for a bare ack()
     elapsed: float
     raw: dict[str, Any]
+    received_at: float  # time.monotonic() when it arrived
+    connection_id: int  # the connection it came on
 
 
 @dataclass
@@ -72,6 +76,7 @@ class SocketConnection:
     close_code: int | None = None  # from the client's close frame; None if it just dropped the socket
     protocol_errors: list[str] = field(default_factory=list)
     closed: threading.Event = field(default_factory=threading.Event)
+    silent: bool = False  # set by go_silent(): a dead link, whose TCP connection is still open
     _sock: socket.socket | None = field(default=None, repr=False)
     _send_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _close_sent: bool = field(default=False, repr=False)
@@ -108,8 +113,16 @@ class SocketConnection:
             self._sock.close()
         self.closed.set()
 
+    def go_silent(self) -> None:
+        """Play dead: read and drop whatever the client sends, answer nothing, send nothing, keep TCP open.
+
+        What a connection looks like when the network path died without a FIN or RST: only the client's
+        own pings (and their missing pongs) can tell it.
+        """
+        self.silent = True
+
     def _send_frame(self, opcode: int, payload: bytes) -> None:
-        if self._sock is None or self.closed.is_set():
+        if self._sock is None or self.closed.is_set() or self.silent:
             raise ConnectionError(f"connection {self.id} is closed")
         with self._send_lock:
             self._sock.sendall(_frame(opcode, payload))
@@ -435,6 +448,8 @@ class FakeSocketMode:
         fragment_opcode = _TEXT
         while True:
             fin, opcode, payload = _read_frame(reader)
+            if connection.silent:
+                continue
             if opcode >= 0x8:  # control frames: never fragmented, at most 125 bytes (RFC 6455, 5.5)
                 if not fin or len(payload) > 125:
                     raise _ProtocolError("fragmented or oversized control frame")
@@ -479,7 +494,8 @@ class FakeSocketMode:
             envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
             if isinstance(envelope_id, str):
                 sent_at = self._delivered.get(envelope_id, time.monotonic())
-                ack = Ack(envelope_id, message.get("payload"), time.monotonic() - sent_at, message)
+                now = time.monotonic()
+                ack = Ack(envelope_id, message.get("payload"), now - sent_at, message, now, connection.id)
                 self._acks.setdefault(envelope_id, []).append(ack)
 
     def _describe_messages(self) -> str:
