@@ -107,7 +107,7 @@ def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
     from bot.server.socket_mode import AppTokenRefused, SocketModeServer
 
     assert settings.slack_app_token is not None  # Mode.SOCKET requires it
-    server = SocketModeServer(bot.app, settings.slack_app_token, settings.slack_api_url)
+    server = SocketModeServer(bot.app, settings.slack_app_token, settings.slack_api_url, gate=bot.acks)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         # The server stops taking envelopes, acks those it took and leaves Slack; a second signal: stop waiting.

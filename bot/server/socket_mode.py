@@ -27,6 +27,7 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any
@@ -39,6 +40,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
+
+from bot.sending.acks_first import AckGate
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +101,10 @@ class SocketModeServer:
         *,
         timing: Timing | None = None,
         workers: int = 16,
+        gate: AckGate | None = None,
     ) -> None:
         self._app = app
+        self._gate = gate  # counts the envelopes being acked, as the HTTP server counts its requests
         self._app_token = app_token
         self._timing = timing or Timing()
         # A client of its own: the app-level token, and no retries of its own (the backoff here does them).
@@ -284,8 +289,8 @@ class SocketModeServer:
                 mode="socket_mode", body=message.get("payload") or {}, headers=headers or None
             )
             request.context["ack"] = ack
-            response = self._app.dispatch(request)
-            ack.settle(response)
+            with self._gate.acknowledging() if self._gate else nullcontext():  # queued sends wait for it
+                ack.settle(self._app.dispatch(request))
         except Exception:
             log.exception("envelope %s could not be handled", envelope_id)
             ack.settle(None)
