@@ -8,6 +8,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.domain.records import AuditStatus, SendRecord, SendStatus
 from bot.slack.blocks import (
     MAX_BLOCKS,
@@ -204,3 +207,15 @@ def test_an_answer_too_long_for_one_message_says_how_much_it_leaves_out():
     assert shown.startswith(lines[0]) and shown.endswith("*3,000 numbers opted out.*")
     kept = sum(line in shown for line in lines)
     assert f"_… {3000 - kept:,} more line(s) not shown here: too long for one Slack message._" in shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab &<>\n,é", max_size=918))
+def test_any_text_reaches_the_parent_whole_and_within_slack_limits(message):
+    parent = audit_parent(_record(message=message))
+
+    _within_limits(parent)
+    lines = blocks_text({"blocks": parent.blocks}).split("\n")[1:]
+    escaped = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert all(line.startswith("> ") or line == ">" for line in lines)
+    assert "".join(line[2:] for line in lines) == escaped.replace("\n", "")
