@@ -224,5 +224,12 @@ def wait_settled(engine: sa.Engine, count: int, timeout: float = 60.0, poll: flo
         if settled(engine) >= count:
             return time.perf_counter()
         if time.perf_counter() > deadline:
-            raise RuntimeError(f"only {settled(engine)} of {count} sends settled within {timeout:g} s")
+            query = sa.select(sends.c.status, sends.c.audit_status, sa.func.count()).group_by(
+                sends.c.status, sends.c.audit_status
+            )
+            with engine.connect() as conn:
+                states = ", ".join(f"{n} {status}/{audit}" for status, audit, n in conn.execute(query))
+            raise RuntimeError(
+                f"only {settled(engine)} of {count} sends settled within {timeout:g} s (status/audit: {states})"
+            )
         time.sleep(poll)

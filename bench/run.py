@@ -102,7 +102,12 @@ def main(argv: list[str] | None = None) -> None:
                     progress(
                         f"{args.slow_sends} concurrent sends, OVH answering in 1 s, {workers} send workers"
                     )
-                    other_rows.append(measure_slow_burst(fakes, dbs, folder, workers, args.slow_sends, texts))
+                    for version in (None, baseline) if baseline else (None,):
+                        other_rows.append(
+                            measure_slow_burst(
+                                fakes, dbs, folder, workers, args.slow_sends, texts, baseline=version
+                            )
+                        )
                 progress(f"a send to {args.receivers:,} receivers")
                 other_rows += measure_big_send(fakes, dbs, args.receivers)
                 progress("the bot in its own process: start-up, memory, CPU per request, SIGTERM")

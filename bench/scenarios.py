@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.apps import BareProcess, BotProcess, Databases, Fakes, settled, wait_settled
+from bench.apps import ROOT, BareProcess, BotProcess, Databases, Fakes, settled, wait_settled
 from bench.measure import Latencies, mib, ms, progress
 from bench.report import ACK_RATIO_SEQUENTIAL_TARGET, AckRow, Row, met
 from bench.traffic import Sample, Texts, add, post, run_burst, run_sequential, slash_command
@@ -166,40 +166,54 @@ def views_open_delays(fake_slack: FakeSlack, samples: list[Sample], timeout: flo
 
 
 def measure_slow_burst(
-    fakes: Fakes, dbs: Databases, folder: Path, workers: int, count: int, texts: Texts
+    fakes: Fakes,
+    dbs: Databases,
+    folder: Path,
+    workers: int,
+    count: int,
+    texts: Texts,
+    *,
+    repeats: int = 2,
+    baseline: tuple[str, Path] | None = None,
 ) -> Row:
-    """``count`` sends at once while OVH takes 1 s per job: time until all are settled and audited."""
+    """``count`` sends at once while OVH takes 1 s per job: time until all are settled and audited.
+
+    ``repeats`` measured bursts; with ``baseline``, the bot at ``baseline`` takes the same bursts
+    (``"name", root``), after this one's.
+    """
     database_url = dbs.fresh()
     engine = sa.create_engine(database_url)
+    root = ROOT if baseline is None else baseline[1]
+    totals, acks = [], Latencies()
     try:
         with (
-            BotProcess(fakes, database_url, folder, SMSBOT_SEND_WORKERS=str(workers)) as bot,
+            BotProcess(fakes, database_url, folder, root=root, SMSBOT_SEND_WORKERS=str(workers)) as bot,
             ThreadPoolExecutor(max_workers=count, thread_name_prefix="bench-burst") as pool,
         ):
             # A burst at full speed first, so that the worker threads and their connections exist, as
-            # in a bot that has been running for a while; then the measured burst against a slow OVH.
+            # in a bot that has been running for a while; then the measured bursts against a slow OVH.
             run_burst(bot.port, texts.send, count, pool)
             wait_settled(engine, count)
-            fakes.ovh.delay = 1.0
-            started = time.perf_counter()
-            samples = run_burst(bot.port, texts.send, count, pool)
-            finished = wait_settled(engine, 2 * count, poll=0.005)
+            for repeat in range(1, repeats + 1):
+                fakes.ovh.delay = 1.0
+                started = time.perf_counter()
+                add(acks, run_burst(bot.port, texts.send, count, pool))
+                totals.append(wait_settled(engine, (repeat + 1) * count, poll=0.005) - started)
     finally:
         fakes.ovh.delay = 0.0
         engine.dispose()
-    acks = Latencies()
-    add(acks, samples)
-    total = finished - started
-    figure = f"{total:.2f} s; acks p50 {ms(acks.p50)}, p99 {ms(acks.p99)}, max {ms(acks.max)}"
+    figure = ", ".join(f"{total:.2f} s" for total in totals)
+    figure += f"; acks p50 {ms(acks.p50)}, p99 {ms(acks.p99)}, max {ms(acks.max)}"
     if acks.errors:
         figure += f"; {acks.errors} acks failed"
     default = " (default)" if workers == DEFAULT_WORKERS else ""
+    who = "" if baseline is None else f", smsbot at {baseline[0]}"
     return Row(
-        f"{count} concurrent sends, OVH answering in 1 s, SMSBOT_SEND_WORKERS={workers}{default}: "
-        "all settled in the ledger and audited",
+        f"{count} concurrent sends, OVH answering in 1 s, SMSBOT_SEND_WORKERS={workers}{default}{who}: "
+        f"all settled in the ledger and audited ({repeats} bursts)",
         figure,
         f"< {SLOW_BURST_TARGET:g} s, acks < 3 s",
-        met(total < SLOW_BURST_TARGET and acks.max < 3 and not acks.errors),
+        met(max(totals) < SLOW_BURST_TARGET and acks.max < 3 and not acks.errors),
     )
 
 
