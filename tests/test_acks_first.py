@@ -41,3 +41,15 @@ def test_errors_reach_the_future():
     with AcksFirstExecutor(gate, max_workers=1) as pool:
         error = pool.submit(fail).exception(timeout=10)
     assert isinstance(error, ValueError)
+
+
+def test_every_queued_send_starts_once_the_acks_end():
+    gate = AckGate(max_wait=60, quiet=0)
+    started = [threading.Event() for _ in range(5)]
+    with AcksFirstExecutor(gate, max_workers=5) as pool:
+        with gate.acknowledging():
+            futures = [pool.submit(event.set) for event in started]
+            assert not any(event.wait(0.05) for event in started)
+        for future in futures:
+            future.result(timeout=10)
+    assert all(event.is_set() for event in started)

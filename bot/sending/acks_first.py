@@ -30,38 +30,62 @@ class AckGate:
         self.max_wait = max_wait
         # Requests of a burst reach the server over a few milliseconds: idle means idle for this long.
         self.quiet = quiet
-        self._idle = threading.Condition()
+        lock = threading.Lock()
+        self._changed = threading.Condition(lock)  # an ack ended: the doorman looks again
+        self._opened = threading.Condition(lock)  # the doorman found the gate idle: everyone goes
         self._acknowledging = 0
         self._last_answer = 0.0
+        # One waiting thread watches the acks (the doorman); the others sleep until it opens the gate, so a
+        # hundred queued sends do not all wake up at every ack.
+        self._doorman = False
+        self._openings = 0
 
     @contextmanager
     def acknowledging(self) -> Iterator[None]:
         """Around the handling of one request, from its arrival to its answer."""
-        with self._idle:
+        with self._changed:
             self._acknowledging += 1
         try:
             yield
         finally:
-            with self._idle:
+            with self._changed:
                 self._acknowledging -= 1
                 self._last_answer = time.monotonic()
                 if not self._acknowledging:
-                    self._idle.notify_all()
+                    self._changed.notify()
 
     def wait_idle(self) -> None:
         """Return once no request has been acknowledged for ``quiet`` seconds, or after ``max_wait``."""
         deadline = time.monotonic() + self.max_wait
-        with self._idle:
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    return
-                if self._acknowledging:
-                    self._idle.wait(deadline - now)
-                elif now - self._last_answer < self.quiet:
-                    self._idle.wait(min(deadline, self._last_answer + self.quiet) - now)
-                else:
-                    return
+        with self._changed:
+            if self._doorman:
+                opening = self._openings
+                while self._openings == opening:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    self._opened.wait(left)
+                return
+            self._doorman = True
+            try:
+                self._watch(deadline)
+            finally:
+                self._doorman = False
+                self._openings += 1
+                self._opened.notify_all()
+
+    def _watch(self, deadline: float) -> None:
+        # Called with the lock held, by the doorman.
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if self._acknowledging:
+                self._changed.wait(deadline - now)
+            elif now - self._last_answer < self.quiet:
+                self._changed.wait(min(deadline, self._last_answer + self.quiet) - now)
+            else:
+                return
 
 
 class AcksFirstExecutor(ThreadPoolExecutor):
