@@ -16,7 +16,7 @@ from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendSt
 from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
-from bot.sending.service import SendRequest
+from bot.sending.service import SendRequest, estimate_credits
 from bot.settings import Mode, Settings
 from bot.slack.ids import CHANNEL_ID, USER_ID
 
@@ -252,12 +252,9 @@ def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
         )
         return 1
     receivers = len(request.receivers)
-    estimated = float(segmentation.parts * receivers)
+    estimated = estimate_credits(segmentation, receivers)
     try:
-        if not access.admin:
-            # The same guard the ledger runs when recording a send, on today's usage, without recording.
-            usage = services.ledger.usage(request.user_id, request.channel_id)
-            services.settings.limits.guard(receivers, estimated)(*usage)
+        services.sending.check_limits(request, access, estimated)
     except NotAllowed as refusal:
         return _refused("Would not be sent", refusal, services, request, marks)
     except LedgerUnavailable as error:

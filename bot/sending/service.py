@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 MAX_RECEIVERS_PER_JOB = 500
 
 
+def estimate_credits(segmentation: Segmentation, receivers: int) -> float:
+    """What a send should cost before OVH says: one credit per SMS part and receiver, OVH's price for
+    France (other countries cost more or less). It counts against credit limits until OVH's figure
+    replaces it."""
+    return float(segmentation.parts * receivers)
+
+
 class _LeaseLost(Exception):
     """This worker no longer holds the row: it must not call OVH for it."""
 
@@ -166,6 +173,15 @@ class SendService:
             self.rules.limits.check_size(len(request.receivers))
         return access, segmentation
 
+    def check_limits(self, request: SendRequest, access: Access, estimated_credits: float) -> None:
+        """The daily limits on today's usage, as recording the send checks them, without recording it (a dry
+        run). Raises :class:`~bot.domain.limits.LimitExceeded`, or :class:`LedgerUnavailable` as storage
+        raised it (the caller words it: nothing is under way)."""
+        if access.admin:
+            return
+        usage = self.ledger.usage(request.user_id, request.channel_id)
+        self.rules.limits.guard(len(request.receivers), estimated_credits)(*usage)
+
     def send_and_report(self, request: SendRequest, audit: AuditSink) -> Reported:
         """The whole send: check, record, post each job, record OVH's answer, report it through ``audit``
         and let go of the row.
@@ -217,9 +233,7 @@ class SendService:
         """
         access, segmentation = self.validate(request)
         receivers = [receiver.e164 for receiver in request.receivers]
-        # One credit per SMS part and receiver is OVH's price for France; other countries cost more or
-        # less. The estimate only counts against credit limits until OVH's real figure replaces it.
-        estimated_credits = float(segmentation.parts * len(receivers))
+        estimated_credits = estimate_credits(segmentation, len(receivers))
         try:
             record = self._reserve(request, receivers, estimated_credits, access)
         except LedgerUnavailable as error:
