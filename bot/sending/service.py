@@ -186,10 +186,11 @@ class SendService:
         """The whole send: check, record, post each job, record OVH's answer, report it through ``audit``
         and let go of the row.
 
-        Raises, with nothing sent: :class:`~bot.domain.errors.NotAllowed` (including a limit),
-        :class:`~bot.domain.errors.InvalidInput`, :class:`~bot.domain.records.DuplicateRequest` (a
-        redelivery) or :class:`~bot.domain.errors.LedgerUnavailable` (its message says whether anything may
-        have gone out). A failed delivery does not raise: it is recorded and reported like a success.
+        Raises :class:`~bot.domain.errors.NotAllowed` (including a limit),
+        :class:`~bot.domain.errors.InvalidInput` or :class:`~bot.domain.records.DuplicateRequest` (a
+        redelivery), all with nothing sent, or :class:`~bot.domain.errors.LedgerUnavailable`, whose message
+        says whether anything may have gone out. A failed delivery does not raise: it is recorded and
+        reported like a success.
         """
         return self.report(self._send(request), audit)
 
