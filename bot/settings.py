@@ -148,12 +148,13 @@ class _Reader:
 
 
 # Floors of the settings whose value can break exactly-once. Below them, start-up refuses to run.
-# OVH may record a job it took some time after it stopped answering (30 s late was seen): recovery must not
-# look for an unknown outcome at OVH, find no trace and send it again before then.
-UNKNOWN_GRACE_FLOOR = 60.0
-# A send in progress holds its row at least this long beyond its slowest OVH call (connect + read), so that
-# recovery never takes over a send whose OVH call is still under way, nor one OVH is still recording.
-RECOVERY_MARGIN = 30.0
+# OVH may record a job some time after it took it (30 s late was seen). Recovery looks for a send at OVH,
+# and sends it again if OVH has no trace, so it must never look sooner than this after OVH last could have
+# taken it: after an unknown outcome (the bot stopped waiting), or after the slowest OVH call (connect + read)
+# of a send whose process died mid-call.
+OVH_LATE_SECONDS = 60.0
+UNKNOWN_GRACE_FLOOR = OVH_LATE_SECONDS
+RECOVERY_MARGIN = OVH_LATE_SECONDS
 
 
 def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
@@ -313,8 +314,9 @@ def _runtime(r: _Reader, *, slowest_ovh_call: float) -> dict[str, Any]:
     if recovery_after < minimum_recovery:
         r.problems.append(
             f"SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + "
-            f"{RECOVERY_MARGIN:g} ({minimum_recovery:g}), or recovery could take over a send still in "
-            "progress and send it twice."
+            f"{RECOVERY_MARGIN:g} ({minimum_recovery:g}): OVH may record a job some time after it took it, and "
+            "recovery must not take over a send still in progress, or find no trace of it yet, and send it "
+            "twice."
         )
     grace = r.number("SMS_UNKNOWN_GRACE_SECONDS", 60.0, minimum=0, maximum=3600)
     if grace < UNKNOWN_GRACE_FLOOR:

@@ -80,7 +80,7 @@ def test_http_mode_needs_the_signing_secret_not_the_app_token():
         ("LOG_FORMAT", "xml", "LOG_FORMAT must be"),
         ("SMS_ALLOWED_COUNTRIES", "ES,Spain", "these are not: SPAIN"),
         ("SMS_LIMIT_USER_SMS_PER_DAY", "-3", "whole number"),
-        ("SMS_RECOVERY_AFTER_SECONDS", "20", "at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30"),
+        ("SMS_RECOVERY_AFTER_SECONDS", "20", "at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 60"),
         ("SMS_ADMIN_USERS", "admin", "these are not: admin"),
     ],
 )
@@ -137,7 +137,7 @@ def test_countries_default_to_the_default_region():
 def test_recovery_waits_longer_than_the_slowest_ovh_call():
     settings = load_settings({**VALID, "OVH_CONNECT_TIMEOUT": "30", "OVH_READ_TIMEOUT": "120"})
 
-    assert settings.recovery_after_seconds == 180
+    assert settings.recovery_after_seconds == 210
 
 
 @pytest.mark.parametrize(
@@ -152,12 +152,12 @@ def test_recovery_waits_longer_than_the_slowest_ovh_call():
             "SMS_UNKNOWN_GRACE_SECONDS must be at least 60 (got `59.5`)",
         ),
         (
-            {"SMS_RECOVERY_AFTER_SECONDS": "64"},
-            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (65)",
+            {"SMS_RECOVERY_AFTER_SECONDS": "94"},
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 60 (95)",
         ),
         (
             {"OVH_READ_TIMEOUT": "200", "SMS_RECOVERY_AFTER_SECONDS": "200"},
-            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (235)",
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 60 (265)",
         ),
     ],
 )
@@ -166,9 +166,9 @@ def test_settings_that_could_send_twice_are_refused_below_their_floor(env, says)
 
 
 def test_the_floors_themselves_are_accepted():
-    settings = load_settings({**VALID, "SMS_UNKNOWN_GRACE_SECONDS": "60", "SMS_RECOVERY_AFTER_SECONDS": "65"})
+    settings = load_settings({**VALID, "SMS_UNKNOWN_GRACE_SECONDS": "60", "SMS_RECOVERY_AFTER_SECONDS": "95"})
 
-    assert (settings.unknown_grace_seconds, settings.recovery_after_seconds) == (60, 65)
+    assert (settings.unknown_grace_seconds, settings.recovery_after_seconds) == (60, 95)
 
 
 def test_each_section_reports_all_its_problems_at_once():

@@ -16,11 +16,11 @@ from tests.processes import clean_env
         ({"SMS_UNKNOWN_GRACE_SECONDS": "0"}, "SMS_UNKNOWN_GRACE_SECONDS must be at least 60 (got `0`)"),
         (
             {"SMS_RECOVERY_AFTER_SECONDS": "20"},
-            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (65)",
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 60 (95)",
         ),
         (
             {"OVH_READ_TIMEOUT": "120", "SMS_RECOVERY_AFTER_SECONDS": "120"},
-            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 30 (155)",
+            "SMS_RECOVERY_AFTER_SECONDS must be at least OVH_CONNECT_TIMEOUT + OVH_READ_TIMEOUT + 60 (185)",
         ),
     ],
 )
