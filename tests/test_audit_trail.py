@@ -54,6 +54,10 @@ def _read(*messages: SlackMessage | dict[str, Any]) -> str:
     return "\n".join(texts).replace("\n> ", "").replace("\n", "")
 
 
+def _parents_in(fake_slack) -> list[dict[str, Any]]:
+    return [p for p in fake_slack.calls_to("chat.postMessage") if not p.get("thread_ts")]
+
+
 def _thread_text(fake_slack, parent_ts: str) -> str:
     replies = [p for p in fake_slack.calls_to("chat.postMessage") if p.get("thread_ts") == parent_ts]
     for reply in replies:
@@ -219,3 +223,19 @@ def test_any_text_reaches_the_parent_whole_and_within_slack_limits(message):
     escaped = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert all(line.startswith("> ") or line == ">" for line in lines)
     assert "".join(line[2:] for line in lines) == escaped.replace("\n", "")
+
+
+def test_direction_controls_show_as_code_points_in_the_audit_but_go_to_ovh_as_typed(
+    bot, slack, fake_slack, fake_ovh
+):
+    text = "Pay \u202eredro\u202c now \u2067x\u2069"
+
+    slack.command(f"+34600000001 {text}")
+
+    [record] = settled_records(bot)
+    [job] = fake_ovh.jobs
+    assert job.body["message"] == record.message == text
+    [parent] = _parents_in(fake_slack)
+    shown = blocks_text(parent)
+    assert "> Pay [U+202E]redro[U+202C] now [U+2067]x[U+2069]" in shown
+    assert not any(char in shown for char in "\u202e\u202c\u2067\u2069")

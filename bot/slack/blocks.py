@@ -7,6 +7,7 @@ mention people or disguise a link.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -114,8 +115,19 @@ def _chunks(text: str, limit: int, prefix: str = "") -> list[str]:
     return chunks
 
 
+# Characters that change the direction of the text after them: in the audit, an override could make the
+# message read backwards (or a number look like another), so each shows as its code point instead.
+_BIDI_CONTROLS = {
+    chr(code): f"[U+{code:04X}]"
+    for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+_BIDI = re.compile("[" + "".join(_BIDI_CONTROLS) + "]")
+
+
 def _quote(text: str) -> str:
-    return "\n".join("> " + line if line else ">" for line in escape(text).split("\n"))
+    """``text`` (an SMS, exactly as sent) as a mrkdwn quote: escaped, direction controls shown visibly."""
+    shown = _BIDI.sub(lambda match: _BIDI_CONTROLS[match.group()], escape(text))
+    return "\n".join("> " + line if line else ">" for line in shown.split("\n"))
 
 
 def _section(text: str) -> dict[str, Any]:
