@@ -13,4 +13,6 @@ Read in this order:
   fakes and fresh databases they run against.
 - :mod:`bench.traffic`: signed `/sms` requests as Slack sends them, one at a time or in bursts.
 - :mod:`bench.measure` (percentiles, memory, CPU of a process) and :mod:`bench.report` (the tables).
+- :mod:`bench.socket_mode` (``python -m bench.socket_mode``), on its own: Socket Mode through Slack's
+  refreshes, lost and dead connections and SIGTERM, next to slack_sdk's built-in client.
 """

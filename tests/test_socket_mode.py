@@ -104,8 +104,7 @@ def ovh_api() -> Iterator[FakeOvh]:
 def socket_mode(slack_api: FakeSlack) -> Iterator[FakeSocketMode]:
     """The Socket Mode server, whose URLs the fake Web API's apps.connections.open hands out."""
     with FakeSocketMode() as fake:
-        # Slack pings its clients. Often here, because the SDK's client closes its socket only once a blocking
-        # read returns (at most 3 s): the pings keep a client that leaves from seeming to linger.
+        # Slack pings its clients (often here, so that a test sees the bot's pongs at once).
         fake.ping_interval = 0.2
         slack_api.socket_mode_url = fake.new_url
         yield fake
