@@ -588,3 +588,23 @@ def test_a_lost_or_dead_connection_is_replaced(run_bot, socket_mode, slack_api, 
     )
     bot.settled(channel)
     assert len(jobs_with(ovh_api, text)) == 1
+
+
+@pytest.fixture
+def no_hello(socket_mode: FakeSocketMode) -> Iterator[FakeSocketMode]:
+    """A Socket Mode server that never says hello (as Slack's own mock until the client speaks)."""
+    socket_mode.send_hello = False
+    yield socket_mode
+    socket_mode.send_hello = True
+
+
+def test_the_bot_serves_a_connection_that_never_says_hello(run_bot, no_hello, channel):
+    bot = run_bot()
+    connection = bot.wait_connected()
+
+    ack = acked(
+        no_hello, no_hello.deliver("slash_commands", command_payload("help", channel), connection=connection)
+    )
+
+    assert "/sms +34600000001 Your message" in blocks_text(ack.payload)
+    assert "attempt" not in bot.log()

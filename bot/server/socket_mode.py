@@ -9,8 +9,8 @@ README's Reliability section), in place of slack_sdk's `SocketModeClient`:
   is never acted on (Slack told its author it failed). An ack that comes after Bolt's 3 s wait is refused
   the same way.
 - **Slack's refreshes cost nothing.** On ``{"type": "disconnect"}`` the new connection is opened and serving
-  (its ``hello`` read) while the old one keeps serving what Slack still sends there; the old one is closed
-  a moment later, once what it took is acked.
+  while the old one keeps serving what Slack still sends there; the old one is closed a moment later, once
+  what it took is acked.
 - **A dead connection is noticed**: a ping every few seconds, and a connection whose pong does not come in
   time is replaced (also one closed by Slack or the network, at once).
 - **Connecting retries** ``apps.connections.open`` and the WebSocket handshake with exponential backoff,
@@ -59,7 +59,6 @@ class Timing:
     ping_interval: float = 3.0  # a ping every this many seconds...
     ping_timeout: float = 4.0  # ...and a connection whose pong is this late is dead: replaced within 7 s
     open_timeout: float = 10.0  # apps.connections.open, then the TCP, TLS and WebSocket handshakes
-    hello_timeout: float = 10.0  # Slack's `hello` on a new connection
     close_timeout: float = 1.0  # waiting for Slack's answer to our close frame
     retire_after: float = 2.0  # how long a connection Slack asked us to leave keeps serving
     ack_wait: float = 3.5  # at stop, for the envelopes taken to be acked (Bolt waits 3 s for a listener)
@@ -200,12 +199,9 @@ class SocketModeServer:
         with self._lock:
             link = _Link(self, websocket, next(self._numbers))
             self._links.append(link)
+        # Served from the handshake on: Slack's `hello` follows at once, but nothing depends on it (Slack's
+        # own mock server sends it only once the client has spoken).
         link.start()
-        deadline = time.monotonic() + self._timing.hello_timeout
-        while not link.ready.wait(0.05):
-            if link.finished.is_set() or time.monotonic() > deadline or self._stop_requested:
-                self._close(link)
-                raise _NotConnected("no hello from Slack on the new connection")
         log.info("connected to Slack in Socket Mode (connection %d)", link.number)
         return link
 
@@ -307,7 +303,6 @@ class _Link:
         self.server = server
         self.websocket = websocket
         self.number = number
-        self.ready = threading.Event()  # Slack's hello came
         self.finished = threading.Event()  # the connection is closed, whoever closed it
         self.leave_requested: str | None = None  # Slack's disconnect message, said in a few words
         self.taking = True  # guarded by the server's lock
@@ -346,7 +341,7 @@ class _Link:
             return
         kind = message.get("type")
         if kind == "hello":
-            self.ready.set()
+            log.debug("Socket Mode connection %d: hello from Slack", self.number)
         elif kind == "disconnect":
             self.leave_requested = f"Slack asked to reconnect ({message.get('reason', 'no reason given')})"
             self.server._wake.set()
