@@ -1,0 +1,120 @@
+"""The OVH adapters against the fake OVH API: what they ask, how names travel in paths, what failures say."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import DeliveryError
+from bot.ovh.account import OvhAccount
+from bot.ovh.gateway import OvhGateway
+
+SERVICE = "sms-tt12345-1"
+
+
+def failure(call) -> DeliveryError:
+    with pytest.raises(DeliveryError) as caught:
+        call()
+    return caught.value
+
+
+def test_a_sender_is_looked_up_by_its_whole_name_even_with_a_slash(make_settings, fake_ovh):
+    fake_ovh.senders = {"ACME": "enable", "ACME/EU": "waitingValidation", "BLANK": ""}
+    account = OvhAccount.from_settings(make_settings())
+
+    assert account.sender_status(SERVICE, "ACME") == "enable"
+    assert account.sender_status(SERVICE, "ACME/EU") == "waitingValidation"
+    assert account.sender_status(SERVICE, "BLANK") == ""
+    assert account.sender_status(SERVICE, "NOBODY") is None
+
+
+def test_a_service_name_is_one_path_segment_whatever_it_holds(make_settings, fake_ovh):
+    fake_ovh.services = ["sms/odd name"]
+    fake_ovh.senders = {"ACME": "enable"}
+    account = OvhAccount.from_settings(make_settings())
+
+    assert account.sender_status("sms/odd name", "ACME") == "enable"
+    assert account.account("sms/odd name").name == "sms/odd name"
+
+
+def test_a_sender_lookup_refused_as_a_bad_sender_names_the_sender(make_settings, fake_ovh):
+    fake_ovh.senders = {"ACME": "enable"}
+    fake_ovh.fail_next(400, message="Invalid sender", path_contains="/senders/")
+
+    error = failure(lambda: OvhAccount.from_settings(make_settings()).sender_status(SERVICE, "ACME"))
+
+    assert error.code == "unknown_sender"
+    assert "OVH does not accept the sender `ACME`" in error.user_message
+
+
+def test_a_forbidden_sender_lookup_names_the_call(make_settings, fake_ovh):
+    fake_ovh.fail_next(403, error_code="FORBIDDEN", message="not yours", path_contains="/senders/")
+
+    error = failure(lambda: OvhAccount.from_settings(make_settings()).sender_status(SERVICE, "ACME"))
+
+    assert (error.code, error.maybe_sent) == ("forbidden", False)
+    assert error.user_message == (
+        f"OVH refused the call `/sms/{SERVICE}/senders/ACME` for this account: not yours. Nothing was sent."
+    )
+
+
+def test_a_failed_read_only_query_says_nothing_was_sent(make_settings, fake_ovh):
+    fake_ovh.fail_next(500, path_contains="/senders/")
+
+    error = failure(lambda: OvhAccount.from_settings(make_settings()).sender_status(SERVICE, "ACME"))
+
+    assert (error.code, error.maybe_sent) == ("unavailable", False)
+    assert error.user_message == "OVH's API failed before the send. Nothing was sent: try again later."
+
+
+@pytest.mark.parametrize(
+    ("error_code", "message", "code", "says"),
+    [
+        ("INVALID_KEY", "Invalid application key", "invalid_application_key", "OVH_APPLICATION_KEY."),
+        (
+            "INVALID_CREDENTIAL",
+            "This credential does not exist",
+            "invalid_consumer_key",
+            "OVH does not accept the consumer key in OVH_CONSUMER_KEY: it is unknown, was never validated, "
+            "or was revoked or expired.",
+        ),
+        (
+            "NOT_CREDENTIAL",
+            "This credential does not exist",
+            "invalid_consumer_key",
+            "OVH does not accept the consumer key in OVH_CONSUMER_KEY: it is unknown, was never validated, "
+            "or was revoked or expired.",
+        ),
+    ],
+)
+def test_a_refused_key_is_named(make_settings, fake_ovh, error_code, message, code, says):
+    fake_ovh.fail_next(403, error_code=error_code, message=message, path_contains="/auth/currentCredential")
+
+    error = failure(lambda: OvhAccount.from_settings(make_settings()).current_credential())
+
+    assert error.code == code
+    assert error.user_message.endswith(says)
+
+
+def test_a_bad_signature_blames_the_secret_and_other_bad_parameters_do_not(make_settings, fake_ovh):
+    account = OvhAccount.from_settings(make_settings())
+
+    fake_ovh.fail_next(400, message="Invalid signature", path_contains="/auth/currentCredential")
+    assert failure(account.current_credential).code == "invalid_signature"
+    fake_ovh.fail_next(400, message="Invalid parameter", path_contains="/auth/currentCredential")
+    assert failure(account.current_credential).code == "rejected"
+
+
+def test_the_gateway_takes_the_stop_clause_setting(make_settings):
+    assert OvhGateway.from_settings(make_settings()).no_stop_clause is True
+    assert OvhGateway.from_settings(make_settings(OVH_NO_STOP_CLAUSE="false")).no_stop_clause is False
+
+
+def test_credits_left_is_none_when_ovh_does_not_say_or_cannot_be_asked(make_settings, fake_ovh):
+    gateway = OvhGateway.from_settings(make_settings())
+    assert gateway.credits_left() == 100.0
+
+    fake_ovh.credits_left = None
+    assert gateway.credits_left() is None
+
+    fake_ovh.fail_next(500, path_contains=f"/sms/{SERVICE}", method="GET")
+    assert gateway.credits_left() is None
