@@ -193,6 +193,7 @@ class SocketModeServer:
                 * 1024,  # Slack's envelopes are far smaller; refusing one would cost the link
                 compression=None,
                 logger=_WEBSOCKET_LOG,
+                legacy=True,  # the connection itself, closed by us (17.x warns without it, 18 may change it)
             )
         except (OSError, WebSocketException, HTTPException) as error:
             raise _NotConnected(f"the WebSocket handshake failed: {_describe(error)}") from None
