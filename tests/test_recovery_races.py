@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.domain.records import SendStatus
+from bot.domain.records import AuditStatus, SendStatus
 from bot.ovh.account import CLOCK_SKEW, _ours
 from bot.storage.ledger import sends
 from tests.harness import SlackSender, orphan, settled_records
@@ -33,6 +33,25 @@ def test_a_worker_whose_lease_was_taken_over_cannot_send_again(start_bot, fake_o
     assert bot.ledger.begin_attempt(first, 60) is None  # the slow worker may not send any more
     assert bot.ledger.begin_attempt(second, 60) is not None
     assert fake_ovh.requests == []
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_let_go_of_the_row(start_bot, fake_ovh, database_url):
+    bot = start_bot(unknown_grace_seconds=0, DATABASE_URL=database_url)
+    record = orphan(bot)
+    first = bot.ledger.claim_next(lease_seconds=60)
+    expire_lease(bot, record.id)  # the first worker is slow: its lease runs out
+    second = bot.ledger.claim_next(lease_seconds=60)
+
+    # The slow worker ends its turn (postpones the row, or records where its audit went): the row stays
+    # with the second worker, so a third cannot take it while the second works on it.
+    bot.ledger.release(record.id, owner=first.lease_owner)
+    bot.ledger.record_audit(record.id, AuditStatus.FAILED, owner=first.lease_owner, release_after=0)
+
+    row = bot.ledger.get(record.id)
+    assert (row.lease_owner, row.lease_until) == (second.lease_owner, second.lease_until)
+    assert bot.ledger.claim_next(lease_seconds=60) is None
+    bot.ledger.release(record.id, owner=second.lease_owner)  # its holder may
+    assert bot.ledger.claim_next(lease_seconds=60).id == record.id
 
 
 def test_a_settled_send_is_never_attempted_again(start_bot, fake_ovh):

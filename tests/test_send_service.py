@@ -160,6 +160,28 @@ def test_a_send_whose_lease_was_taken_posts_no_further_job(service, provider, en
     assert record.status is SendStatus.PENDING  # left to recovery, which finds job 1 at OVH by its tag
 
 
+def test_a_send_whose_lease_was_taken_leaves_the_new_holder_its_lease(service, provider, engine):
+    ledger = service.ledger
+    taken: list[SendRecord] = []
+
+    def recovery_takes_the_row(job: int) -> None:
+        if job == 1:  # job 1 takes longer than the lease: it runs out and a recovery worker claims the row
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
+            taken.append(ledger.claim_next(lease_seconds=300))
+
+    provider.before_answer = recovery_takes_the_row
+
+    reported = service.send_and_report(request(), ThreadSink())
+
+    [holder] = taken
+    row = ledger.get(reported.record.id)
+    assert provider.posts == [NUMBERS[0:2]]
+    # Reporting the live send does not let go of a row recovery holds: no second worker may take it early.
+    assert (row.lease_owner, row.lease_until) == (holder.lease_owner, holder.lease_until)
+    assert ledger.claim_next(lease_seconds=300) is None
+
+
 def test_a_database_lost_after_a_post_says_do_not_send_again(service, provider, engine):
     def lose_the_ledger(_job: int) -> None:
         with engine.begin() as conn:

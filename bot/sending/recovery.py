@@ -89,9 +89,11 @@ class Recovery:
     def _postpone(self, record: SendRecord, report: RecoveryReport, why: str) -> None:
         log.warning("send #%d: %s; asked again later", record.id, why)
         report.postponed.append(record.id)
-        self.ledger.release(record.id, after_seconds=self.retry_after_seconds)
+        self.ledger.release(record.id, owner=record.lease_owner, after_seconds=self.retry_after_seconds)
 
     def _recover(self, record: SendRecord, report: RecoveryReport) -> None:
+        # The token of this pass's lease: the rows written back below may carry another worker's by then.
+        owner = record.lease_owner
         note = None
         if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
@@ -126,11 +128,11 @@ class Recovery:
         if note is not None or record.audit_status.value in ("pending", "failed"):
             # An audit Slack still refuses is tried again after a while, not at every pass.
             self.sending.report(
-                record, self.audit, note=note, update=True, retry_after=self.retry_after_seconds
+                record, self.audit, owner=owner, note=note, update=True, retry_after=self.retry_after_seconds
             )
             report.reported.append(record.id)
         else:
-            self.sending.release(record)
+            self.sending.release(record, owner)
 
     def _settle_from_trace(self, record: SendRecord, trace: OvhTrace) -> SendRecord:
         accepted = set(trace.receivers)

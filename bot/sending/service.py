@@ -192,18 +192,21 @@ class SendService:
         says whether anything may have gone out. A failed delivery does not raise: it is recorded and
         reported like a success.
         """
-        return self.report(self._send(request), audit)
+        record, owner = self._send(request)
+        return self.report(record, audit, owner=owner)
 
     def report(
         self,
         record: SendRecord,
         audit: AuditSink,
         *,
+        owner: str | None,
         note: str | None = None,
         update: bool = False,
         retry_after: float | None = None,
     ) -> Reported:
-        """Report a settled send (``update``: what recovery found, into its thread) and let go of its row.
+        """Report a settled send (``update``: what recovery found, into its thread) and let go of its row
+        if the caller's lease (token ``owner``, as taken when recording or claiming it) still holds it.
 
         Should reporting itself break, the audit counts as failed and recovery posts it later; one that
         failed is looked at again after ``retry_after`` seconds (by default at once, or after the grace
@@ -215,7 +218,9 @@ class SendService:
         finally:
             backoff = retry_after if outcome.status is AuditStatus.FAILED else None
             try:
-                self._finish(record, outcome.status, outcome.channel_id, outcome.ts, release_after=backoff)
+                self._finish(
+                    record, owner, outcome.status, outcome.channel_id, outcome.ts, release_after=backoff
+                )
             except LedgerUnavailable as error:
                 # What was sent is settled already; only where its audit went is not.
                 log.warning("send #%d: where its audit went is not recorded (%s)", record.id, error.reason)
@@ -224,8 +229,9 @@ class SendService:
                 unrecorded = None
         return Reported(record, outcome, unrecorded)
 
-    def _send(self, request: SendRequest) -> SendRecord:
-        """Send the request once and return its settled ledger row (reporting it is :meth:`report`'s).
+    def _send(self, request: SendRequest) -> tuple[SendRecord, str | None]:
+        """Send the request once and return its settled ledger row (reporting it is :meth:`report`'s),
+        with the token of the lease taken when recording it (the row's may be another's by then).
 
         Raises :class:`~bot.domain.errors.NotAllowed` (including a limit), :class:`~bot.domain.errors.InvalidInput`
         (nothing recorded) or :class:`~bot.domain.records.DuplicateRequest` (a redelivery: nothing sent again).
@@ -248,7 +254,7 @@ class SendService:
             " (admin)" if access.admin else "",
             ", ".join(mask(number) for number in receivers),
         )
-        return self.attempt(record)
+        return self.attempt(record), record.lease_owner
 
     def _reserve(
         self, request: SendRequest, receivers: list[str], estimated_credits: float, access: Access
@@ -374,13 +380,14 @@ class SendService:
         # An unknown outcome is checked with OVH after a grace period; anything else may be looked at now.
         return self.unknown_grace_seconds if record.status is SendStatus.UNKNOWN else 0
 
-    def release(self, record: SendRecord) -> None:
-        """Done with a send for now, whatever happened to its audit."""
-        self.ledger.release(record.id, after_seconds=self._grace(record))
+    def release(self, record: SendRecord, owner: str | None) -> None:
+        """Done with a send for now, whatever happened to its audit (if lease ``owner`` still holds it)."""
+        self.ledger.release(record.id, owner=owner, after_seconds=self._grace(record))
 
     def _finish(
         self,
         record: SendRecord,
+        owner: str | None,
         audit: AuditStatus,
         channel_id: str | None = None,
         ts: str | None = None,
@@ -389,6 +396,6 @@ class SendService:
     ) -> None:
         """Record where the send's audit went and let go of its row, in one statement (recovery looks at it
         again after ``release_after`` seconds if it still needs work; by default at once, or after the grace
-        period for an unknown outcome)."""
+        period for an unknown outcome). A row another worker took meanwhile is left to it."""
         after = self._grace(record) if release_after is None else max(release_after, self._grace(record))
-        self.ledger.record_audit(record.id, audit, channel_id, ts, release_after=after)
+        self.ledger.record_audit(record.id, audit, channel_id, ts, owner=owner, release_after=after)

@@ -320,28 +320,52 @@ class Ledger:
         channel_id: str | None = None,
         ts: str | None = None,
         *,
+        owner: str | None,
         release_after: float | None = None,
     ) -> SendRecord:
         """Remember where the audit trail of a send was posted in Slack (a known thread is kept).
 
-        With ``release_after``, the row is let go of in the same statement (see :meth:`release`).
+        With ``release_after``, the row is let go of in the same statement if ``owner`` (the token of the
+        lease the caller took) still holds it (see :meth:`release`).
         """
         values: dict[str, Any] = {"audit_status": status.value}
         if ts is not None:
             values |= {"audit_channel_id": channel_id, "audit_ts": ts}
         if release_after is not None:
-            values["lease_until"] = self._lease_end(release_after)
-        return self._update(send_id, values)[0]
+            values["lease_until"] = self._released_lease(owner, release_after)
+        record = self._update(send_id, values)[0]
+        if release_after is not None and record.lease_owner != owner:
+            log.warning("send #%d: another worker holds it now; its lease is left to that worker", send_id)
+        return record
+
+    def _released_lease(self, owner: str | None, after_seconds: float) -> sa.ColumnElement[Any]:
+        """The new ``lease_until`` of a row let go of by ``owner``: unchanged unless ``owner`` holds it.
+
+        A worker whose lease ran out while it worked (a slow OVH, a long pause) has lost the row to another
+        (recovery claimed it): ending its lease would let a third worker take the row from under that one.
+        """
+        end = self._lease_end(after_seconds)
+        return sa.case(
+            (
+                sends.c.lease_owner == owner,
+                sa.null() if end is None else sa.literal(end, sends.c.lease_until.type),
+            ),
+            else_=sends.c.lease_until,
+        )
 
     def _lease_end(self, after_seconds: float) -> datetime | None:
         return self._clock() + timedelta(seconds=after_seconds) if after_seconds else None
 
     @translated
-    def release(self, send_id: int, *, after_seconds: float = 0) -> None:
-        """Let go of a row; recovery may look at it again after ``after_seconds`` if it still needs work."""
+    def release(self, send_id: int, *, owner: str | None, after_seconds: float = 0) -> None:
+        """Let go of a row that ``owner`` (the token of the caller's lease) holds; recovery may look at it
+        again after ``after_seconds`` if it still needs work. A row another worker took meanwhile is left
+        to it."""
         with self.engine.begin() as conn:
             conn.execute(
-                sends.update().where(sends.c.id == send_id).values(lease_until=self._lease_end(after_seconds))
+                sends.update()
+                .where(sends.c.id == send_id, sends.c.lease_owner == owner)
+                .values(lease_until=self._lease_end(after_seconds))
             )
 
     @translated
