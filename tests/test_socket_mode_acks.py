@@ -3,12 +3,14 @@ be sent, ``ack()`` raises and the listener goes no further (so nothing is done f
 told had failed).
 
 In process, against the fake Socket Mode server: a Bolt app whose listener waits until the test has cut
-its connection, then acks.
+its connection (or Bolt has given up waiting for it), then acks.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -93,4 +95,22 @@ def test_a_listener_whose_ack_cannot_be_sent_goes_no_further(served):
 
     assert listener.finished.wait(5)
     assert (listener.done, listener.refused) == ([], ["dos"])
+    assert socket_mode.acks(envelope_id) == []
+
+
+def test_an_ack_after_bolt_gave_up_is_refused(served, caplog):
+    socket_mode, listener = served
+    socket_mode.wait_for_connection()
+    caplog.set_level(logging.WARNING, logger="bot.server.socket_mode")
+    envelope_id = socket_mode.deliver("slash_commands", command("tres"))
+
+    # Bolt waits 3 s for a listener's ack, then answers nothing: Slack tells the person it failed.
+    deadline = time.monotonic() + 10
+    while not any(f"envelope {envelope_id} not acked" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "Bolt never gave up on the envelope"
+        time.sleep(0.01)
+    listener.release.set()
+
+    assert listener.finished.wait(5)
+    assert (listener.done, listener.refused) == ([], ["tres"])
     assert socket_mode.acks(envelope_id) == []
