@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ovh
@@ -14,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
 
-from tests.fakes.ovh_api import FakeOvh
+from tests.fakes.ovh_api import STOP_CLAUSE, Delivery, FakeOvh
 from tests.fakes.slack_api import FakeSlack
 
 SERVICE = "sms-tt12345-1"
@@ -115,8 +116,112 @@ def test_a_job_answers_invalid_receivers_without_failing(fake_ovh: FakeOvh) -> N
     ids=["gsm-160", "gsm-161", "extension-80", "extension-81", "accented-gsm", "unicode-70", "unicode-71"],
 )
 def test_credits_follow_the_sms_parts(fake_ovh: FakeOvh, message: str, credits: int) -> None:
-    answer = ovh_client(fake_ovh).post(f"/sms/{SERVICE}/jobs", message=message, receivers=["+33612345678"])
+    answer = ovh_client(fake_ovh).post(
+        f"/sms/{SERVICE}/jobs", message=message, receivers=["+33612345678"], noStopClause=True
+    )
     assert answer["totalCreditsRemoved"] == credits
+
+
+def test_the_stop_clause_is_sent_and_paid_for_unless_the_message_is_not_advertising(
+    fake_ovh: FakeOvh,
+) -> None:
+    client = ovh_client(fake_ovh)
+    path = f"/sms/{SERVICE}/jobs"
+    room = 160 - len(STOP_CLAUSE)
+    assert client.post(path, message="a" * room, receivers=["+33612345678"])["totalCreditsRemoved"] == 1
+    assert client.post(path, message="a" * (room + 1), receivers=["+33612345678"])["totalCreditsRemoved"] == 2
+    assert (
+        client.post(path, message="a" * 160, receivers=["+33612345678"], noStopClause=False)[
+            "totalCreditsRemoved"
+        ]
+        == 2
+    )
+    fake_ovh.rules.append(("POST", "/sms/estimate"))
+    estimate = client.post("/sms/estimate", message="a" * (room + 1), noStopClause=False, senderType="alpha")
+    assert (estimate["parts"], estimate["characters"]) == (2, 161)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refusal"),
+    [
+        ("charset", "ISO-8859-1", "[charset] Given data (ISO-8859-1) does not belong to the sms.CharsetEnum"),
+        ("coding", "16bit", "does not belong to the sms.CodingEnum"),
+        ("priority", "urgent", "does not belong to the sms.PriorityEnum"),
+        ("class", "popup", "does not belong to the sms.ClassEnum"),
+        ("noStopClause", "yes", "[noStopClause] Given data ('yes') is not a boolean"),
+        ("validityPeriod", "2880", "[validityPeriod] Given data ('2880') is not a long"),
+        ("validityPeriod", True, "is not a long"),
+        ("receivers", "+33612345678", "[receivers] Given data ('+33612345678') is not an array"),
+        ("receivers", [33612345678], "[receivers] Given data (33612345678) is not a string"),
+        ("tag", 7, "[tag] Given data (7) is not a string"),
+        ("senderForResponse", 1, "is not a boolean"),
+        ("charSet", "UTF-8", "Invalid parameter(s): charSet"),
+        ("receiver", "+33612345678", "Invalid parameter(s): receiver"),
+    ],
+)
+def test_a_job_is_checked_against_ovhs_schema(
+    fake_ovh: FakeOvh, field: str, value: Any, refusal: str
+) -> None:
+    body = {"message": "hi", "receivers": ["+33612345678"], "charset": "UTF-8", "priority": "high"}
+    with pytest.raises(ovh.exceptions.BadParametersError) as raised:
+        ovh_client(fake_ovh).post(f"/sms/{SERVICE}/jobs", **(body | {field: value}))
+    assert refusal in str(raised.value)
+    assert raised.value.response.json()["class"] == "Client::BadRequest"
+    assert fake_ovh.jobs == [] and fake_ovh.credits_left == 100
+
+
+def test_what_ovhs_schema_allows_is_accepted(fake_ovh: FakeOvh) -> None:
+    body = {
+        "message": "hi",
+        "receivers": ["+33612345678"],
+        "charset": "UTF-8",
+        "coding": "7bit",
+        "class": "phoneDisplay",
+        "priority": "veryLow",
+        "noStopClause": True,
+        "senderForResponse": False,
+        "validityPeriod": 2880,
+        "differedPeriod": 0,
+        "tag": "t",
+        "sender": "ACME",
+    }
+    assert ovh_client(fake_ovh).post(f"/sms/{SERVICE}/jobs", **body)["validReceivers"] == ["+33612345678"]
+
+
+def test_required_parameters_are_required(fake_ovh: FakeOvh) -> None:
+    client = ovh_client(fake_ovh)
+    with pytest.raises(ovh.exceptions.BadParametersError, match=r"Missing parameter\(s\): message"):
+        client.post(f"/sms/{SERVICE}/jobs", receivers=["+33612345678"])
+    fake_ovh.rules.append(("POST", "/sms/estimate"))
+    with pytest.raises(ovh.exceptions.BadParametersError, match="noStopClause, senderType"):
+        client.post("/sms/estimate", message="hi")
+    with pytest.raises(ovh.exceptions.BadParametersError, match="TypeSenderEnum"):
+        client.post("/sms/estimate", message="hi", noStopClause=True, senderType="name")
+
+
+def test_tests_choose_delivery_states_and_times(fake_ovh: FakeOvh) -> None:
+    fake_ovh.deliveries["+34600000002"] = Delivery(receipt=2, ptt=24, sent_after=1.5, delivered_after=None)
+    fake_ovh.utc_offset = timedelta(hours=2)
+    client = ovh_client(fake_ovh)
+    before = datetime.now(UTC).replace(microsecond=0)
+    answer = client.post(
+        f"/sms/{SERVICE}/jobs", message="hi", receivers=["+34600000001", "+34600000002"], tag="t"
+    )
+    delivered, absent = (client.get(f"/sms/{SERVICE}/outgoing/{sms_id}") for sms_id in answer["ids"])
+    assert (delivered["deliveryReceipt"], delivered["ptt"]) == (1, 4)
+    assert delivered["deliveredAt"] == delivered["creationDatetime"]
+    assert (absent["deliveryReceipt"], absent["ptt"], absent["deliveredAt"]) == (2, 24, None)
+    created = datetime.fromisoformat(absent["creationDatetime"])
+    assert created.utcoffset() == timedelta(hours=2) and created >= before
+    assert datetime.fromisoformat(absent["sentAt"]) - created == timedelta(seconds=1.5)
+
+    fake_ovh.set_delivery(answer["ids"][1], Delivery(receipt=1, ptt=4, sent_after=1.5, delivered_after=60))
+    fake_ovh.zoned_datetimes = False
+    later = client.get(f"/sms/{SERVICE}/outgoing/{answer['ids'][1]}")
+    assert later["deliveryReceipt"] == 1
+    naive = datetime.fromisoformat(later["creationDatetime"])
+    assert naive.tzinfo is None and naive == created.replace(tzinfo=None)
+    assert datetime.fromisoformat(later["deliveredAt"]) - naive == timedelta(seconds=60)
 
 
 def test_jobs_are_refused_like_ovh_refuses_them(fake_ovh: FakeOvh) -> None:

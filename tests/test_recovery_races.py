@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot.domain.records import AuditStatus, SendStatus
@@ -187,3 +188,32 @@ def test_a_number_that_opted_out_meanwhile_stops_the_resend(start_bot, fake_ovh)
 
     assert report.given_up == [record.id] and fake_ovh.jobs == []
     assert "opted out" in bot.ledger.get(record.id).error_message
+
+
+def test_another_send_to_the_same_number_is_not_taken_for_the_lost_one(start_bot, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0)
+    record = orphan(bot)
+    # Someone else sent to the same number just now, under another tag: only the tag tells the two apart.
+    bot.core.gateway.post(message="another send", receivers=record.receivers, tag=f"{record.tag}-other")
+
+    report = bot.recover()
+
+    assert report.sent_again == [record.id] and report.found_at_ovh == []
+    assert [job.tag for job in fake_ovh.jobs] == [f"{record.tag}-other", record.tag]
+
+
+@pytest.mark.parametrize(
+    ("offset_hours", "zoned"),
+    [(1, True), (-5, True), (1, False), (0, False)],
+    ids=["paris-time", "zoned-behind-utc", "paris-time-without-zone", "utc-without-zone"],
+)
+def test_a_lost_send_is_found_whatever_zone_ovh_writes_its_dates_in(start_bot, fake_ovh, offset_hours, zoned):
+    fake_ovh.utc_offset = timedelta(hours=offset_hours)
+    fake_ovh.zoned_datetimes = zoned
+    bot = start_bot(unknown_grace_seconds=0)
+    record = orphan(bot)
+    bot.core.gateway.post(message=record.message, receivers=record.receivers, tag=record.tag)
+
+    report = bot.recover()
+
+    assert report.found_at_ovh == [record.id] and len(fake_ovh.jobs) == 1

@@ -1,4 +1,7 @@
-"""A fake OVHcloud API (the SMS part) that checks signatures exactly as OVH does.
+"""A fake OVHcloud API (the SMS part) that checks signatures exactly as OVH does, and request bodies
+against OVH's own API schema (`ovh_sms_schema.json`, the operations served here, copied from OVH's
+`/1.0/sms.json`): a body with an unknown field, a missing required one, a wrong type or a value outside an
+enumeration (`charset` takes only "UTF-8") is refused with a 400, as OVH refuses it.
 
 Point the official client at it: `client = ovh.Client(endpoint="ovh-eu", ...)`, then
 `client._endpoint = fake.endpoint`.
@@ -14,8 +17,9 @@ import math
 import re
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -34,6 +38,28 @@ _GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # each takes two septets
+# What OVH appends to a message sent without `noStopClause` (the number varies by account); it is sent,
+# so it counts in the SMS parts and the credits.
+STOP_CLAUSE = "\nSTOP au 36180"
+_SCHEMA: dict[str, Any] = json.loads(Path(__file__).with_name("ovh_sms_schema.json").read_text())
+# OVH's answer to a body its schema refuses; the exact wording of each message is unconfirmed.
+_BAD_REQUEST = "Client::BadRequest"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the operator reported for an SMS: `receipt` is OVH's `deliveryReceipt` (0 pending, 1 delivered,
+    2 failed, 4 pending, 8 buffered, 16 error), `ptt` its status code (4 delivered, 5 undelivered, 23 bad
+    number, 24 subscriber absent); `sent_after` and `delivered_after` are seconds after creation (None:
+    not yet, and the field is null)."""
+
+    receipt: int = 1
+    ptt: int = 4
+    sent_after: float | None = 0.0
+    delivered_after: float | None = 0.0
+
+
+DELIVERED = Delivery()
 
 
 @dataclass(frozen=True)
@@ -71,7 +97,7 @@ class _Failure:
     skip: int = 0  # matching requests let through before the failures start
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Outgoing:
     id: int
     service: str
@@ -80,7 +106,9 @@ class _Outgoing:
     tag: str
     sender: str
     credits: float
-    created: str
+    parts: int
+    created: datetime
+    delivery: Delivery
 
 
 class FakeOvh(FakeServer):
@@ -92,6 +120,12 @@ class FakeOvh(FakeServer):
     POST jobs), `include_credits_left` (False: the older answer without `creditsLeft`),
     `credential_status` and `credential_expiration` (what `GET /auth/currentCredential` says; None: never).
     `GET /auth/currentCredential` is always allowed, as at OVH; `POST /sms/estimate` needs its own rule.
+
+    Delivery: `delivery` is what the operator reports for each new SMS (`Delivery()`: delivered at once),
+    `deliveries` the same per receiver (`"+34600000001": Delivery(receipt=2, ptt=5, delivered_after=None)`);
+    `set_delivery()` changes it for an SMS already sent. Dates are written in `utc_offset` (OVH writes its
+    local time, `+01:00` in winter); `zoned_datetimes = False` writes them without a zone, as some of OVH's
+    answers do.
     """
 
     def __init__(
@@ -128,6 +162,10 @@ class FakeOvh(FakeServer):
         self._ids = itertools.count(10_000_001)
         self._query_ids = itertools.count(1)
         self._created = datetime.now(UTC).replace(microsecond=0)
+        self.delivery = DELIVERED
+        self.deliveries: dict[str, Delivery] = {}
+        self.utc_offset = timedelta(hours=1)
+        self.zoned_datetimes = True
         self.credential_status = "validated"
         self.credential_expiration: datetime | None = self._created + timedelta(days=365)
 
@@ -183,6 +221,12 @@ class FakeOvh(FakeServer):
         with self._lock:
             self._failures.append(failure)
 
+    def set_delivery(self, sms_id: int, delivery: Delivery) -> None:
+        """The operator reported something new for an SMS already sent (or still queued)."""
+        with self._lock:
+            sms = self._outgoing.get(sms_id) or self._pending[sms_id]
+            sms.delivery = delivery
+
     def reset(self) -> None:
         """Forget jobs, requests, sent SMS, signature failures and pending failures; knobs stay."""
         with self._lock:
@@ -220,6 +264,8 @@ class FakeOvh(FakeServer):
             m == request.method and _pattern(p).fullmatch(path) for m, p in self.rules
         ):
             return _error(403, "NOT_GRANTED_CALL", "This call has not been granted")
+        if refused := _schema_error(request.method, path, body):
+            return json_response(400, {"class": _BAD_REQUEST, "message": refused})
         if self.delay and request.method == "POST" and path.endswith("/jobs"):
             time.sleep(self.delay)  # outside the lock: other requests go on meanwhile
         with self._lock:
@@ -289,11 +335,11 @@ class FakeOvh(FakeServer):
             case "GET", ["jobs"]:
                 return json_response(200, [i for i, sms in self._pending.items() if sms.service == service])
             case "GET", ["jobs", job_id] if job_id.isdigit() and int(job_id) in self._pending:
-                return json_response(200, _pending_detail(self._pending[int(job_id)]))
+                return json_response(200, self._pending_detail(self._pending[int(job_id)]))
             case "GET", ["outgoing"]:
                 return json_response(200, self._outgoing_ids(service, query))
             case "GET", ["outgoing", sms_id] if sms_id.isdigit() and int(sms_id) in self._outgoing:
-                return json_response(200, _outgoing_detail(self._outgoing[int(sms_id)]))
+                return json_response(200, self._outgoing_detail(self._outgoing[int(sms_id)]))
         return _message(404, f"The requested object ({'/'.join(rest)}) does not exist")
 
     def _credential(self) -> dict[str, Any]:
@@ -302,15 +348,15 @@ class FakeOvh(FakeServer):
             "applicationId": 1,
             "status": self.credential_status,
             "rules": [{"method": method, "path": path} for method, path in self.rules],
-            "creation": self._created.isoformat(),
-            "expiration": self.credential_expiration.isoformat() if self.credential_expiration else None,
-            "lastUse": _now(),
+            "creation": self._date(self._created),
+            "expiration": self._date(self.credential_expiration),
+            "lastUse": self._date(_now()),
         }
 
     def _estimate(self, body: Any) -> HttpResponse:
         if not isinstance(body, dict) or not body.get("message"):
             return _message(400, "Missing parameter: message")
-        text = body["message"] + ("" if body.get("noStopClause") else " STOP 36xxx")
+        text = _as_sent(body)
         unicode = not all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text)
         parts = _sms_parts(text)
         per_part = (70 if parts == 1 else 67) if unicode else (160 if parts == 1 else 153)
@@ -353,7 +399,8 @@ class FakeOvh(FakeServer):
         for receiver in receivers:
             number = _international(receiver)
             (valid if number is not None and number not in refused else invalid).append(receiver)
-        credits_each = _sms_parts(body["message"]) * self.credits_per_sms
+        parts = _sms_parts(_as_sent(body))
+        credits_each = parts * self.credits_per_sms
         credits = credits_each * len(valid)
         if credits > self.credits_left:
             # OVH's exact wording for this error is unconfirmed.
@@ -364,7 +411,19 @@ class FakeOvh(FakeServer):
         self.jobs.append(OvhJob(service, body, ids, valid, invalid, credits, tag))
         for sms_id, receiver in zip(ids, valid, strict=True):
             number = _international(receiver) or receiver
-            sms = _Outgoing(sms_id, service, number, body["message"], tag, sender or "", credits_each, _now())
+            delivery = self.deliveries.get(number, self.delivery)
+            sms = _Outgoing(
+                sms_id,
+                service,
+                number,
+                body["message"],
+                tag,
+                sender or "",
+                credits_each,
+                parts,
+                _now(),
+                delivery,
+            )
             (self._pending if self.queue_jobs else self._outgoing)[sms_id] = sms
         answer = {
             "ids": ids,
@@ -393,6 +452,56 @@ class FakeOvh(FakeServer):
             and ("receiver" not in query or sms.receiver == receiver)
         ]
 
+    def _date(self, moment: datetime | None) -> str | None:
+        """A date as OVH writes it: its local time, with or without the zone (see `zoned_datetimes`)."""
+        if moment is None:
+            return None
+        local = moment.astimezone(UTC).astimezone(timezone(self.utc_offset))
+        return local.isoformat() if self.zoned_datetimes else local.replace(tzinfo=None).isoformat()
+
+    def _later(self, sms: _Outgoing, seconds: float | None) -> str | None:
+        return None if seconds is None else self._date(sms.created + timedelta(seconds=seconds))
+
+    def _outgoing_detail(self, sms: _Outgoing) -> dict[str, Any]:
+        # The fields of OVH's sms.Outgoing.
+        return {
+            "id": sms.id,
+            "receiver": sms.receiver,
+            "message": sms.message,
+            "messageLength": len(sms.message),
+            "numberOfSms": sms.parts,
+            "tag": sms.tag,
+            "sender": sms.sender,
+            "deliveryReceipt": sms.delivery.receipt,
+            "ptt": sms.delivery.ptt,
+            "credits": sms.credits,
+            "differedDelivery": 0,
+            "creationDatetime": self._date(sms.created),
+            "sentAt": self._later(sms, sms.delivery.sent_after),
+            "deliveredAt": self._later(sms, sms.delivery.delivered_after),
+            "batchID": None,
+            "messageID": None,
+            "tariffCode": None,
+        }
+
+    def _pending_detail(self, sms: _Outgoing) -> dict[str, Any]:
+        # The fields of OVH's sms.Job, which names no tag.
+        return {
+            "id": sms.id,
+            "receiver": sms.receiver,
+            "message": sms.message,
+            "sender": sms.sender,
+            "credits": sms.credits,
+            "creationDatetime": self._date(sms.created),
+            "sentAt": None,
+            "deliveredAt": None,
+            "differedDelivery": 0,
+            "numberOfSms": sms.parts,
+            "messageLength": len(sms.message),
+            "ptt": 0,
+            "deliveryReceipt": 0,
+        }
+
 
 def _pattern(rule_path: str) -> re.Pattern[str]:
     """An access rule's path as OVH reads it: `*` matches any characters, `/` included."""
@@ -418,41 +527,72 @@ def _sender(name: str, status: str) -> dict[str, Any]:
     return {"sender": name, "status": status, "type": "alpha", "comment": "", "description": ""}
 
 
-def _outgoing_detail(sms: _Outgoing) -> dict[str, Any]:
-    return {
-        "id": sms.id,
-        "receiver": sms.receiver,
-        "message": sms.message,
-        "tag": sms.tag,
-        "sender": sms.sender,
-        "deliveryReceipt": 1,
-        "ptt": 4,
-        "credits": sms.credits,
-        "creationDatetime": sms.created,
-        "sentAt": sms.created,
-        "deliveredAt": sms.created,
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _as_sent(body: dict[str, Any]) -> str:
+    """The text OVH sends: the message, and the STOP clause unless `noStopClause` is true."""
+    return str(body["message"]) + ("" if body.get("noStopClause") else STOP_CLAUSE)
+
+
+def _schema_route(method: str, path: str) -> dict[str, Any] | None:
+    """The schema's parameters for a concrete path (`/sms/sms-x-1/jobs` matches `/sms/{serviceName}/jobs`)."""
+    parts = path.strip("/").split("/")
+    for route, params in _SCHEMA["routes"].items():
+        route_method, template = route.split(" ", 1)
+        pieces = template.strip("/").split("/")
+        if (
+            route_method == method
+            and len(pieces) == len(parts)
+            and all(p == q or p.startswith("{") for p, q in zip(pieces, parts, strict=True))
+        ):
+            return params
+    return None
+
+
+def _schema_error(method: str, path: str, body: Any) -> str | None:
+    """Why OVH's schema refuses this body (unknown, missing or mistyped parameters), or None."""
+    params = _schema_route(method, path)
+    if params is None:
+        return None  # not an operation of the schema: routing answers it (404)
+    expected = {name: spec for name, spec in params.items() if spec["in"] == "body"}
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        return "Invalid body: a JSON object was expected"
+    if unknown := sorted(set(body) - set(expected)):
+        return f"Invalid parameter(s): {', '.join(unknown)} (not a parameter of {method} {path})"
+    if missing := [name for name, spec in expected.items() if spec["required"] and body.get(name) is None]:
+        return f"Missing parameter(s): {', '.join(sorted(missing))}"
+    for name, value in body.items():
+        if value is not None and (problem := _type_error(expected[name]["type"], value)):
+            return f"[{name}] {problem}"
+    return None
+
+
+def _type_error(type_name: str, value: Any) -> str | None:
+    """Why `value` is not of OVH's type `type_name` (`string`, `long`, `sms.CharsetEnum`, `string[]`...)."""
+    if type_name.endswith("[]"):
+        if not isinstance(value, list):
+            return f"Given data ({value!r}) is not an array"
+        return next((error for item in value if (error := _type_error(type_name[:-2], item))), None)
+    if type_name in _SCHEMA["enums"]:
+        allowed = _SCHEMA["enums"][type_name]
+        if value not in allowed:
+            return (
+                f"Given data ({value}) does not belong to the {type_name} enumeration ({', '.join(allowed)})"
+            )
+        return None
+    checks = {
+        "string": lambda v: isinstance(v, str),
+        "text": lambda v: isinstance(v, str),
+        "boolean": lambda v: isinstance(v, bool),
+        "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     }
-
-
-def _pending_detail(sms: _Outgoing) -> dict[str, Any]:
-    # What OVH's schema documents for a pending job (sms.Job); it names no tag.
-    return {
-        "id": sms.id,
-        "receiver": sms.receiver,
-        "message": sms.message,
-        "sender": sms.sender,
-        "credits": sms.credits,
-        "creationDatetime": sms.created,
-        "differedDelivery": 0,
-        "numberOfSms": 1,
-        "messageLength": len(sms.message),
-        "ptt": 0,
-        "deliveryReceipt": 0,
-    }
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    check = checks.get(type_name, lambda v: isinstance(v, str))  # uuid, datetime: strings in JSON
+    return None if check(value) else f"Given data ({value!r}) is not a {type_name}"
 
 
 def _message(status: int, message: str) -> HttpResponse:
