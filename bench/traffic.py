@@ -6,7 +6,6 @@ import http.client
 import itertools
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bench.measure import Latencies
+from tests.fakes.slack_api import new_trigger_id
 from tests.harness import SIGNING_SECRET, TEAM_ID
 
 # A team: commands come from many people in several channels, so that the default daily limits per person
@@ -46,7 +46,7 @@ class Sample:
 
 def slash_command(text: str) -> Prepared:
     """`/sms <text>` as Slack posts it (the same fields as tests.harness.SlackSender.command)."""
-    trigger_id = f"trigger-{uuid.uuid4().hex}"
+    trigger_id = new_trigger_id()
     turn = next(_turns)
     user, channel = USERS[turn % len(USERS)], CHANNELS[turn % len(CHANNELS)]
     form = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from bot.server.http import HttpServer
 from bot.settings import Settings
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger, sends
+from tests.fakes.slack_api import new_trigger_id
 
 SIGNING_SECRET = "test-signing-secret-not-a-real-one"
 TEAM_ID = "T0TEST"
@@ -114,7 +114,7 @@ class SlackSender:
             "api_app_id": "A0SMSBOT",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+            "trigger_id": trigger_id or new_trigger_id(),
         }
         return self.post(urlencode(form), headers=headers)
 
@@ -143,7 +143,7 @@ class SlackSender:
             "user": {"id": user_id, "name": user_id.lower(), "team_id": TEAM_ID},
             "api_app_id": "A0SMSBOT",
             "token": "legacy-verification-token",
-            "trigger_id": f"trigger-{uuid.uuid4().hex}",
+            "trigger_id": new_trigger_id(),
             "view": submitted,
             "response_urls": [],
         }

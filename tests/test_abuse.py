@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.domain.records import SendStatus
+from tests.fakes.slack_api import new_trigger_id
 from tests.harness import SlackSender, all_sends, audit_thread, blocks_text, settled_records
 
 
@@ -51,11 +54,9 @@ def test_the_default_region_alone_is_allowed_by_default(start_bot, fake_ovh):
 
 def test_destinations_are_inline_errors_in_the_form(bot, slack, fake_slack, fake_ovh):
     slack.command("")
-    [opened] = fake_slack.wait_for("views.open")
+    opened = fake_slack.wait_for_view()
 
-    answer = slack.submit_modal(
-        {**opened["view"], "id": "V1"}, receivers="+34600000001, +34803123456", message="hi"
-    )
+    answer = slack.submit_modal({**opened, "id": "V1"}, receivers="+34600000001, +34803123456", message="hi")
 
     assert "premium-rate" in answer.json()["errors"]["receivers"]
     assert fake_ovh.jobs == []
@@ -179,3 +180,62 @@ def test_usage_tells_a_person_where_they_stand(start_bot, fake_slack, fake_ovh):
 
     assert "*Your SMS over the last 24 hours:* 2 (2.0 credits)" in text
     assert "10 SMS" in text
+
+
+def test_when_slack_cannot_say_who_is_a_workspace_admin_nobody_is(start_bot, fake_slack, fake_ovh):
+    # Both would be workspace admins, were Slack able to say so.
+    fake_slack.users = {"UALICE": {"is_admin": True}, "USOMEONE": {"is_owner": True}}
+    fake_slack.fail_next("users.info", error="fatal_error", times=100)
+    bot = start_bot(
+        SMS_ALLOWED_USERS="UALICE", SMS_WORKSPACE_ADMINS_ARE_ADMINS="true", SMS_LIMIT_RECEIVERS_PER_SEND="1"
+    )
+
+    limited = private_answer(bot, fake_slack, "+34600000001 +34600000002 as an admin?")
+    refused = private_answer(bot, fake_slack, "+34600000001 as an owner?", user_id="USOMEONE")
+
+    assert "at most 1 number" in limited  # Alice is allowed, but not as an admin
+    assert "not allowed" in refused
+    assert fake_slack.calls_to("users.info") and fake_ovh.jobs == []
+
+
+def test_a_send_whose_outcome_is_unknown_counts_toward_the_daily_limit(start_bot, fake_slack, fake_ovh):
+    bot = start_bot(SMS_LIMIT_USER_SMS_PER_DAY="1", SMS_UNKNOWN_GRACE_SECONDS="3600")
+    fake_ovh.fail_next(502, method="POST", after_processing=True)  # OVH sent it; its answer was lost
+    SlackSender(bot.url).command("+34600000001 maybe sent")
+    [record] = settled_records(bot)
+    assert record.status is SendStatus.UNKNOWN
+
+    text = private_answer(bot, fake_slack, "+34600000002 one more")
+
+    assert "bring you to 2 SMS in 24 hours, over the limit of 1" in text
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["maybe sent"]
+
+
+def test_a_redelivery_when_the_person_is_at_their_limit_is_a_duplicate_not_a_refusal(
+    start_bot, fake_slack, fake_ovh, caplog
+):
+    caplog.set_level(logging.INFO)
+    bot = start_bot(SMS_LIMIT_USER_SMS_PER_DAY="1")
+    slack = SlackSender(bot.url)
+    trigger = new_trigger_id()
+    slack.command("+34600000001 only once", trigger_id=trigger)
+    settled_records(bot)  # Alice is at her limit now
+    url = fake_slack.new_response_url()
+
+    assert slack.command("+34600000001 only once", trigger_id=trigger, response_url=url).status == 200
+
+    handled = wait_for_log(caplog, f"command:{trigger} was delivered again", f"command:{trigger} refused")
+    assert "delivered again" in handled
+    assert fake_slack.responses(url) == []  # no "over your limit" for a request that was sent
+    assert len(fake_ovh.jobs) == 1
+
+
+def wait_for_log(caplog, *texts: str, timeout: float = 10.0) -> str:
+    """Wait for a log message containing one of ``texts``; return that message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r.getMessage() for r in caplog.records if any(t in r.getMessage() for t in texts)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no log message with any of {texts}: {caplog.text}"
+        time.sleep(0.01)

@@ -171,9 +171,9 @@ def test_a_modal_send_from_a_dm_falls_back_to_the_commands_response_url(bot, sla
     fake_slack.channel_not_found = {"D0SOMEDM"}
     url = fake_slack.new_response_url()
     slack.command("", channel_id="D0SOMEDM", response_url=url)
-    [opened] = fake_slack.wait_for("views.open")
+    opened = fake_slack.wait_for_view()
 
-    slack.submit_modal({**opened["view"], "id": "V0DM"}, receivers="+34600000001", message="From a DM")
+    slack.submit_modal({**opened, "id": "V0DM"}, receivers="+34600000001", message="From a DM")
 
     [private] = fake_slack.wait_for_response(url)
     assert "sent an SMS to +34 600 00 00 01" in blocks_text(private)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
 
 from tests.fakes.ovh_api import STOP_CLAUSE, Delivery, FakeOvh
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, new_trigger_id
 
 SERVICE = "sms-tt12345-1"
 
@@ -224,6 +225,23 @@ def test_tests_choose_delivery_states_and_times(fake_ovh: FakeOvh) -> None:
     assert datetime.fromisoformat(later["deliveredAt"]) - naive == timedelta(seconds=60)
 
 
+def test_held_jobs_wait_for_the_test(fake_ovh: FakeOvh) -> None:
+    fake_ovh.hold_jobs()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        posts = [
+            pool.submit(ovh_client(fake_ovh).post, f"/sms/{SERVICE}/jobs", message="hi", receivers=[number])
+            for number in ("+34600000001", "+34600000002")
+        ]
+        assert fake_ovh.wait_for_held(2) == 2
+        assert fake_ovh.jobs == [] and not any(post.done() for post in posts)
+        fake_ovh.release_jobs()
+        assert sorted(post.result(timeout=5)["validReceivers"][0] for post in posts) == [
+            "+34600000001",
+            "+34600000002",
+        ]
+    assert fake_ovh.held == 0 and len(fake_ovh.jobs) == 2
+
+
 def test_jobs_are_refused_like_ovh_refuses_them(fake_ovh: FakeOvh) -> None:
     client = ovh_client(fake_ovh)
     path = f"/sms/{SERVICE}/jobs"
@@ -260,6 +278,27 @@ def test_injected_failures(fake_ovh: FakeOvh) -> None:
 
 # --- Slack ----------------------------------------------------------------------------------------
 
+SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}
+MODAL = {
+    "type": "modal",
+    "callback_id": "compose",
+    "title": {"type": "plain_text", "text": "Send an SMS"},
+    "submit": {"type": "plain_text", "text": "Send"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "message",
+            "label": {"type": "plain_text", "text": "Message"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": True,
+                "max_length": 3000,
+            },
+        }
+    ],
+}
+
 
 def test_post_message_round_trip(fake_slack: FakeSlack) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
@@ -288,7 +327,7 @@ def test_slack_errors(fake_slack: FakeSlack) -> None:
         client.chat_postMessage(channel="CPRIVATE", text="hi")
     assert raised.value.response["error"] == "not_in_channel"
     with pytest.raises(SlackApiError, match="expired_trigger_id"):
-        client.views_open(trigger_id="trigger-1", view={"type": "modal"})
+        client.views_open(trigger_id="trigger-1", view=MODAL)
     with pytest.raises(SlackApiError, match="invalid_auth"):
         WebClient(base_url=fake_slack.api_url, token="xoxb-wrong").auth_test()
     with pytest.raises(SlackApiError, match="no_such_subteam"):
@@ -304,7 +343,7 @@ def test_lookups_and_modals(fake_slack: FakeSlack) -> None:
     assert client.usergroups_users_list(usergroup="S1")["users"] == ["U1", "U2"]
     assert client.users_info(user="U1")["user"]["is_admin"] is True
     assert client.users_info(user="U2")["user"]["name"] == "u2"
-    view = client.views_open(trigger_id="t", view={"type": "modal", "callback_id": "send"})["view"]
+    view = client.views_open(trigger_id=new_trigger_id(), view=MODAL | {"callback_id": "send"})["view"]
     assert (view["callback_id"], view["id"][0]) == ("send", "V")
     assert fake_slack.calls_to("views.open")[0]["view"]["callback_id"] == "send"
 
@@ -345,3 +384,149 @@ def test_a_burst_of_concurrent_connections_is_served(fake_slack: FakeSlack) -> N
     with ThreadPoolExecutor(max_workers=60) as pool:
         answers = list(pool.map(lambda n: client.chat_postMessage(channel="C1", text=str(n)), range(60)))
     assert len({answer["ts"] for answer in answers}) == 60
+
+
+def slack_error(call: Any) -> dict[str, Any]:
+    with pytest.raises(SlackApiError) as raised:
+        call()
+    return dict(raised.value.response.data)
+
+
+@pytest.mark.parametrize(
+    ("block", "problem"),
+    [
+        ({"type": "sectoin", "text": {"type": "mrkdwn", "text": "hi"}}, "unsupported type: sectoin"),
+        ({"text": {"type": "mrkdwn", "text": "hi"}}, "missing required field: type"),
+        (
+            {"type": "section", "text": {"type": "mrkdwn", "text": "a" * 3001}},
+            "text attribute cannot exceed 3000",
+        ),
+        ({"type": "section", "text": {"type": "mrkdown", "text": "hi"}}, "/text/type (the value 'mrkdown'"),
+        ({**SECTION, "txt": {"type": "mrkdwn", "text": "hi"}}, "invalid additional property: /txt"),
+        (
+            {"type": "header", "text": {"type": "plain_text", "text": "h" * 151}},
+            "text attribute cannot exceed 150",
+        ),
+        ({"type": "context", "elements": [SECTION["text"]] * 11}, "elements attribute cannot exceed 10"),
+        ({"type": "section", "block_id": "b" * 256, "text": SECTION["text"]}, "block_id cannot exceed 255"),
+    ],
+    ids=[
+        "unknown-type",
+        "no-type",
+        "long-section",
+        "unknown-text-type",
+        "unknown-field",
+        "long-header",
+        "context-elements",
+        "long-block-id",
+    ],
+)
+def test_messages_with_blocks_slack_refuses_are_refused(
+    fake_slack: FakeSlack, block: dict, problem: str
+) -> None:
+    client = slack_client(fake_slack)
+    for post in (
+        lambda: client.chat_postMessage(channel="C1", text="hi", blocks=[SECTION, block]),
+        lambda: client.chat_postEphemeral(channel="C1", user="U1", text="hi", blocks=[block]),
+    ):
+        answer = slack_error(post)
+        assert answer["error"] == "invalid_blocks"
+        assert any(problem in error for error in answer["errors"]), answer
+    assert [call.error for call in fake_slack.calls] == ["invalid_blocks"] * 2
+
+
+def test_a_message_takes_50_blocks_and_40000_characters(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    assert client.chat_postMessage(channel="C1", text="a" * 40_000, blocks=[SECTION] * 50)["ok"]
+    assert slack_error(lambda: client.chat_postMessage(channel="C1", text="a", blocks=[SECTION] * 51))[
+        "errors"
+    ][0].startswith("must contain at most 50 items")
+    assert (
+        slack_error(lambda: client.chat_postMessage(channel="C1", text="a" * 40_001))["error"]
+        == "msg_too_long"
+    )
+
+
+def test_chat_update_knows_only_the_messages_posted(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    ts = client.chat_postMessage(channel="C1", text="hi")["ts"]
+    assert client.chat_update(channel="C1", ts=ts, text="edited", blocks=[SECTION])["ok"]
+    assert (
+        slack_error(lambda: client.chat_update(channel="C1", ts="1700000000.999999", text="x"))["error"]
+        == "message_not_found"
+    )
+    assert (
+        slack_error(lambda: client.chat_update(channel="C2", ts=ts, text="x"))["error"] == "message_not_found"
+    )
+    assert (
+        slack_error(lambda: client.chat_update(channel="C1", ts=ts, text="x", blocks=[{"type": "sectoin"}]))[
+            "error"
+        ]
+        == "invalid_blocks"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"title": {"type": "plain_text", "text": "t" * 25}}, "title must be between 1 and 24 characters"),
+        ({"submit": {"type": "plain_text", "text": "s" * 25}}, "submit cannot exceed 24 characters"),
+        ({"close": {"type": "plain_text", "text": "c" * 25}}, "close cannot exceed 24 characters"),
+        ({"private_metadata": "m" * 3001}, "private_metadata cannot exceed 3000 characters"),
+        ({"type": "dialog"}, 'type must be either "modal", "home" or "workflow_step"'),
+        ({"blocks": [SECTION] * 101}, "views must contain between 1 and 100 blocks"),
+        ({"blocks": [{"type": "sectoin"}]}, "unsupported type: sectoin [json-pointer:/view/blocks/0/type]"),
+        ({"callback": "compose"}, "invalid additional property: /callback"),
+    ],
+    ids=["title", "submit", "close", "metadata", "type", "101-blocks", "block-type", "unknown-field"],
+)
+def test_views_slack_refuses_are_refused(fake_slack: FakeSlack, change: dict, problem: str) -> None:
+    client = slack_client(fake_slack)
+    answer = slack_error(lambda: client.views_open(trigger_id=new_trigger_id(), view=MODAL | change))
+    assert answer["error"] == "invalid_arguments"
+    assert any(problem in message for message in answer["response_metadata"]["messages"]), answer
+    view = client.views_open(trigger_id=new_trigger_id(), view=MODAL)["view"]
+    answer = slack_error(
+        lambda: client.views_update(view_id=view["id"], hash=view["hash"], view=MODAL | change)
+    )
+    assert answer["error"] == "invalid_arguments"
+
+
+def test_a_trigger_id_opens_one_view_within_3_seconds(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    trigger = new_trigger_id()
+    assert client.views_open(trigger_id=trigger, view=MODAL)["ok"]
+    assert (
+        slack_error(lambda: client.views_open(trigger_id=trigger, view=MODAL))["error"]
+        == "exchanged_trigger_id"
+    )
+    stale = new_trigger_id(issued_at=time.time() - 3.1)
+    assert (
+        slack_error(lambda: client.views_open(trigger_id=stale, view=MODAL))["error"] == "expired_trigger_id"
+    )
+    assert (
+        slack_error(lambda: client.views_open(trigger_id="made-up", view=MODAL))["error"]
+        == "invalid_trigger_id"
+    )
+    assert client.views_open(trigger_id=new_trigger_id(issued_at=time.time() - 2.5), view=MODAL)["ok"]
+
+
+def test_views_update_checks_the_view_id_and_hash(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    opened = client.views_open(trigger_id=new_trigger_id(), view=MODAL)["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    stale = lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)  # noqa: E731
+    assert slack_error(stale)["error"] == "hash_conflict"
+    assert slack_error(lambda: client.views_update(view_id="V404", view=MODAL))["error"] == "not_found"
+    assert client.views_update(view_id=opened["id"], view=MODAL)["ok"]  # without a hash, the last one wins
+
+
+def test_a_response_url_takes_five_posts_of_valid_messages(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url()
+    respond = Respond(response_url=url)
+    refused = respond(text="hi", blocks=[{"type": "sectoin"}])
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    answers = [respond(text=f"post {n}").status_code for n in range(6)]
+    assert answers == [200] * 5 + [404]
+    assert len(fake_slack.responses(url)) == 5

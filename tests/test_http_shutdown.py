@@ -61,8 +61,8 @@ def submit_slowly(
     is in flight (not yet answered) when this returns."""
     slack = SlackSender(url)
     assert slack.command("", user_id="UBOB", response_url=fake_slack.new_response_url()).status == 200
-    [opened] = fake_slack.wait_for("views.open")
-    view = {**opened["view"], "id": "V0COMPOSE1"}
+    opened = fake_slack.wait_for_view()
+    view = {**opened, "id": "V0COMPOSE1"}
     fake_slack.groups_delay = delay
     submitted = background.submit(
         slack.submit_modal, view, receivers="+34600000001", message="in flight at shutdown", user_id="UBOB"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from tests.fakes.slack_api import new_trigger_id
 from tests.harness import SlackSender, audit_thread, blocks_text
-from tests.processes import HttpBotProcess
+from tests.processes import BotProcess, HttpBotProcess
 
 pytestmark = pytest.mark.postgres
 
@@ -39,7 +39,7 @@ def processes(env, postgres_url, tmp_path):
 def test_a_request_delivered_to_two_instances_at_once_sends_once(processes, fake_slack, fake_ovh):
     one, two = processes("one", "two")  # both migrate the fresh database at once, under the advisory lock
     senders = [SlackSender(one.url), SlackSender(two.url)]
-    triggers = [f"trigger-{uuid.uuid4().hex}" for _ in range(10)]
+    triggers = [new_trigger_id() for _ in range(10)]
 
     def deliver_twice(trigger: str) -> None:
         start = threading.Barrier(2)
@@ -58,7 +58,9 @@ def test_a_request_delivered_to_two_instances_at_once_sends_once(processes, fake
         deliver_twice(trigger)
 
     audit_thread(fake_slack, sends=10)
-    time.sleep(0.3)  # a second send, were there one, would have reached OVH by now
+    # Each request's other delivery is done with too, as a duplicate (were it not, it would be sending).
+    for trigger in triggers:
+        wait_for_log([one, two], f"command:{trigger} was delivered again")
     assert len(fake_ovh.jobs) == 10
     assert sorted(job.body["message"] for job in fake_ovh.jobs) == sorted(
         f"request {t[-6:]}" for t in triggers
@@ -119,3 +121,11 @@ def test_sigterm_lets_a_send_in_flight_finish_and_be_recorded(processes, fake_sl
         row = conn.execute(sa.text("SELECT status, audit_status, lease_until FROM sms_sends")).one()
     engine.dispose()
     assert tuple(row) == ("sent", "thread", None)
+
+
+def wait_for_log(processes: list[BotProcess], text: str, timeout: float = 10.0) -> None:
+    """Wait until one of the processes logged ``text``."""
+    deadline = time.monotonic() + timeout
+    while not any(text in process.log() for process in processes):
+        assert time.monotonic() < deadline, f"no process logged {text!r}"
+        time.sleep(0.01)

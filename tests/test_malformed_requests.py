@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from bot.server.http import EVENTS_PATH
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from tests.fakes.slack_api import new_trigger_id
 from tests.harness import SIGNING_SECRET, TEAM_ID, Answer, RunningBot, SlackSender, all_sends
 
 FORM = "application/x-www-form-urlencoded"
@@ -93,7 +94,7 @@ def command_form(response_url: str, /, **changes: Any) -> dict[str, str]:
         "api_app_id": "A0SMSBOT",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": f"trigger-{uuid.uuid4().hex}",
+        "trigger_id": new_trigger_id(),
     }
     for key, value in changes.items():
         if value is DROP:
@@ -126,7 +127,7 @@ def view_submission(response_url: str) -> dict[str, Any]:
         "user": {"id": "UALICE", "name": "alice", "team_id": TEAM_ID},
         "api_app_id": "A0SMSBOT",
         "token": "legacy-verification-token",
-        "trigger_id": f"trigger-{uuid.uuid4().hex}",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": f"V{uuid.uuid4().hex[:10].upper()}",
             "type": "modal",

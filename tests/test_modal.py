@@ -12,7 +12,7 @@ def open_modal(slack, fake_slack, channel_id="COPS", user_id="UALICE"):
     answer = slack.command("", channel_id=channel_id, user_id=user_id, response_url=response_url)
     assert answer.status == 200 and answer.body == ""
     [opened] = fake_slack.wait_for("views.open")
-    view = json.loads(json.dumps(opened["view"]))
+    view = fake_slack.wait_for_view()  # as Slack opened it: refused, the form would never show
     view["id"] = "V0COMPOSE1"
     return opened, view, response_url
 

@@ -31,7 +31,7 @@ from bot.domain.records import AuditStatus, SendRecord, SendStatus
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger
 from tests.fakes.ovh_api import FakeOvh, OvhJob
-from tests.fakes.slack_api import FakeSlack, SlackCall
+from tests.fakes.slack_api import FakeSlack, SlackCall, new_trigger_id
 from tests.fakes.socket_mode import Ack, FakeSocketMode, SocketConnection
 from tests.harness import TEAM_ID, all_sends, audit_thread, blocks_text
 from tests.processes import BotProcess
@@ -186,7 +186,7 @@ def command_payload(
         "api_app_id": "A0SMSBOT",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+        "trigger_id": trigger_id or new_trigger_id(),
     }
 
 
@@ -198,7 +198,7 @@ def submission_payload(view: dict[str, Any], *, receivers: str, message: str) ->
         "user": {"id": "UALICE", "name": "ualice", "team_id": TEAM_ID},
         "api_app_id": "A0SMSBOT",
         "token": "legacy-verification-token",
-        "trigger_id": f"trigger-{uuid.uuid4().hex}",
+        "trigger_id": new_trigger_id(),
         "view": {
             **view,
             "state": {
@@ -385,7 +385,11 @@ def test_an_envelope_delivered_again_sends_once(socket_bot, socket_mode, slack_a
     assert acked(socket_mode, first).payload is None
     assert acked(socket_mode, again).payload is None
     audit_thread(slack_api, channel=channel)
-    time.sleep(0.3)  # a second send, were there one, would have reached OVH by now
+    # The second delivery is done with, as a duplicate (were it not, it would be sending).
+    eventually(
+        lambda: f"command:{payload['trigger_id']} was delivered again" in socket_bot.log(),
+        "the second delivery taken for a duplicate",
+    )
     assert len(jobs_with(ovh_api, text)) == 1
     assert len([p for p in posts_in(slack_api, channel) if not p.get("thread_ts")]) == 1
     [record] = socket_bot.ledger(channel)

@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -150,6 +151,9 @@ class FakeOvh(FakeServer):
         self.rules: list[tuple[str, str]] = list(rules if rules is not None else DEFAULT_RULES)
         self.clock_skew = 0
         self.delay = 0.0
+        self._jobs_gate = threading.Event()
+        self._jobs_gate.set()
+        self.held = 0  # POST jobs waiting at the gate (see `hold_jobs`)
         self.include_credits_left = True
         # True: accepted jobs wait in OVH's queue (`GET /sms/{sn}/jobs`) until `deliver_queued()`.
         self.queue_jobs = False
@@ -221,6 +225,33 @@ class FakeOvh(FakeServer):
         with self._lock:
             self._failures.append(failure)
 
+    def hold_jobs(self) -> None:
+        """Hold every `POST /sms/{sn}/jobs` before OVH takes it, until `release_jobs()`: an OVH as slow as
+        the test needs, with no timing involved (`wait_for_held` says when the requests arrived)."""
+        self._jobs_gate.clear()
+
+    def release_jobs(self) -> None:
+        """Let the held jobs, and the next ones, through."""
+        self._jobs_gate.set()
+
+    def wait_for_held(self, count: int, timeout: float = 5.0) -> int:
+        """Wait until at least `count` job requests are held; return how many are."""
+
+        def describe() -> str:
+            return f"expected {count} held job request(s) within {timeout}s, {self.held} are"
+
+        return self._wait_until(lambda: self.held if self.held >= count else None, timeout, describe)
+
+    def _wait_at_the_gate(self) -> None:
+        with self._lock:
+            self.held += 1
+        try:
+            if not self._jobs_gate.wait(timeout=60):
+                raise AssertionError("a job was held for 60 s: the test never released it")
+        finally:
+            with self._lock:
+                self.held -= 1
+
     def set_delivery(self, sms_id: int, delivery: Delivery) -> None:
         """The operator reported something new for an SMS already sent (or still queued)."""
         with self._lock:
@@ -266,8 +297,9 @@ class FakeOvh(FakeServer):
             return _error(403, "NOT_GRANTED_CALL", "This call has not been granted")
         if refused := _schema_error(request.method, path, body):
             return json_response(400, {"class": _BAD_REQUEST, "message": refused})
-        if self.delay and request.method == "POST" and path.endswith("/jobs"):
+        if request.method == "POST" and path.endswith("/jobs"):
             time.sleep(self.delay)  # outside the lock: other requests go on meanwhile
+            self._wait_at_the_gate()
         with self._lock:
             failure = self._take_failure(request.method, path)
             if failure is not None and not failure.after_processing:

@@ -1,12 +1,22 @@
 """A fake Slack Web API that answers `slack_sdk.WebClient(base_url=fake.api_url)` like Slack does.
 
 It also serves response URLs, where Bolt's `respond()` posts its JSON.
+
+It refuses what Slack refuses: every message's blocks and every view are read with slack_sdk's own Block
+Kit models (`slack_sdk.models.blocks`, `slack_sdk.models.views`: block and element types, text, title and
+label lengths, element limits) plus what those models leave out (unknown block types and fields, 50 blocks
+per message, 40,000 characters of text), and answered with Slack's errors (`invalid_blocks`,
+`invalid_arguments`, `msg_too_long`). A `trigger_id` works once, within 3 s of the request that carried it
+(make one with `new_trigger_id()`); `views.update` checks the view id and `hash`; a response URL takes 5
+posts; `chat.update` knows only the messages it posted.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -16,6 +26,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import parse_qsl
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from tests.fakes import FakeServer, HttpRequest, HttpResponse, _Handler, json_response
 
@@ -40,6 +54,20 @@ _HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:hist
 _JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
 # The status of an answer that is never sent: the connection is closed instead (see `FakeSlack.dropped`).
 _DROP = 0
+MESSAGE_BLOCKS_LIMIT = 50  # Slack's limit per message; a view's (100) is checked by slack_sdk's View
+MESSAGE_TEXT_LIMIT = 40_000  # characters of a message's `text`: beyond, `msg_too_long`
+TRIGGER_LIFETIME = 3.0  # seconds a trigger_id can open a view
+RESPONSE_URL_USES = 5
+_TRIGGER = re.compile(r"trigger-(\d+)-[0-9a-f]+")
+
+
+def new_trigger_id(issued_at: float | None = None) -> str:
+    """A trigger id as Slack puts in a command or an interaction, issued now (or at `issued_at`).
+
+    The fake reads the issue time back from the id, so any test can make one without the fake at hand.
+    """
+    issued = time.time() if issued_at is None else issued_at
+    return f"trigger-{int(issued * 1000)}-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +100,7 @@ class FakeSlack(FakeServer):
     """The Slack Web API methods smsbot uses, with knobs for the errors Slack gives.
 
     Knobs (edit them directly): `not_in_channel`, `channel_not_found` (channel ids), `expired_triggers`
-    (trigger ids), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
+    (trigger ids, refused whatever their age), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
     `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header), `socket_mode_url` (what
     `apps.connections.open` answers: `FakeSocketMode.new_url` of a fake Socket Mode server).
 
@@ -127,6 +155,8 @@ class FakeSlack(FakeServer):
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._counter = itertools.count(1)
         self._last_micros = 0
+        self._used_triggers: set[str] = set()
+        self._views: dict[str, str] = {}  # view id -> its current hash
         self._methods: dict[str, Callable[[Params], Params]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -173,6 +203,22 @@ class FakeSlack(FakeServer):
         if thread_ts is None:
             return [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
         return [m for m in kept if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
+
+    def wait_for_view(self, count: int = 1, timeout: float = 5.0) -> Params:
+        """Wait for the `count`-th views.open and return the view Slack opened (with its `id` and `hash`);
+        fail with Slack's answer when it refused to open it (a form that never opens)."""
+
+        def ready() -> list[SlackCall] | None:
+            opened = [call for call in self.calls if call.method == "views.open"]
+            return opened if len(opened) >= count else None
+
+        def describe() -> str:
+            return f"expected {count} views.open call(s) within {timeout}s; calls made: {self.calls}"
+
+        call = self._wait_until(ready, timeout, describe)[count - 1]
+        if call.failed or call.response is None:
+            raise AssertionError(f"Slack refused to open the view: {call.response}")
+        return dict(call.response["view"])
 
     def new_response_url(self) -> str:
         """A fresh response URL (as in a slash command payload) whose POSTs are recorded."""
@@ -315,6 +361,10 @@ class FakeSlack(FakeServer):
         with self._lock:
             if url not in self._responses:
                 return HttpResponse(404, b"no_such_response_url", "text/plain")
+            if len(self._responses[url]) >= RESPONSE_URL_USES:
+                return HttpResponse(404, b"used_url", "text/plain")
+            if isinstance(payload, dict) and (refusal := message_error(payload)):
+                return HttpResponse(400, refusal["error"].encode(), "text/plain")
             self._responses[url].append(payload)
         return HttpResponse(200, b"ok", "text/plain")
 
@@ -349,6 +399,8 @@ class FakeSlack(FakeServer):
             return _error("channel_not_found")
         if not params.get("text") and not params.get("blocks"):
             return _error("no_text")
+        if refusal := message_error(params):
+            return refusal
         if error := self._channel_error(channel):
             return error
         if channel[0] in "UW":  # posting to a user id opens the DM with them
@@ -369,14 +421,20 @@ class FakeSlack(FakeServer):
             return _error("invalid_arguments")
         if not params.get("text") and not params.get("blocks"):
             return _error("no_text")
+        if refusal := message_error(params):
+            return refusal
         return self._channel_error(params["channel"]) or {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, params: Params) -> Params:
         if not params.get("channel") or not params.get("ts"):
             return _error("invalid_arguments")
-        for message in self.messages.get(params["channel"], []):
-            if message["ts"] == params["ts"]:
-                message |= {key: params[key] for key in ("text", "blocks", "metadata") if params.get(key)}
+        if refusal := message_error(params):
+            return refusal
+        kept = [m for m in self.messages.get(params["channel"], []) if m["ts"] == params["ts"]]
+        if not kept:
+            return _error("message_not_found")
+        for message in kept:
+            message |= {key: params[key] for key in ("text", "blocks", "metadata") if params.get(key)}
         return {"ok": True, "channel": params["channel"], "ts": params["ts"], "text": params.get("text", "")}
 
     def _readable(self, channel: str) -> Params | None:
@@ -441,21 +499,40 @@ class FakeSlack(FakeServer):
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
     def _views_open(self, params: Params) -> Params:
-        if not params.get("trigger_id") or not isinstance(params.get("view"), dict):
+        trigger = params.get("trigger_id")
+        if not trigger or not isinstance(params.get("view"), dict):
             return _error("invalid_arguments")
-        if params["trigger_id"] in self.expired_triggers:
+        issued = _TRIGGER.fullmatch(trigger)
+        if trigger in self.expired_triggers:
             return _error("expired_trigger_id")
+        if issued is None:
+            return _error("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            return _error("exchanged_trigger_id")
+        if time.time() - int(issued.group(1)) / 1000 > TRIGGER_LIFETIME:
+            return _error("expired_trigger_id")
+        if refusal := view_error(params["view"]):
+            return refusal
+        self._used_triggers.add(trigger)
         return {"ok": True, "view": self._stored_view(params["view"], None)}
 
     def _views_update(self, params: Params) -> Params:
-        view_id = params.get("view_id") or params.get("external_id")
-        if not isinstance(params.get("view"), dict) or not view_id:
+        view_id = params.get("view_id")
+        if not isinstance(params.get("view"), dict) or not (view_id or params.get("external_id")):
             return _error("invalid_arguments")
-        return {"ok": True, "view": self._stored_view(params["view"], params.get("view_id"))}
+        if view_id not in self._views:
+            return _error("not_found")
+        if params.get("hash") is not None and params["hash"] != self._views[view_id]:
+            return _error("hash_conflict")
+        if refusal := view_error(params["view"]):
+            return refusal
+        return {"ok": True, "view": self._stored_view(params["view"], view_id)}
 
     def _stored_view(self, view: dict[str, Any], view_id: str | None) -> dict[str, Any]:
         n = next(self._counter)
-        return {**view, "id": view_id or f"V{n:08d}", "hash": f"{time.time():.6f}.{n:08x}"}
+        stored = {**view, "id": view_id or f"V{n:08d}", "hash": f"{time.time():.6f}.{n:08x}"}
+        self._views[stored["id"]] = stored["hash"]
+        return stored
 
     def _apps_connections_open(self, authorization: str | None) -> Params:
         if authorization is None:
@@ -495,6 +572,100 @@ class _SlackHandler(_Handler):
 
 def _error(error: str) -> Params:
     return {"ok": False, "error": error}
+
+
+def _refusal(error: str, problems: list[str]) -> Params:
+    """Slack's answer to a malformed message or view: the error, and each problem with its JSON pointer."""
+    return {
+        "ok": False,
+        "error": error,
+        "errors": problems,
+        "response_metadata": {"messages": [f"[ERROR] {problem}" for problem in problems]},
+    }
+
+
+def message_error(params: Params) -> Params | None:
+    """Slack's refusal of a message (chat.postMessage, chat.postEphemeral, chat.update, a response URL)
+    whose blocks or text Slack would not take, or None."""
+    text = params.get("text")
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_LIMIT:
+        return _error("msg_too_long")
+    if "blocks" not in params:
+        return None
+    blocks = params["blocks"]
+    if not isinstance(blocks, list):
+        return _refusal("invalid_blocks_format", ["must be an array [json-pointer:/blocks]"])
+    problems = blocks_problems(blocks, "/blocks")
+    if len(blocks) > MESSAGE_BLOCKS_LIMIT:
+        problems.insert(0, f"must contain at most {MESSAGE_BLOCKS_LIMIT} items [json-pointer:/blocks]")
+    return _refusal("invalid_blocks", problems) if problems else None
+
+
+def view_error(view: Any) -> Params | None:
+    """Slack's refusal (`invalid_arguments`) of a view it would not open, or None."""
+    if not isinstance(view, dict) or not isinstance(view.get("blocks", []), list):
+        return _refusal("invalid_arguments", ["must be an object with a list of blocks [json-pointer:/view]"])
+    blocks = view.get("blocks") or []
+    problems = blocks_problems(blocks, "/view/blocks")
+    # What Slack adds to a view it returns may come back in views.update; the blocks were checked above.
+    outer = {key: value for key, value in view.items() if key not in ("blocks", "id", "hash", "state")}
+    problems += _model_problems(lambda raw: View(**raw, blocks=blocks), outer, "/view")
+    return _refusal("invalid_arguments", problems) if problems else None
+
+
+def blocks_problems(blocks: list[Any], pointer: str) -> list[str]:
+    """What Slack would refuse in a list of blocks, each with the JSON pointer of the offending part."""
+    problems: list[str] = []
+    for index, block in enumerate(blocks):
+        where = f"{pointer}/{index}"
+        if not isinstance(block, dict) or "type" not in block:
+            problems.append(f"missing required field: type [json-pointer:{where}]")
+        elif Block.parse(copy.deepcopy(block)) is None:
+            problems.append(f"unsupported type: {block['type']} [json-pointer:{where}/type]")
+        else:
+            problems += _model_problems(Block.parse, block, where)
+    return problems
+
+
+def _model_problems(build: Callable[..., Any], raw: dict[str, Any], pointer: str) -> list[str]:
+    """Build a slack_sdk model from `raw`; its validators' complaints, and the fields it does not know."""
+    try:
+        rendered = (
+            build(copy.deepcopy(raw)).to_dict()
+        )  # the models change some of what they are given  # runs every validator, of the nested objects too
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError) as error:
+        return [f"{error} [json-pointer:{pointer}]"]
+    return [
+        f"invalid additional property: {path} [json-pointer:{pointer}]" for path in _dropped(raw, rendered)
+    ]
+
+
+def _dropped(raw: Any, rendered: Any, path: str = "") -> list[str]:
+    """Fields of `raw` the model left out of `rendered` (those Slack does not know either), or changed (a
+    value the model does not know, such as a text type `mrkdown` it reads as `mrkdwn`)."""
+    if isinstance(raw, dict) and isinstance(rendered, dict):
+        dropped: list[str] = []
+        for key, value in raw.items():
+            if key not in rendered:
+                # The models leave empty values out, as Slack ignores them.
+                if value not in (None, [], {}, ""):
+                    dropped.append(f"{path}/{key}")
+            else:
+                dropped += _dropped(value, rendered[key], f"{path}/{key}")
+        return dropped
+    if isinstance(raw, list) and isinstance(rendered, list) and len(raw) == len(rendered):
+        return [
+            p
+            for i, (r, o) in enumerate(zip(raw, rendered, strict=True))
+            for p in _dropped(r, o, f"{path}/{i}")
+        ]
+    if (
+        isinstance(raw, str | int | float | bool)
+        and not isinstance(rendered, dict | list)
+        and raw != rendered
+    ):
+        return [f"{path} (the value {raw!r} is not one Slack knows)"]
+    return []
 
 
 def _parse_params(request: HttpRequest) -> Params:
