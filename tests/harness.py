@@ -21,7 +21,7 @@ from bot.server.http import HttpServer
 from bot.settings import Settings
 from bot.slack.blocks import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger, sends
-from tests.fakes.slack_api import new_trigger_id
+from tests.fakes.slack_api import new_trigger_id, response_error
 
 SIGNING_SECRET = "test-signing-secret-not-a-real-one"
 TEAM_ID = "T0TEST"
@@ -87,7 +87,11 @@ class SlackSender:
         all_headers.update(headers or {})
         started = time.perf_counter()
         response = requests.post(self.events_url, data=body.encode("utf-8"), headers=all_headers, timeout=30)
-        return Answer(response.status_code, response.text, time.perf_counter() - started)
+        answer = Answer(response.status_code, response.text, time.perf_counter() - started)
+        if answer.status == 200 and response.headers.get("Content-Type", "").startswith("application/json"):
+            refusal = response_error(answer.json())
+            assert refusal is None, f"Slack would refuse the app's answer {answer.body}: {refusal}"
+        return answer
 
     def command(
         self,

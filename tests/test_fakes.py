@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
 
 from tests.fakes.ovh_api import STOP_CLAUSE, Delivery, FakeOvh
-from tests.fakes.slack_api import FakeSlack, new_trigger_id
+from tests.fakes.slack_api import FakeSlack, new_trigger_id, response_error
 
 SERVICE = "sms-tt12345-1"
 
@@ -530,3 +530,14 @@ def test_a_response_url_takes_five_posts_of_valid_messages(fake_slack: FakeSlack
     answers = [respond(text=f"post {n}").status_code for n in range(6)]
     assert answers == [200] * 5 + [404]
     assert len(fake_slack.responses(url)) == 5
+
+
+def test_what_an_app_answers_in_an_ack_is_checked_as_slack_would() -> None:
+    assert response_error({"text": "hi", "blocks": [SECTION], "response_type": "ephemeral"}) is None
+    assert response_error({"text": "hi", "blocks": [{"type": "sectoin"}]})["error"] == "invalid_blocks"
+    assert response_error({"response_action": "errors", "errors": {"message": "Too long"}}) is None
+    assert response_error({"response_action": "errors", "errors": {}})["error"] == "invalid_arguments"
+    long_title = MODAL | {"title": {"type": "plain_text", "text": "t" * 25}}
+    assert response_error({"response_action": "update", "view": long_title})["error"] == "invalid_arguments"
+    assert response_error({"response_action": "push", "view": MODAL}) is None
+    assert response_error({"response_action": "close"})["error"] == "invalid_arguments"

@@ -601,6 +601,28 @@ def message_error(params: Params) -> Params | None:
     return _refusal("invalid_blocks", problems) if problems else None
 
 
+def response_error(payload: Any) -> Params | None:
+    """Slack's refusal of what an app answers in an acknowledgement (an HTTP response body, or a Socket
+    Mode ack's payload): a message for a slash command, a `response_action` for a view submission."""
+    if not isinstance(payload, dict):
+        return None  # not JSON: Slack shows plain text as is
+    action = payload.get("response_action")
+    if action is None:
+        return message_error(payload)
+    if action in ("update", "push"):
+        return view_error(payload.get("view"))
+    if action == "errors":
+        errors = payload.get("errors")
+        if isinstance(errors, dict) and errors and all(isinstance(v, str) for v in errors.values()):
+            return None
+        return _refusal("invalid_arguments", ["errors must map block ids to messages [json-pointer:/errors]"])
+    if action == "clear":
+        return None
+    return _refusal(
+        "invalid_arguments", [f"unknown response_action: {action} [json-pointer:/response_action]"]
+    )
+
+
 def view_error(view: Any) -> Params | None:
     """Slack's refusal (`invalid_arguments`) of a view it would not open, or None."""
     if not isinstance(view, dict) or not isinstance(view.get("blocks", []), list):

@@ -37,6 +37,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes import wait_until
+from tests.fakes.slack_api import response_error
 
 T = TypeVar("T")
 
@@ -245,7 +246,8 @@ class FakeSocketMode:
             return list(self._acks.get(envelope_id, []))
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> Ack:
-        """Wait for the client's ack of ``envelope_id``; return the first one."""
+        """Wait for the client's ack of ``envelope_id``; return the first one. Fails when Slack would
+        refuse the ack's payload (a message or view it cannot show, see `slack_api.response_error`)."""
 
         def ready() -> Ack | None:
             received = self._acks.get(envelope_id)
@@ -254,7 +256,10 @@ class FakeSocketMode:
         def describe() -> str:
             return f"no ack for envelope {envelope_id} within {timeout}s; {self._describe_messages()}"
 
-        return self._wait_until(ready, timeout, describe)
+        ack = self._wait_until(ready, timeout, describe)
+        if ack.payload is not None and (refusal := response_error(ack.payload)):
+            raise AssertionError(f"Slack would refuse the ack of {envelope_id}: {refusal}")
+        return ack
 
     # --- what tests control -----------------------------------------------------------------------
 
