@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.domain.access import SendPolicy
 from bot.domain.destinations import DestinationPolicy
-from bot.domain.errors import ANSWER_NOT_RECORDED, DeliveryError, LedgerUnavailable
+from bot.domain.errors import ANSWER_NOT_RECORDED, ConfigurationError, DeliveryError, LedgerUnavailable
 from bot.domain.limits import Limits
 from bot.domain.receivers import parse_receivers
 from bot.domain.records import AuditStatus, JobResult, SendRecord, SendStatus
@@ -35,7 +35,9 @@ class ScriptedProvider:
 
     def __init__(self) -> None:
         self.posts: list[list[str]] = []
-        self.failures: dict[int, DeliveryError] = {}  # job number (1-based) -> what it raises
+        self.failures: dict[
+            int, DeliveryError | ConfigurationError
+        ] = {}  # job number (1-based) -> what it raises
         self.before_answer: Callable[[int], None] = lambda _job: None
 
     def post(self, *, message: str, receivers: list[str], tag: str) -> JobResult:
@@ -135,6 +137,21 @@ def test_a_later_job_refused_keeps_what_was_sent_and_lists_the_rest_as_rejected(
     assert record.rejected_receivers == NUMBERS[2:5]
     assert record.error_code == "no_credits"
     assert record.error_message == "Sent to part of the receivers only: No credits left."
+
+
+def test_a_later_job_refused_for_the_configuration_keeps_what_was_sent(service, provider):
+    # The Gateway protocol may raise ConfigurationError for any job: after job 1 went out, the send is
+    # partial, never "failed" (that would lose the record of the SMS job 1 sent).
+    provider.failures[2] = ConfigurationError("OVH_SMS_SERVICE is not set.")
+
+    record = service.send_and_report(request(), ThreadSink()).record
+
+    assert provider.posts == [NUMBERS[0:2], NUMBERS[2:4]]
+    assert record.status is SendStatus.SENT
+    assert record.ovh_job_ids == [1] and record.accepted_receivers == NUMBERS[0:2]
+    assert record.rejected_receivers == NUMBERS[2:5]
+    assert record.error_code == "configuration"
+    assert record.error_message == "Sent to part of the receivers only: OVH_SMS_SERVICE is not set."
 
 
 def test_a_first_job_refused_is_a_failed_send(service, provider):

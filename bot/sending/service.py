@@ -334,10 +334,10 @@ class SendService:
 
     def _post_jobs(self, record: SendRecord, progress: _Progress) -> SendResult:
         """Post the send in jobs of at most ``max_receivers_per_job`` receivers, renewing the lease before
-        each. Raises :class:`DeliveryError` if the first job fails. If a later one fails, the receivers
-        already sent to are kept and the others are listed as rejected with the reason, so the ledger never
-        loses a send that happened; if that job's answer was lost, the result says OVH may have sent it
-        (``maybe_sent``), so the send is checked at OVH later.
+        each. Raises :class:`DeliveryError` (or :class:`ConfigurationError`) if the first job fails. If a
+        later one fails, the receivers already sent to are kept and the others are listed as rejected with
+        the reason, so the ledger never loses a send that happened; if that job's answer was lost, the
+        result says OVH may have sent it (``maybe_sent``), so the send is checked at OVH later.
         """
         size = self.max_receivers_per_job
         chunks = [record.receivers[i : i + size] for i in range(0, len(record.receivers), size)]
@@ -351,15 +351,15 @@ class SendService:
             progress.posted = True
             try:
                 job = self.gateway.post(message=record.message, receivers=chunk, tag=record.tag)
-            except DeliveryError as error:
+            except (DeliveryError, ConfigurationError) as error:
                 if index == 0:
                     raise
-                log.warning(
-                    "send #%d: job %d of %d failed: %s", record.id, index + 1, len(chunks), error.code
-                )
+                # Earlier jobs went out whatever this one's failure: the send is partial, never failed.
+                code = error.code if isinstance(error, DeliveryError) else "configuration"
+                log.warning("send #%d: job %d of %d failed: %s", record.id, index + 1, len(chunks), code)
                 rejected.extend(number for rest in chunks[index:] for number in rest)
-                partial_error = (error.code, f"Sent to part of the receivers only: {error.user_message}")
-                maybe_sent = error.maybe_sent
+                partial_error = (code, f"Sent to part of the receivers only: {error.user_message}")
+                maybe_sent = isinstance(error, DeliveryError) and error.maybe_sent
                 break
             jobs.append(job)
             rejected.extend(job.rejected)
