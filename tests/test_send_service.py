@@ -8,17 +8,25 @@ each, the partial-failure rule, and what a database lost after a post means for 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
 from bot.domain.access import SendPolicy
 from bot.domain.destinations import DestinationPolicy
-from bot.domain.errors import ANSWER_NOT_RECORDED, ConfigurationError, DeliveryError, LedgerUnavailable
+from bot.domain.errors import (
+    ANSWER_NOT_RECORDED,
+    RECORDED_NOT_SENT,
+    ConfigurationError,
+    DeliveryError,
+    LedgerUnavailable,
+)
 from bot.domain.limits import Limits
 from bot.domain.receivers import parse_receivers
-from bot.domain.records import AuditStatus, JobResult, SendRecord, SendStatus
+from bot.domain.records import AuditStatus, JobResult, OvhTrace, SendRecord, SendStatus
 from bot.sending.audit import AuditOutcome
+from bot.sending.recovery import Recovery
 from bot.sending.service import Rules, SendRequest, SendService
 from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
@@ -213,3 +221,34 @@ def test_a_database_lost_after_a_post_says_do_not_send_again(service, provider, 
     assert failure.value.user_message == ANSWER_NOT_RECORDED
     assert "sms_sends" in failure.value.reason
     assert provider.posts == [NUMBERS[0:2]] and sink.reported == []
+
+
+class NoTrace:
+    """A Tracer for whom the provider holds nothing of any send."""
+
+    def trace(self, tag: str, receivers: list[str], message: str, since: datetime) -> OvhTrace:
+        return OvhTrace(service="sms-test", sms_ids=[], receivers=[], credits=0.0)
+
+
+def test_a_database_lost_after_recording_says_the_bot_sends_it_not_to_send_again(service, provider, engine):
+    def database_fails(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("UPDATE sms_sends"):  # the send is recorded; taking it to OVH fails
+            raise sa.exc.OperationalError(statement, None, Exception("disk I/O error"))
+
+    sa.event.listen(engine, "before_cursor_execute", database_fails)
+    with pytest.raises(LedgerUnavailable) as failure:
+        service.send_and_report(request(), ThreadSink())
+    sa.event.remove(engine, "before_cursor_execute", database_fails)
+
+    assert provider.posts == []
+    # The row stays recorded: once its lease runs out, recovery sends it. Told "nothing was sent, try
+    # again", the person would send it a second time.
+    assert failure.value.user_message == RECORDED_NOT_SENT
+    assert "Do not send it again" in RECORDED_NOT_SENT
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
+    recovery = Recovery(
+        service.ledger, service, NoTrace(), ThreadSink(), lease_seconds=300, retry_after_seconds=60
+    )
+    assert recovery.run_once().sent_again == [1]
+    assert provider.posts == [NUMBERS[0:2], NUMBERS[2:4], NUMBERS[4:5]]

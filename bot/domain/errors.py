@@ -65,6 +65,11 @@ OPT_OUTS_UNREADABLE = (
     "The bot cannot check its opt-out list (its database is not answering), so nothing was sent. "
     "Try again in a minute."
 )
+RECORDED_NOT_SENT = (
+    "The bot recorded your send, but its database stopped answering before the SMS went to OVH, so "
+    "nothing has gone out yet. Do not send it again: the bot sends it once its database is back, and its "
+    "audit thread says what happened."
+)
 ANSWER_NOT_RECORDED = (
     "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
     "answering). Do not send it again: the audit thread will be posted once the database is back."

@@ -19,6 +19,7 @@ from bot.domain.errors import (
     ANSWER_NOT_RECORDED,
     NOT_RECORDED,
     OPT_OUTS_UNREADABLE,
+    RECORDED_NOT_SENT,
     ConfigurationError,
     DeliveryError,
     LedgerUnavailable,
@@ -293,7 +294,9 @@ class SendService:
                 return record
         except LedgerUnavailable as error:
             log.error("send #%d: the ledger failed (%s)", record.id, error.reason)
-            raise error.told_as(ANSWER_NOT_RECORDED if progress.posted else NOT_RECORDED) from error
+            # Recorded either way: recovery takes the row once its lease runs out, and settles it from OVH's
+            # records or sends it then. "Nothing was sent, try again" would have the person send it twice.
+            raise error.told_as(ANSWER_NOT_RECORDED if progress.posted else RECORDED_NOT_SENT) from error
 
     def _attempt(self, record: SendRecord, progress: _Progress) -> SendRecord:
         try:
