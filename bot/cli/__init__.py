@@ -10,19 +10,38 @@ Exit statuses:
   failing mid-way included: the message says whether anything may have gone out), 2 nothing was sent
   because of the input or the access rules. With ``--dry-run``: 0 it would go, 1 the database could not
   be read to tell, 2 it would not.
-- Every command: 2 when the settings cannot be read (each problem is named).
+- ``smsbot run``: 0 stopped by a signal; 1 Slack could not be reached or the port cannot be listened on
+  at start-up; 2 a setting must change (a refused token, a URL that is not Slack's) or the database
+  cannot be used. Either way one line says what failed and what to check, never a traceback.
+- Every command: 2 when the settings cannot be read (each problem is named); ``smsbot`` alone prints the
+  usage and exits with 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.cli import check, run, send
 
 
+def _version() -> str:
+    try:
+        return version("smsbot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed: pip install -e .)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smsbot", description="Send SMS from Slack through OVHcloud.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="smsbot",
+        description="Send SMS from Slack through OVHcloud.",
+        epilog="Start with `smsbot check`: it says what is missing. `smsbot COMMAND --help` for a command's "
+        "options; the README for the set-up.",
+    )
+    parser.add_argument("--version", action="version", version=f"smsbot {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     run.add_parser(commands)
     check.add_parser(commands)
     send.add_parser(commands)
@@ -31,7 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `smsbot` script; exits with the command's status (see the module docstring)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # `smsbot` alone: what it can do, rather than argparse's "the following arguments are required".
+        parser.print_help(sys.stderr)
+        raise SystemExit(2)
     status = args.handler(args)
     if status:
         raise SystemExit(status)

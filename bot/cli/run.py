@@ -10,10 +10,8 @@ import sys
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from slack_bolt.error import BoltError
-
 from bot.cli.output import settings_or_exit
-from bot.domain.errors import ConfigurationError, LedgerUnavailable
+from bot.cli.startup import UNREACHABLE, explain, sdk_logs_quiet
 from bot.logs import configure_logging
 from bot.settings import Mode, Settings
 
@@ -53,20 +51,14 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
     configure_logging(settings)
     try:
-        bot = create_bot(settings)
-    except ConfigurationError as error:
-        print(error.user_message, file=sys.stderr)
-        return 2
-    except BoltError as error:  # Bolt checks the bot token with auth.test as the app is built
-        print(f"Slack refused SLACK_BOT_TOKEN ({error}): {_BOT_TOKEN_HELP}", file=sys.stderr)
-        return 2
-    except LedgerUnavailable as error:
-        print(
-            f"The database in DATABASE_URL cannot be used ({error.reason}): check that it runs, "
-            "the address and the credentials. `smsbot check` says more.",
-            file=sys.stderr,
-        )
-        return 2
+        with sdk_logs_quiet(settings):
+            bot = create_bot(settings)
+    except Exception as error:
+        failure = explain(error, settings)
+        if failure is None:
+            raise
+        print(failure.line, file=sys.stderr)
+        return failure.status
     _stop_on_sigterm()
     bot.start_recovery()
     try:
@@ -80,13 +72,18 @@ def run(args: argparse.Namespace) -> int:
         bot.close()
 
 
-_BOT_TOKEN_HELP = "copy the Bot User OAuth Token (OAuth & Permissions page) into SLACK_BOT_TOKEN."  # noqa: S105 - advice, not a secret
-
-
 def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
     from bot.server.http import HttpServer
 
-    server = HttpServer(bot, args.host, args.port, threads=args.threads)
+    try:
+        server = HttpServer(bot, args.host, args.port, threads=args.threads)
+    except OSError as error:
+        print(
+            f"smsbot cannot start: it cannot listen on {args.host}:{args.port} ({error.strerror or error}). "
+            "Choose another port with PORT or --port, or stop what listens there.",
+            file=sys.stderr,
+        )
+        return UNREACHABLE
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         # A KeyboardInterrupt could land anywhere in waitress's loop; the server's own stop lets it finish
