@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -173,6 +174,30 @@ def test_python_m_bot_check_exits_0_when_all_is_well_and_1_when_not(env, migrate
     bad = subprocess.run(command, cwd=tmp_path, env=bad_env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "✗ API keys: OVH does not accept the consumer key in OVH_CONSUMER_KEY" in bad.stdout
+
+
+def test_python_m_bot_check_prints_only_the_report_while_the_slack_sdk_retries(env, migrated, tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES) and k not in _VARIABLES}
+    with socket.socket() as probe:  # a port nothing listens on: the SDK fails, logs it, retries, fails
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    unreachable = env | {"SLACK_API_URL": f"http://127.0.0.1:{closed}/api/"}
+    # As a terminal shows it: both streams in one, in the order written.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=tmp_path,
+        env=clean | unreachable,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "✗ bot token: Slack's Web API at" in result.stdout
+    assert "slack_sdk" not in result.stdout
+    assert "retry" not in result.stdout.lower()
+    assert not re.search(r"^\d{4}-\d\d-\d\d ", result.stdout, re.MULTILINE), result.stdout
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.checks import Status, exit_status, run_checks
-from bot.cli.output import Marks, say, settings_or_exit
+from bot.cli.output import Marks, say, sdk_logs_quiet, settings_or_exit
 from bot.logs import configure_logging
 from bot.settings import Mode
 
@@ -36,7 +36,8 @@ def check(_args: argparse.Namespace) -> int:
         Status.WARNING: marks.warning,
         Status.SKIPPED: marks.skipped,
     }
-    results = run_checks(settings)
+    with sdk_logs_quiet(settings):  # each failure is a result below; the SDK's lines would interleave
+        results = run_checks(settings)
     area = None
     for result in results:
         if result.area != area:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -56,3 +59,23 @@ def say(text: str, *, indent: str = "", stream: TextIO | None = None) -> None:
         break_on_hyphens=False,
     )
     print("\n".join(lines) or indent, file=stream or sys.stdout)
+
+
+@contextmanager
+def sdk_logs_quiet(settings: Settings) -> Iterator[None]:
+    """Keep slack_sdk's own lines about a failed call (and its retries) out of what a command prints.
+
+    The SDK logs a failure at ERROR, and each retry at INFO, before raising; the command explains the
+    exception itself (a start-up failure's line, a check's result). At LOG_LEVEL=DEBUG the lines stay:
+    someone debugging wants them.
+    """
+    if settings.log_level == "DEBUG":
+        yield
+        return
+    logger = logging.getLogger("slack_sdk")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

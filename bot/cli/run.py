@@ -10,8 +10,8 @@ import sys
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.cli.output import settings_or_exit
-from bot.cli.startup import UNREACHABLE, explain, sdk_logs_quiet
+from bot.cli.output import sdk_logs_quiet, settings_or_exit
+from bot.cli.startup import UNREACHABLE, explain
 from bot.logs import configure_logging
 from bot.settings import Mode, Settings
 

@@ -7,12 +7,9 @@ database that does not answer. Each becomes one line on stderr and an exit statu
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
 from urllib.error import URLError
@@ -104,22 +101,3 @@ def _proxy_hint() -> str:
         if os.environ.get(name, "").strip():  # the SDK takes the first one set and not empty
             return f"the proxy in {name}"
     return "any proxy (HTTPS_PROXY)"
-
-
-@contextmanager
-def sdk_logs_quiet(settings: Settings) -> Iterator[None]:
-    """Keep slack_sdk's own lines about a failed call (and its retries) out of a one-line explanation.
-
-    The SDK logs a failure at ERROR before raising it; here the exception is explained instead. At
-    LOG_LEVEL=DEBUG the lines stay: someone debugging wants them.
-    """
-    if settings.log_level == "DEBUG":
-        yield
-        return
-    logger = logging.getLogger("slack_sdk")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
