@@ -224,7 +224,7 @@ def test_a_dry_run_checks_and_estimates_but_sends_and_records_nothing(
 
     assert outcome.code == 0, outcome.err
     out = outcome.out
-    assert line(out, "Dry run:") == "Dry run: nothing was sent and nothing was recorded."
+    assert line(out, "Dry run:") == "Dry run: nothing was sent and no send was recorded."
     assert line(out, "✓ to 2 receiver(s):") == "✓ to 2 receiver(s): +34600000001, +34600000002"
     assert line(out, "✓ message:") == "✓ message: 11 characters, 1 SMS (GSM-7)"
     assert line(out, "✓ UALICE may send") == "✓ UALICE may send from COPS, within the sending limits"

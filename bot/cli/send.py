@@ -54,7 +54,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="check everything and estimate the cost, but send nothing and record nothing",
+        help="check everything and estimate the cost; nothing is sent and no send is recorded (the database is "
+        "created or its schema brought up to date if needed, as at any start)",
     )
     parser.set_defaults(handler=send)
 
@@ -264,7 +265,7 @@ def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
             stream=sys.stderr,
         )
         return 1
-    say("Dry run: nothing was sent and nothing was recorded.")
+    say("Dry run: nothing was sent and no send was recorded.")
     numbers = ", ".join(receiver.e164 for receiver in request.receivers)
     say(f"{marks.ok} to {receivers} receiver(s): {numbers}")
     say(f"{marks.ok} message: {describe(segmentation)}")
