@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smsbot")
 
+DEFAULT_PORT = 3000
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Declare `smsbot run` and its options."""
@@ -31,7 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="address to listen on in HTTP mode (default 0.0.0.0)",
     )
     parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT", "3000")), help="HTTP port (default 3000)"
+        "--port", type=int, help=f"HTTP port (default: the PORT variable, else {DEFAULT_PORT})"
     )
     parser.add_argument("--threads", type=int, default=32, help="HTTP server threads (default 32)")
     parser.set_defaults(handler=run)
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.app import create_bot
 
     settings = settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
+    if args.http and args.port is None:
+        args.port = _port_from_environment()  # read after the settings, so that PORT may be in .env
     configure_logging(settings)
     try:
         with sdk_logs_quiet(settings):
@@ -70,6 +74,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         bot.close()
+
+
+def _port_from_environment() -> int:
+    value = os.environ.get("PORT", "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        print(f"PORT must be a port number between 1 and 65535 (not `{value}`).", file=sys.stderr)
+        raise SystemExit(2)
+    return int(value)
 
 
 def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
