@@ -21,6 +21,8 @@ from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"
 OVH_REGIONS = ("ovh-eu", "ovh-ca", "ovh-us")
+# OVH_ENDPOINT=simulator: OVH played in the process (bot/ovh/simulator.py); no account, no keys, nothing sent.
+OVH_SIMULATOR = "simulator"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -67,6 +69,11 @@ class Settings:
     send_workers: int
     log_level: str
     log_format: str  # "text" or "json"
+
+    @property
+    def ovh_simulated(self) -> bool:
+        """Whether OVH is simulated (OVH_ENDPOINT=simulator): no SMS leaves the machine."""
+        return self.ovh_endpoint == OVH_SIMULATOR
 
     @property
     def ovh_base_url(self) -> str:
@@ -215,19 +222,23 @@ def _slack(r: _Reader, mode: Mode) -> dict[str, Any]:
 def _ovh(r: _Reader) -> dict[str, Any]:
     """OVH_ENDPOINT, the three OVH keys, OVH_SMS_SERVICE, OVH_SMS_SENDER, OVH_NO_STOP_CLAUSE, timeouts."""
     ovh_endpoint = r.raw("OVH_ENDPOINT") or "ovh-eu"
-    if ovh_endpoint not in OVH_REGIONS and not re.match(r"^https?://[^\s]+$", ovh_endpoint):
+    simulated = ovh_endpoint == OVH_SIMULATOR
+    if not simulated and ovh_endpoint not in OVH_REGIONS and not re.match(r"^https?://[^\s]+$", ovh_endpoint):
         r.problems.append(
-            f"OVH_ENDPOINT must be one of {', '.join(OVH_REGIONS)} or a base URL such as "
-            f"https://eu.api.ovh.com/1.0 (got `{ovh_endpoint}`)."
+            f"OVH_ENDPOINT must be one of {', '.join(OVH_REGIONS)}, a base URL such as "
+            f"https://eu.api.ovh.com/1.0, or {OVH_SIMULATOR} to try the bot without OVH (got `{ovh_endpoint}`)."
         )
     key_help = "a key from https://eu.api.ovh.com/createToken/ (see the README's OVH section)"
+
+    def key(name: str, what: str) -> str:
+        # The simulator needs no keys: it is how to try the bot before having an OVH account.
+        return (r.raw(name) or "") if simulated else r.required(name, f"{what} of {key_help}")
+
     return {
         "ovh_endpoint": ovh_endpoint.rstrip("/"),
-        "ovh_application_key": r.required("OVH_APPLICATION_KEY", f"the application key of {key_help}"),
-        "ovh_application_secret": r.required(
-            "OVH_APPLICATION_SECRET", f"the application secret of {key_help}"
-        ),
-        "ovh_consumer_key": r.required("OVH_CONSUMER_KEY", f"the consumer key of {key_help}"),
+        "ovh_application_key": key("OVH_APPLICATION_KEY", "the application key"),
+        "ovh_application_secret": key("OVH_APPLICATION_SECRET", "the application secret"),
+        "ovh_consumer_key": key("OVH_CONSUMER_KEY", "the consumer key"),
         "ovh_sms_service": r.raw("OVH_SMS_SERVICE"),
         "ovh_sms_sender": r.raw("OVH_SMS_SENDER"),
         "ovh_no_stop_clause": r.boolean("OVH_NO_STOP_CLAUSE", True),

@@ -93,6 +93,18 @@ def check_ovh(
     settings: Settings, queries: OvhAccount | None = None, *, now: datetime | None = None
 ) -> list[CheckResult]:
     """The keys work and hold the rules the bot needs; the SMS service, its credits and the sender."""
+    if settings.ovh_simulated:
+        return [
+            CheckResult(
+                "OVH",
+                "simulator",
+                Status.WARNING,
+                "OVH_ENDPOINT=simulator: OVH is simulated on this machine. No SMS is sent, nothing reaches "
+                "OVH, and the keys are not checked; every audit trail says the send was simulated.",
+                "To send real SMS, set OVH_ENDPOINT (ovh-eu, ovh-ca or ovh-us) and the three OVH keys "
+                "(the README's Set-up, step 2), then run `smsbot check` again.",
+            )
+        ]
     queries = queries or OvhAccount.from_settings(settings)
     now = now or datetime.now(UTC)
     link = create_token_url(settings)

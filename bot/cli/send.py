@@ -219,6 +219,11 @@ def _print_record(record: SendRecord, marks: Marks) -> None:
         SendStatus.PENDING: f"{marks.warning} Still waiting for OVH",
     }[record.status]
     where = f", service {record.ovh_service}" if record.ovh_service else ""
+    if record.simulated:
+        say(
+            f"{marks.warning} Simulated (OVH_ENDPOINT=simulator): no SMS was sent; the job ids and credits "
+            "below are made up."
+        )
     say(f"{headline}: send #{record.id} (OVH tag {record.tag}{where})")
     if record.error_message:
         say(f"reason: {record.error_message}", indent="  ")
@@ -266,6 +271,10 @@ def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
         )
         return 1
     say("Dry run: nothing was sent and no send was recorded.")
+    if services.settings.ovh_simulated:
+        say(
+            f"{marks.warning} OVH_ENDPOINT=simulator: a real run would be simulated too (no SMS leaves this machine)."
+        )
     numbers = ", ".join(receiver.e164 for receiver in request.receivers)
     say(f"{marks.ok} to {receivers} receiver(s): {numbers}")
     say(f"{marks.ok} message: {describe(segmentation)}")

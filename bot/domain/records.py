@@ -30,6 +30,11 @@ class AuditStatus(StrEnum):
     FAILED = "failed"  # Slack could not be reached at all
 
 
+# The SMS service of OVH_ENDPOINT=simulator (real ones are named like sms-xx12345-1): a send recorded with it
+# was simulated, and nothing left the machine.
+SIMULATED_SERVICE = "simulator"
+
+
 @dataclass(frozen=True)
 class SendRecord:
     """One send as the ledger holds it."""
@@ -63,6 +68,11 @@ class SendRecord:
     lease_owner: str | None
     receiver_count: int
     estimated_credits: float | None
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the send went to OVH_ENDPOINT=simulator: no SMS was sent, OVH's answers are made up."""
+        return self.ovh_service == SIMULATED_SERVICE
 
     @property
     def tag(self) -> str:

@@ -13,12 +13,21 @@ from ovh import exceptions as ovh_errors
 from ovh.client import ENDPOINTS
 
 from bot.domain.errors import ConfigurationError
+from bot.domain.records import SIMULATED_SERVICE
 from bot.ovh.errors import translate_error
 from bot.settings import Settings
 
 
 def client_factory(settings: Settings) -> Callable[[], ovh.Client]:
-    """Build ``ovh.Client`` objects from the settings (each thread gets its own, see :class:`OvhClient`)."""
+    """Build ``ovh.Client`` objects from the settings (each thread gets its own, see :class:`OvhClient`).
+
+    With OVH_ENDPOINT=simulator, every thread gets the same :class:`~bot.ovh.simulator.SimulatedOvh`.
+    """
+    if settings.ovh_simulated:
+        from bot.ovh.simulator import SimulatedOvh
+
+        simulator = SimulatedOvh()
+        return lambda: simulator  # type: ignore[return-value] - it answers as an ovh.Client does
     timeout = (settings.ovh_connect_timeout, settings.ovh_read_timeout)
 
     def make() -> ovh.Client:
@@ -76,9 +85,9 @@ class OvhClient:
     @classmethod
     def from_settings(cls, settings: Settings) -> OvhClient:
         """The client the bot runs with."""
-        return cls(
-            client_factory(settings), service=settings.ovh_sms_service, sender_id=settings.ovh_sms_sender
-        )
+        # The simulator has one service, whatever OVH_SMS_SERVICE names: its name marks the sends simulated.
+        service = SIMULATED_SERVICE if settings.ovh_simulated else settings.ovh_sms_service
+        return cls(client_factory(settings), service=service, sender_id=settings.ovh_sms_sender)
 
     @property
     def raw(self) -> ovh.Client:

@@ -187,6 +187,13 @@ _HEADLINE = {
 }
 
 
+# Said first in every parent message and thread of a simulated send (OVH_ENDPOINT=simulator).
+SIMULATED_LINE = (
+    ":test_tube: *Simulated send: no SMS was sent.* OVH_ENDPOINT=simulator plays OVH on the bot's machine; "
+    "the job ids, credits and receivers below are made up."
+)
+
+
 def audit_parent(record: SendRecord) -> SlackMessage:
     """The channel message that opens a send's audit thread: who, to whom, and the whole text.
 
@@ -198,9 +205,10 @@ def audit_parent(record: SendRecord) -> SlackMessage:
     if len(record.receivers) > SHOWN_RECEIVERS:
         shown += " (all listed in the thread)"
     headline = f"<@{record.user_id}> {verb} {shown}"
+    simulated = f"{SIMULATED_LINE}\n" if record.simulated else ""
     return SlackMessage(
-        text=shorten(headline, 3000),
-        blocks=_sections(f"{icon} {headline}\n{_quote(record.message)}", prefix="> "),
+        text=shorten(f"[Simulated] {headline}" if record.simulated else headline, 3000),
+        blocks=_sections(f"{simulated}{icon} {headline}\n{_quote(record.message)}", prefix="> "),
     )
 
 
@@ -208,11 +216,15 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
     """The thread reply (or replies, when Slack's limits need more than one) with OVH's answer: job ids,
     credits, every receiver accepted and rejected, or the reason; ``note`` first, for what recovery found.
     """
-    lines: list[str] = []
+    lines: list[str] = [SIMULATED_LINE] if record.simulated else []
     if note:
         lines.append(f":arrows_counterclockwise: *Update:* {escape(note)}")
     if record.status is SendStatus.SENT:
-        lines.append(":white_check_mark: *Sent by OVH*")
+        lines.append(
+            ":white_check_mark: *Sent by the simulator*"
+            if record.simulated
+            else ":white_check_mark: *Sent by OVH*"
+        )
     elif record.status is SendStatus.FAILED:
         lines.append(":x: *Not sent*")
     elif record.status is SendStatus.UNKNOWN:
@@ -247,6 +259,8 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
         footer += f" · service `{escape(record.ovh_service)}`"
     summary = " ".join(lines[:2]).replace("*", "")
     text = f"Update on send #{record.id}: {note}" if note else shorten(summary, 300)
+    if record.simulated and note:
+        text = f"[Simulated] {text}"
     return _messages(shorten(text, 3000), _sections("\n".join(lines)), _context(footer))
 
 
