@@ -195,6 +195,7 @@ def test_python_m_bot_check_prints_only_the_report_while_the_slack_sdk_retries(e
 
     assert result.returncode == 1
     assert "✗ bot token: Slack's Web API at" in result.stdout
+    assert "cannot be reached (Connection refused)." in " ".join(result.stdout.split())  # not "(URLError)"
     assert "slack_sdk" not in result.stdout
     assert "retry" not in result.stdout.lower()
     assert not re.search(r"^\d{4}-\d\d-\d\d ", result.stdout, re.MULTILINE), result.stdout

@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.checks.result import CheckResult, Status, shown_url
 from bot.settings import Settings
-from bot.slack.client import make_web_client
+from bot.slack.client import failure_reason, make_web_client
 
 # The bot token scopes the app needs: the same list as `oauth_config.scopes.bot` in manifest.yml (a test
 # keeps them equal). Kept here because an installed bot has no manifest.yml next to it.
@@ -60,7 +60,7 @@ def check_slack(settings: Settings, client: WebClient | None = None) -> list[Che
                 "bot token",
                 Status.FAILED,
                 f"Slack's Web API at {shown_url(settings.slack_api_url)} cannot be reached "
-                f"({type(error).__name__}).",
+                f"({failure_reason(error)}).",
                 "Check the network, any proxy, and SLACK_API_URL (default https://slack.com/api/).",
             ),
             *_skipped_slack(settings, "Slack cannot be reached"),

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 from dataclasses import dataclass
 from http.client import HTTPException
-from urllib.error import URLError
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.checks.result import shown_url
 from bot.domain.errors import ConfigurationError, LedgerUnavailable
 from bot.settings import DEFAULT_SLACK_API_URL, Settings
+from bot.slack.client import failure_reason
 
 # Exit statuses of `smsbot run` when it cannot start.
 SETTINGS_WRONG = 2  # a setting must change (a refused token, a URL that is not Slack's, a bad database)
@@ -56,7 +55,7 @@ def explain(error: BaseException, settings: Settings) -> StartFailure | None:
     if isinstance(error, SlackClientError | OSError | HTTPException):
         return StartFailure(
             f"smsbot cannot start: Slack's Web API at {shown_url(settings.slack_api_url)} cannot be reached "
-            f"({_network_reason(error)}). Check the network, {_proxy_hint()} and SLACK_API_URL (default "
+            f"({failure_reason(error)}). Check the network, {_proxy_hint()} and SLACK_API_URL (default "
             f"{DEFAULT_SLACK_API_URL}).",
             UNREACHABLE,
         )
@@ -84,15 +83,6 @@ def _slack_answer(error: SlackApiError, settings: Settings) -> StartFailure:
         f"{_proxy_hint()}.",
         SETTINGS_WRONG,
     )
-
-
-def _network_reason(error: BaseException) -> str:
-    reason: object = error.reason if isinstance(error, URLError) else error
-    if isinstance(reason, ssl.SSLError):
-        return f"TLS: {reason.reason or reason}"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror
-    return str(reason) or type(reason).__name__
 
 
 def _proxy_hint() -> str:

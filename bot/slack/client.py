@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from http.client import HTTPException
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -20,6 +22,17 @@ log = logging.getLogger(__name__)
 # for `ok: false`), but lets the network's own errors through as they are: urllib's URLError, a
 # TimeoutError or another OSError, and http.client's HTTPException for an answer cut short.
 SLACK_FAILURES: tuple[type[Exception], ...] = (SlackClientError, OSError, HTTPException)
+
+
+def failure_reason(error: BaseException) -> str:
+    """What a Slack call that did not get an answer met, in a few words: "Connection refused",
+    "Name or service not known", "TLS: WRONG_VERSION_NUMBER", "timed out"."""
+    reason: object = error.reason if isinstance(error, URLError) else error
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS: {reason.reason or reason}"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(reason).__name__
 
 
 def retry_handlers(*, rate_limits: bool = True) -> list[RetryHandler]:
