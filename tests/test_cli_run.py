@@ -168,3 +168,12 @@ def test_version_prints_the_installed_version(tmp_path):
 
     assert result.returncode == 0
     assert result.stdout == f"smsbot {version('smsbot')}\n"
+
+
+def test_a_sqlite_file_that_cannot_be_created_says_what_to_check(env, tmp_path):
+    result = run_bot({**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'smsbot.db'}"}, tmp_path)
+
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "the database in DATABASE_URL cannot be used (unable to open database file)" in line
+    assert "Check that the file's folder exists and the bot may write there" in line

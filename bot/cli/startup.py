@@ -43,9 +43,14 @@ def explain(error: BaseException, settings: Settings) -> StartFailure | None:
     if isinstance(error, ConfigurationError):
         return StartFailure(error.user_message, SETTINGS_WRONG)
     if isinstance(error, LedgerUnavailable):
+        check = (
+            "that the file's folder exists and the bot may write there"
+            if settings.database_url.startswith("sqlite")
+            else "that it runs, its address and the credentials"
+        )
         return StartFailure(
-            f"smsbot cannot start: the database in DATABASE_URL cannot be used ({error.reason}). Check that "
-            "it runs, its address and the credentials; `smsbot check` says more.",
+            f"smsbot cannot start: the database in DATABASE_URL cannot be used ({error.reason}). Check "
+            f"{check}; `smsbot check` says more.",
             SETTINGS_WRONG,
         )
     # Bolt checks the bot token with auth.test as the app is built, and wraps Slack's refusal.
