@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.domain.records import AuditStatus, SendStatus
+from bot.domain.records import AuditStatus, SendResult, SendStatus
 from bot.ovh.account import CLOCK_SKEW, _ours
+from bot.sending.recovery import Recovery
 from bot.storage.ledger import sends
-from tests.harness import SlackSender, orphan, settled_records
+from tests.harness import SlackSender, all_sends, orphan, settled_records
 
 
 def expire_lease(bot, send_id: int) -> None:
@@ -177,6 +178,42 @@ def test_a_send_asked_for_long_ago_is_not_sent_late(start_bot, fake_ovh):
 
     assert report.given_up == [record.id] and fake_ovh.jobs == []
     assert "more than an hour ago" in bot.ledger.get(record.id).error_message
+
+
+class TakenOverWhileTracing:
+    """OVH answers a recovery worker slowly: its lease runs out, a second worker claims the row and is
+    posting it again when a number opts out; then the slow worker gets its (empty) answer."""
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self.second = None
+
+    def trace(self, tag: str, receivers: list[str], message: str, since: datetime):
+        ledger = self.bot.ledger
+        [row] = [r for r in all_sends(ledger) if r.tag == tag]
+        expire_lease(self.bot, row.id)
+        self.second = ledger.begin_attempt(ledger.claim_next(lease_seconds=60), 60)
+        assert ledger.renew_lease(self.second, 60)  # the second worker posts the job now
+        self.bot.core.opt_outs.add(receivers[0], "UBOSS")
+        return self.bot.core.account.trace(tag, receivers, message, since)
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_give_the_send_up(start_bot, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0)
+    record = orphan(bot)
+    tracer = TakenOverWhileTracing(bot)
+    slow = Recovery(
+        bot.ledger, bot.core.sending, tracer, bot.core.reporter, lease_seconds=60, retry_after_seconds=60
+    )
+
+    report = slow.run_once()
+    # The second worker's job went out: OVH's answer is recorded, not refused over a "not sent" verdict.
+    settled = bot.ledger.record_result(
+        record.id, SendResult("sms-test", [7], list(record.receivers), [], 1.0, 9.0)
+    )
+
+    assert report.given_up == [] and report.reported == []
+    assert settled.status is SendStatus.SENT and settled.ovh_job_ids == [7]
 
 
 def test_a_number_that_opted_out_meanwhile_stops_the_resend(start_bot, fake_ovh):

@@ -122,7 +122,11 @@ class Recovery:
                     note = f"OVH had no trace of this send, so it was sent again (attempt {record.attempts})."
                     report.sent_again.append(record.id)
                 else:
-                    record = self.ledger.record_failure(record.id, "not_sent", refusal, maybe_sent=False)
+                    given_up = self.ledger.give_up(record, "not_sent", refusal)
+                    if given_up is None:  # another worker took the row (it may be sending it), or it settled
+                        log.warning("send #%d: lost its lease before giving it up; left alone", record.id)
+                        return
+                    record = given_up
                     note = f"OVH has no trace of this send: it is marked as not sent. {refusal}"
                     report.given_up.append(record.id)
         if note is not None or record.audit_status.value in ("pending", "failed"):

@@ -283,6 +283,19 @@ class Ledger:
         )[0]
 
     @translated
+    def give_up(self, record: SendRecord, code: str, message: str) -> SendRecord | None:
+        """Settle as failed (not sent) an open send whose lease ``record`` holds (recovery, once OVH showed
+        no trace of it and it may not be sent again). None if the lease was taken over meanwhile: the new
+        holder may be posting it, and its answer must not be refused over a "not sent"."""
+        failed, applied = self._update(
+            record.id,
+            {"status": SendStatus.FAILED.value, "error_code": code, "error_message": message},
+            only_from=self._OPEN,
+            conditions=(sends.c.lease_owner == record.lease_owner,),
+        )
+        return failed if applied else None
+
+    @translated
     def begin_attempt(self, record: SendRecord, lease_seconds: float) -> SendRecord | None:
         """Take a new attempt at an open send whose lease ``record`` holds (recovery, once OVH showed no
         trace of it). None if the lease was lost or the send settled meanwhile: then nothing may be sent."""
