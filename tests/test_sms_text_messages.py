@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors import DeliveryError, InputField, InvalidInput, SmsBotError
+from bot.domain.errors import (
+    DATABASE_DOWN,
+    NOT_RECORDED,
+    DeliveryError,
+    InputField,
+    InvalidInput,
+    LedgerUnavailable,
+    SmsBotError,
+)
 from bot.domain.sms_text import check_message
 
 
@@ -66,3 +74,16 @@ def test_errors_read_as_their_message_and_a_delivery_error_is_not_maybe_sent_by_
     assert (error.code, error.maybe_sent) == ("rejected", False)
     assert DeliveryError("timeout", "No answer.", maybe_sent=True).maybe_sent is True
     assert str(SmsBotError("Something to fix.")) == "Something to fix."
+
+
+def test_a_database_failure_is_retold_with_its_reason_kept() -> None:
+    failure = LedgerUnavailable(reason="connection refused")
+
+    assert failure.user_message == DATABASE_DOWN == str(failure)
+    retold = failure.told_as(NOT_RECORDED)
+    assert (retold.user_message, str(retold), retold.reason) == (
+        NOT_RECORDED,
+        NOT_RECORDED,
+        "connection refused",
+    )
+    assert LedgerUnavailable().reason == ""
