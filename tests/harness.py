@@ -71,13 +71,15 @@ class RunningBot:
 class SlackSender:
     """Sends requests to the app the way Slack does: form-encoded, with a valid v0 signature."""
 
-    def __init__(self, app_url: str, signing_secret: str = SIGNING_SECRET) -> None:
+    def __init__(self, app_url: str, signing_secret: str = SIGNING_SECRET, *, sent_ago: float = 0) -> None:
+        """``sent_ago``: sign each request as if Slack had sent it that many seconds ago."""
         self.events_url = app_url + "/slack/events"
+        self.sent_ago = sent_ago
         self.verifier = SignatureVerifier(signing_secret)
         self.session = requests.Session()
 
     def post(self, body: str, *, headers: dict[str, str] | None = None, sign: bool = True) -> Answer:
-        timestamp = str(int(time.time()))
+        timestamp = str(int(time.time() - self.sent_ago))
         all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if sign:
             all_headers["X-Slack-Request-Timestamp"] = timestamp

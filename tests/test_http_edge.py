@@ -1,10 +1,14 @@
 """HTTP mode at its edge, through the real `python -m bot run --http` process: Slack's unsigned SSL check,
-bodies over the size cap, slow connections, and requests that arrive after Slack stopped waiting."""
+bodies over the size cap, slow connections, and requests that arrive after Slack stopped waiting.
+
+Figures (how fast, how much memory) are measured by `python -m bench.slow_clients`; here only outcomes."""
 
 from __future__ import annotations
 
 import select
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,9 +17,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from bot.server.http import MAX_BODY_BYTES
+from bot.server.http import MAX_BODY_BYTES, RECEIVE_SECONDS, HttpServer
 from bot.slack.blocks import compose_modal
-from tests.harness import SlackSender
+from tests.harness import RunningBot, SlackSender, audit_thread
 from tests.processes import HttpBotProcess
 
 
@@ -141,3 +145,114 @@ def test_ten_concurrent_50_mb_bodies_leave_peak_memory_under_64_mb_more(process,
     assert all(status in (413, None) for status, _ in answers), answers
     assert sum(status == 413 for status, _ in answers) >= 5  # the announced ones, at least, are answered
     assert requests.get(process.url + "/health", timeout=10).status_code == 200
+
+
+# --- slow connections ------------------------------------------------------------------------------
+
+
+def slow_connections(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections, each with the first lines of a request sent and the rest never coming."""
+    opened = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            opened.append(sock)
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
+    except BaseException:
+        close_all(opened)
+        raise
+    return opened
+
+
+def close_all(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+def closed_by_server(sockets: list[socket.socket]) -> list[socket.socket]:
+    """Those the server closed (their end of stream is ready to read)."""
+    return select.select(sockets, [], [], 0)[0] if sockets else []
+
+
+def test_200_slow_connections_do_not_keep_valid_requests_from_being_answered(process, fake_slack, fake_ovh):
+    started = time.monotonic()
+    slow = slow_connections(process.port, 200)
+    try:
+        valid = SlackSender(process.url).command("+34600000001 while slow clients hold on")
+        health = requests.get(process.url + "/health", timeout=10)
+        cut = len(closed_by_server(slow))
+        held_for = time.monotonic() - started
+    finally:
+        close_all(slow)
+    audit_thread(fake_slack)
+
+    assert valid.status == 200 and health.status_code == 200
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["while slow clients hold on"]
+    assert cut == 0 or held_for > RECEIVE_SECONDS, "the server let go of slow clients before their time"
+
+
+def wait_closed(sock: socket.socket, timeout: float = 10) -> bool:
+    """Wait until the server closes ``sock``; whether it did in ``timeout`` seconds."""
+    if not select.select([sock], [], [], timeout)[0]:
+        return False
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def get_health(sock: socket.socket) -> int:
+    """Ask for /health on ``sock`` and read the whole answer, keeping the connection open; its status."""
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return int(head.split()[1])
+
+
+def test_a_connection_slow_to_send_its_request_is_closed_an_idle_kept_alive_one_is_not(bot: RunningBot):
+    server = HttpServer(bot.bot, "127.0.0.1", 0, receive_seconds=0.5)
+    serving = threading.Thread(target=server.serve, daemon=True)
+    serving.start()
+    kept_alive = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        assert get_health(kept_alive) == 200
+        [slow] = slow_connections(server.port, 1)
+        silent = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        try:
+            assert wait_closed(slow), "a request that never ends kept its connection"
+            assert wait_closed(silent), "a connection that never sent anything was kept"
+        finally:
+            close_all([slow, silent])
+        assert closed_by_server([kept_alive]) == []  # idle between requests, not slow
+        assert get_health(kept_alive) == 200
+    finally:
+        kept_alive.close()
+        server.stop()
+        serving.join(timeout=10)
+
+
+# --- requests that arrive after Slack stopped waiting ----------------------------------------------
+
+
+def test_a_request_that_reaches_the_bot_after_slacks_deadline_is_not_acted_on(process, fake_slack, fake_ovh):
+    late = SlackSender(process.url, sent_ago=10)
+    view = compose_modal(channel_id="COPS", response_url=fake_slack.new_response_url(), default_region="ES")
+
+    command = late.command("+34600000001 typed 10 s ago")
+    form = late.submit_modal({**view, "id": "V0LATE"}, receivers="+34600000001", message="sent 10 s ago")
+    in_time = SlackSender(process.url, sent_ago=1).command("+34600000001 typed 1 s ago")
+    audit_thread(fake_slack)
+
+    assert command.status == 200 and "nothing was sent" in command.json()["text"]
+    assert form.status == 200 and form.json()["response_action"] == "errors"
+    assert "nothing was sent" in form.json()["errors"]["receivers"]
+    assert in_time.status == 200
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["typed 1 s ago"]
+    assert process.log().count("after Slack's 3 s deadline: not acted on") == 2

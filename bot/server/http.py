@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import create_server, wasyncore
 
 from bot.app import SmsBot
+from bot.domain.errors import InputField
 from bot.server.health import HealthCheck
 
 EVENTS_PATH = "/slack/events"
@@ -35,6 +37,32 @@ DRAIN_SECONDS = 10.0
 # Content-Length announces it, or, sent chunked, once that much has come in (waitress counts it as it
 # streams, and keeps what it has above 512 KB in a temporary file, not in memory).
 MAX_BODY_BYTES = 1024 * 1024
+# Connections. waitress holds 100 at once by default, and a client that sends its request slowly (a
+# slowloris) keeps one for as long as it goes on: 200 of them and nothing else was accepted, while the
+# requests Slack sent meanwhile waited in the backlog. So: room for 1,000 (poll(), as select() stops at
+# descriptor 1,024), and a connection that has not sent a whole request within RECEIVE_SECONDS of starting
+# one (or of connecting) is closed. Slack sends a request at once; one that takes seconds to arrive is past
+# Slack's deadline anyway. A kept-alive connection between requests (a load balancer's) is idle, not slow:
+# waitress closes it after its channel_timeout (120 s), longer than load balancers keep idle ones.
+CONNECTION_LIMIT = 1000
+RECEIVE_SECONDS = 10.0
+_SWEEP_SECONDS = 0.5
+_RESERVED_FILES = 512  # descriptors kept for the database, Slack and OVH connections, logs
+# Slack waits 3 s for an answer, then tells the person that the command failed. A request that reaches
+# the app later must not be acted on: the SMS would go out while its author, told it failed, may type it
+# again. The age is read from Slack's signed X-Slack-Request-Timestamp, so that the time a request spent
+# waiting before the server accepted it counts (the 200 slow connections above left two commands 75 s in
+# the backlog: time measured from accepting them would have missed it). That timestamp is in whole
+# seconds: a request may read up to 1 s older than it is. So a request is late when it is more than
+# 3 + 1 s old by our clock: one Slack still waits for is never refused while the clocks agree (NTP keeps
+# them within milliseconds; a clock off by more shows in the log, which gives each late request's age),
+# and one acted on was at most 4 s old.
+SLACK_DEADLINE_SECONDS = 3
+TIMESTAMP_ALLOWANCE_SECONDS = 1
+TOO_LATE = (
+    "This reached the bot {age:.0f} seconds after you sent it, after Slack had stopped waiting for the bot's "
+    "answer (3 seconds), so nothing was sent. Send it again."
+)
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -90,24 +118,47 @@ def _slack_event(bot: SmsBot, verifier: SignatureVerifier | None, environ: dict[
         return _refuse(400, "the body is not UTF-8 text")
     if _is_ssl_check(body, headers):
         return BoltResponse(status=200, body="")
+    timestamp = str(headers.get("x-slack-request-timestamp") or "")
     if verifier is not None:
-        timestamp = str(headers.get("x-slack-request-timestamp") or "")
         signature = str(headers.get("x-slack-signature") or "")
         if not (
             timestamp.isdigit() and len(timestamp) <= 12 and verifier.is_valid(body, timestamp, signature)
         ):
             return _refuse(401, "invalid request")
+    age = time.time() - int(timestamp) if timestamp.isdigit() and len(timestamp) <= 12 else None
     try:
         bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
     except (ValueError, TypeError, AttributeError, KeyError):
         return _refuse(400, "the body is not a request Slack sends")
     if not _readable_shape(bolt_request.body):
         return _refuse(400, "the body is not a request Slack sends")
+    if age is not None and age > SLACK_DEADLINE_SECONDS + TIMESTAMP_ALLOWANCE_SECONDS:
+        return _too_late(bolt_request.body, age)
     try:
         return bot.app.dispatch(bolt_request)
     except Exception:
         log.exception("a signed request could not be dispatched")
         return _refuse(400, "the request could not be handled")
+
+
+def _too_late(body: dict[str, Any], age: float) -> BoltResponse:
+    """Answer a request Slack gave up on without acting on it; should Slack still be listening (our clock
+    ahead of Slack's), the person reads why nothing happened."""
+    kind = body.get("command") or body.get("type") or "request"
+    log.warning(
+        "a %s signed %.1f s ago arrived after Slack's %d s deadline: not acted on",
+        kind if isinstance(kind, str) and len(kind) <= 40 else "request",
+        age,
+        SLACK_DEADLINE_SECONDS,
+    )
+    text = TOO_LATE.format(age=age)
+    if body.get("type") == "view_submission":
+        answer: dict[str, Any] = {"response_action": "errors", "errors": {InputField.RECEIVERS.value: text}}
+    elif "command" in body:
+        answer = {"response_type": "ephemeral", "text": text}
+    else:
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": "application/json"})
 
 
 def _is_ssl_check(body: str, headers: dict[str, Any]) -> bool:
@@ -133,6 +184,25 @@ def _readable_shape(body: Any) -> bool:
     return view is None or (isinstance(view, dict) and isinstance(view.get("type"), str))
 
 
+def _connection_limit(wanted: int) -> int:
+    """``wanted``, or fewer if the process may not open enough files; raises its soft limit of open files
+    towards the hard one first, as the container's default soft limit may be 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + _RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError) as error:
+            log.warning("could not raise the limit of open files to %d: %s", raised, error)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return wanted
+    limit = max(soft - _RESERVED_FILES, 16)
+    log.warning("at most %d connections at once: the process may open only %d files", limit, soft)
+    return limit
+
+
 class HttpServer:
     """waitress serving the bot; :meth:`stop` may be called from any thread, or from a signal handler."""
 
@@ -144,6 +214,7 @@ class HttpServer:
         threads: int = 16,
         *,
         drain_seconds: float = DRAIN_SECONDS,
+        receive_seconds: float = RECEIVE_SECONDS,
     ) -> None:
         self._server = create_server(
             wsgi_app(bot),
@@ -152,10 +223,15 @@ class HttpServer:
             threads=threads,
             backlog=2048,  # Slack sends bursts; the standard library's default of 5 refuses them
             max_request_body_size=MAX_BODY_BYTES + 1,  # waitress refuses a body of this size or more
+            connection_limit=_connection_limit(CONNECTION_LIMIT),
+            asyncore_use_poll=True,
             ident="smsbot",
             clear_untrusted_proxy_headers=True,
         )
         self._drain_seconds = drain_seconds
+        self._receive_seconds = receive_seconds
+        self._receiving: dict[Any, tuple[Any, float]] = {}  # channel -> (its request in progress, since)
+        self._next_sweep = 0.0
         self._stopping = threading.Event()
         # Reentrant: a signal handler calling stop() runs on the loop's thread, which may hold it already.
         self._closing = threading.RLock()
@@ -182,6 +258,7 @@ class HttpServer:
             try:
                 while not self._stopping.is_set():
                     self._loop_once(_STOP_CHECK_SECONDS)
+                    self._close_slow_connections()
             except KeyboardInterrupt as interrupt:
                 interrupted = interrupt
             self._drain()
@@ -241,6 +318,39 @@ class HttpServer:
                 return
             self._loop_once(_DRAIN_STEP_SECONDS)
             self._close_idle_connections()
+
+    def _close_slow_connections(self) -> None:
+        """Close the connections that have spent over ``receive_seconds`` sending one request, or that
+        sent nothing in that time since they connected (at most every _SWEEP_SECONDS).
+
+        Only connections with no request being answered: waitress closes them on the loop's thread, this
+        one, as its own channel_timeout does.
+        """
+        now = time.time()  # waitress stamps connections with time.time()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + _SWEEP_SECONDS
+        receiving: dict[Any, tuple[Any, float]] = {}
+        slow = 0
+        for channel in list(self._server.active_channels.values()):
+            if channel.requests or channel.will_close or channel.close_when_flushed:
+                continue
+            if channel.request is not None:  # part of a request came in
+                known, since = self._receiving.get(channel, (None, now))
+                since = since if known is channel.request else now
+                receiving[channel] = (channel.request, since)
+            elif channel.last_activity == channel.creation_time:  # connected, and sent nothing since
+                since = channel.creation_time
+            else:  # idle between two requests
+                continue
+            if now - since > self._receive_seconds:
+                channel.will_close = True
+                slow += 1
+        self._receiving = receiving
+        if slow:
+            log.warning(
+                "closed %d connection(s) that took over %g s to send a request", slow, self._receive_seconds
+            )
 
     def _close_connections(self) -> None:
         """Close the listening socket (if still open) and every connection, answered or not."""
