@@ -96,6 +96,12 @@ def check_message(text: str, *, stop_clause: bool = False, max_parts: int = MAX_
         raise ValueError(f"max_parts must be at least 1, not {max_parts}")
     if not text.strip():
         raise InvalidInput(InputField.MESSAGE, "The message is empty. Write the text to send.")
+    if all(char.isspace() or is_invisible(char) for char in text):
+        raise InvalidInput(
+            InputField.MESSAGE,
+            "The message is empty: it holds only invisible characters (such as zero-width spaces). "
+            "Write the text to send.",
+        )
     unsendable = list(dict.fromkeys(char for char in text if _unsendable(char)))
     if unsendable:
         shown = ", ".join(_show_char(char) for char in unsendable[:_CHARS_SHOWN])
@@ -108,6 +114,30 @@ def check_message(text: str, *, stop_clause: bool = False, max_parts: int = MAX_
     if seg.parts > max_parts:
         raise InvalidInput(InputField.MESSAGE, _too_long(text, seg, max_parts))
     return seg
+
+
+# Characters that show nothing on their own, beyond the format characters (category Cf: zero-width spaces
+# and joiners, U+2060 word joiner, U+FEFF, bidi marks and controls, tags): variation selectors, the
+# combining grapheme joiner, and the blank fillers of Hangul, Khmer and Braille that pass for letters.
+_INVISIBLE = frozenset(
+    [
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+        0x034F,
+        0x115F,
+        0x1160,
+        0x17B4,
+        0x17B5,
+        0x2800,
+        0x3164,
+        0xFFA0,
+    ]
+)
+
+
+def is_invisible(char: str) -> bool:
+    """Whether ``char`` shows nothing by itself (white space aside): a text made of these alone is empty."""
+    return unicodedata.category(char) == "Cf" or ord(char) in _INVISIBLE
 
 
 def _unsendable(char: str) -> bool:

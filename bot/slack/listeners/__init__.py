@@ -3,9 +3,11 @@
 from slack_bolt import App
 
 from bot.slack.listeners import commands, views
+from bot.slack.request_ids import refuse_malformed_ids
 
 
 def register_listeners(app: App, command_deps: commands.CommandDeps, view_deps: views.ViewDeps) -> None:
     """Bind every listener to the app, each with only what it needs."""
+    app.use(refuse_malformed_ids)  # before any listener reads an id
     commands.register(app, command_deps)
     views.register(app, view_deps)
