@@ -16,7 +16,7 @@ import phonenumbers
 
 from bot.domain.errors import ConfigurationError
 from bot.domain.limits import Limits
-from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID
+from bot.slack.ids import CHANNEL_ID, USER_ID, USERGROUP_ID, is_id
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///smsbot.db"
@@ -146,12 +146,12 @@ class _Reader:
         if value is None:
             return frozenset()
         items = [item.strip() for item in re.split(r"[,\s]+", value) if item.strip()]
-        bad = [item for item in items if not pattern.match(item)]
+        bad = [item for item in items if not is_id(pattern, item)]
         if bad:
             self.problems.append(
                 f"{name} must be a comma-separated list of {what}; these are not: {', '.join(bad)}."
             )
-        return frozenset(item for item in items if pattern.match(item))
+        return frozenset(item for item in items if is_id(pattern, item))
 
 
 # Floors of the settings whose value can break exactly-once. Below them, start-up refuses to run.

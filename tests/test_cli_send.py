@@ -167,8 +167,10 @@ def test_a_message_without_receivers_is_a_usage_error(cli, env):
     [
         ("--user", "alice", "--user must be a Slack user id"),
         ("--channel", "#ops", "--channel must be a Slack channel id"),
+        ("--user", "UBOB\n", "--user must be a Slack user id"),  # `$` alone would let the new line pass
+        ("--channel", "COPS\n", "--channel must be a Slack channel id"),
     ],
-    ids=["user", "channel"],
+    ids=["user", "channel", "user-newline", "channel-newline"],
 )
 def test_bad_ids_exit_2_before_touching_anything(cli, env, sqlite_url, option, value, error):
     argv = ["send", "+34600000001", "Hola", "--user", "UALICE", option, value]

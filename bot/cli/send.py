@@ -18,7 +18,7 @@ from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.sending.service import SendRequest, estimate_credits
 from bot.settings import Mode, Settings
-from bot.slack.ids import CHANNEL_ID, USER_ID
+from bot.slack.ids import CHANNEL_ID, USER_ID, is_id
 
 log = logging.getLogger("smsbot")
 
@@ -135,12 +135,12 @@ def _receivers_and_message(
 
 
 def _check_ids(user: str, channel: str | None) -> None:
-    if not USER_ID.match(user):
+    if not is_id(USER_ID, user):
         raise _BadArguments(
             f"--user must be a Slack user id such as U012ABCDEF (not `{user}`): in Slack, open the "
             "person's profile, ⋮ → Copy member ID."
         )
-    if channel is not None and not CHANNEL_ID.match(channel):
+    if channel is not None and not is_id(CHANNEL_ID, channel):
         raise _BadArguments(
             f"--channel must be a Slack channel id such as C012ABCDEF (not `{channel}`): in Slack, open "
             "the channel's details; the id is at the bottom."
