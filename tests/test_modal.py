@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import all_sends, audit_thread, blocks_text, settled_records
+from tests.harness import SlackSender, all_sends, audit_thread, blocks_text, settled_records
 
 
 def open_modal(slack, fake_slack, channel_id="COPS", user_id="UALICE"):
@@ -108,3 +108,23 @@ def test_a_person_removed_before_submitting_gets_an_inline_refusal(start_bot, fa
 
     assert "not allowed" in answer.json()["errors"]["receivers"]
     assert fake_ovh.jobs == []
+
+
+def test_a_submission_checked_after_slack_stopped_waiting_is_not_sent(
+    start_bot, fake_slack, fake_ovh, monkeypatch
+):
+    # Slack gives an ack 3 s; a late one reaches nobody, and Slack tells the person the form failed. Acting
+    # on it anyway would send an SMS the person believes was not sent (and may send again from a new form).
+    # Bolt's own wait is 3 s: here the bot's deadline stands in for it, shortened.
+    monkeypatch.setattr("bot.server.http.ACK_WAIT_SECONDS", 0.2, raising=False)
+    fake_slack.usergroup_members = {"SONCALL": ["UBOB"]}
+    bot = start_bot(SMS_ALLOWED_USERS="", SMS_ALLOWED_USERGROUPS="SONCALL", SMS_USERGROUP_CACHE_SECONDS="0")
+    slack = SlackSender(bot.url)
+    _opened, view, _response_url = open_modal(slack, fake_slack, user_id="UBOB")
+    fake_slack.hangs["usergroups.users.list"] = 0.5  # checking who may send outlasts the ack's deadline
+
+    answer = slack.submit_modal(view, receivers="+34600000001", message="late", user_id="UBOB")
+
+    assert answer.status != 200
+    bot.bot.drain()  # whatever the listener would still do after its ack is done now
+    assert all_sends(bot.ledger) == [] and fake_ovh.jobs == []

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.context.ack import Ack
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type, parse_body
 from slack_bolt.response import BoltResponse
@@ -21,6 +22,7 @@ from waitress import create_server, wasyncore
 from bot.app import SmsBot
 from bot.domain.errors import InputField
 from bot.server.health import HealthCheck
+from bot.server.socket_mode import AckNotSent
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
@@ -63,6 +65,9 @@ TOO_LATE = (
     "This reached the bot {age:.0f} seconds after you sent it, after Slack had stopped waiting for the bot's "
     "answer (3 seconds), so nothing was sent. Send it again."
 )
+# Bolt waits 3 s for a listener's ack, then answers Slack without it (Slack tells the person it failed). An
+# ack is refused a little before that, so that any ack taken is one Bolt still sends.
+ACK_WAIT_SECONDS = 2.9
 
 
 def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -134,11 +139,38 @@ def _slack_event(bot: SmsBot, verifier: SignatureVerifier | None, environ: dict[
         return _refuse(400, "the body is not a request Slack sends")
     if age is not None and age > SLACK_DEADLINE_SECONDS + TIMESTAMP_ALLOWANCE_SECONDS:
         return _too_late(bolt_request.body, age)
+    ack = _TimelyAck(ACK_WAIT_SECONDS)
+    bolt_request.context["ack"] = ack
     try:
         return bot.app.dispatch(bolt_request)
     except Exception:
         log.exception("a signed request could not be dispatched")
         return _refuse(400, "the request could not be handled")
+    finally:
+        ack.close()
+
+
+class _TimelyAck(Ack):
+    """Bolt's ``ack()`` that refuses once Slack can no longer get it (after ``wait`` seconds, or once Bolt
+    answered without it): it raises :class:`AckNotSent`, so the listener stops before acting on a request
+    Slack told its author had failed (as Socket Mode's ack does)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__()
+        self._deadline = time.monotonic() + wait
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        with self._lock:
+            if self.response is None and (self._closed or time.monotonic() > self._deadline):
+                raise AckNotSent("a request was not acked in time: nothing was done")
+            return super().__call__(*args, **kwargs)
+
+    def close(self) -> None:
+        """Bolt answered Slack: an ack from now on reaches nobody."""
+        with self._lock:
+            self._closed = True
 
 
 def _too_late(body: dict[str, Any], age: float) -> BoltResponse:
