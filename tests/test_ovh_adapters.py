@@ -43,7 +43,11 @@ def test_a_sender_lookup_refused_as_a_bad_sender_names_the_sender(make_settings,
     error = failure(lambda: OvhAccount.from_settings(make_settings()).sender_status(SERVICE, "ACME"))
 
     assert error.code == "unknown_sender"
-    assert "OVH does not accept the sender `ACME`" in error.user_message
+    assert error.user_message == (
+        "OVH does not accept the sender `ACME`: it is not registered on the SMS account or not validated yet. "
+        "An admin must fix OVH_SMS_SENDER (or leave it empty to use the account's default sender). "
+        "Nothing was sent."
+    )
 
 
 def test_a_forbidden_sender_lookup_names_the_call(make_settings, fake_ovh):
@@ -118,3 +122,55 @@ def test_credits_left_is_none_when_ovh_does_not_say_or_cannot_be_asked(make_sett
 
     fake_ovh.fail_next(500, path_contains=f"/sms/{SERVICE}", method="GET")
     assert gateway.credits_left() is None
+
+
+def test_a_refused_query_names_the_call_it_made(make_settings, fake_ovh):
+    account = OvhAccount.from_settings(make_settings())
+
+    fake_ovh.fail_next(403, error_code="NOT_GRANTED_CALL", path_contains="/auth/currentCredential")
+    assert (
+        "OVH refused the call `/auth/currentCredential`" in failure(account.current_credential).user_message
+    )
+    fake_ovh.fail_next(403, error_code="FORBIDDEN", message="no", path_contains=f"/sms/{SERVICE}")
+    assert failure(lambda: account.account(SERVICE)).user_message.startswith(
+        f"OVH refused the call `/sms/{SERVICE}` for this account"
+    )
+
+
+def test_an_account_says_its_status_and_credits(make_settings, fake_ovh):
+    account = OvhAccount.from_settings(make_settings()).account(SERVICE)
+
+    assert (account.name, account.status, account.credits_left) == (SERVICE, "enable", 100.0)
+
+
+@pytest.mark.parametrize(
+    ("sender", "kind"), [("+33612345678", "numeric"), ("ACME", "alpha"), ("X2000", "alpha")]
+)
+def test_the_estimate_tells_ovh_whether_the_sender_is_a_number(make_settings, fake_ovh, sender, kind):
+    fake_ovh.rules.append(("POST", "/sms/estimate"))
+    OvhAccount.from_settings(make_settings(OVH_SMS_SENDER=sender)).estimate("hi")
+
+    [request] = [r for r in fake_ovh.requests if r.path == "/sms/estimate"]
+    assert request.body["senderType"] == kind
+
+
+def test_a_host_that_does_not_resolve_is_unreachable_and_nothing_was_sent(make_settings):
+    settings = make_settings(OVH_ENDPOINT="http://smsbot-test.invalid/1.0")
+
+    error = failure(OvhAccount.from_settings(settings).list_services)
+
+    assert (error.code, error.maybe_sent) == ("unreachable", False)
+
+
+def test_a_job_refused_for_credits_says_to_add_some(make_settings, fake_ovh):
+    fake_ovh.fail_next(402, message="Not enough credits to send this message")
+    gateway = OvhGateway.from_settings(make_settings())
+
+    error = failure(lambda: gateway.post(message="hi", receivers=["+34600000001"], tag="smsbot-1"))
+
+    assert (error.code, error.maybe_sent) == ("no_credits", False)
+    assert error.user_message == (
+        "The OVH SMS account has no credits left for this send. An admin must add credits in the "
+        "OVHcloud Control Panel (Telecom → SMS). Nothing was sent."
+    )
+    assert fake_ovh.jobs == []
