@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.domain.errors import DeliveryError
-from bot.ovh.account import OvhAccount
+from bot.ovh.account import TRACE_DETAILS, OvhAccount
 from bot.ovh.gateway import OvhGateway
 
 SERVICE = "sms-tt12345-1"
@@ -174,3 +176,68 @@ def test_a_job_refused_for_credits_says_to_add_some(make_settings, fake_ovh):
         "OVHcloud Control Panel (Telecom → SMS). Nothing was sent."
     )
     assert fake_ovh.jobs == []
+
+
+def post(gateway: OvhGateway, receivers: list[str], tag: str = "smsbot-1"):
+    return gateway.post(message="hi", receivers=receivers, tag=tag)
+
+
+def test_a_job_whose_answer_is_late_may_have_been_sent(make_settings, fake_ovh):
+    fake_ovh.delay = 0.8  # OVH takes the job after the bot stopped waiting
+    gateway = OvhGateway.from_settings(make_settings(OVH_READ_TIMEOUT="0.3", OVH_CONNECT_TIMEOUT="1"))
+
+    error = failure(lambda: post(gateway, ["+34600000001"]))
+
+    assert (error.code, error.maybe_sent) == ("timeout", True)
+    assert error.user_message == (
+        "OVH did not answer in time. The SMS may or may not have gone out: check the receivers' phones "
+        "or the OVH history before sending it again."
+    )
+
+
+@pytest.mark.parametrize(("html", "shown"), [(False, "HTTP 500"), (True, "an unreadable answer")])
+def test_a_job_failing_inside_ovh_may_have_been_sent(make_settings, fake_ovh, html, shown):
+    fake_ovh.fail_next(500, html=html)
+
+    error = failure(lambda: post(OvhGateway.from_settings(make_settings()), ["+34600000001"]))
+
+    assert (error.code, error.maybe_sent) == ("unavailable", True)
+    assert error.user_message == (
+        f"OVH's API failed while taking the send ({shown}). The SMS may or may not have gone out: "
+        "check the OVH history before sending it again."
+    )
+
+
+def test_an_error_the_bot_has_no_words_for_is_quoted(make_settings, fake_ovh):
+    fake_ovh.fail_next(409, message="Conflicting job")
+
+    error = failure(lambda: post(OvhGateway.from_settings(make_settings()), ["+34600000001"]))
+
+    assert (error.code, error.user_message) == ("ovh_error", "OVH answered with an error: Conflicting job.")
+
+
+def test_a_trace_adds_up_the_credits_of_every_queued_sms_of_the_send(make_settings, fake_ovh):
+    fake_ovh.queue_jobs = True
+    settings = make_settings()
+    receivers = ["+34600000001", "+34600000002"]
+    since = datetime.now(UTC)
+    post(OvhGateway.from_settings(settings), receivers, tag="smsbot-7")
+
+    trace = OvhAccount.from_settings(settings).trace("smsbot-7", receivers, "hi", since)
+
+    assert (trace.sms_ids, sorted(trace.receivers), trace.credits) == ([], receivers, 2.0)
+    assert len(trace.pending_job_ids) == 2 and trace.found and not trace.incomplete
+
+
+def test_a_trace_is_complete_when_ovh_holds_no_more_jobs_than_it_reads(make_settings, fake_ovh):
+    fake_ovh.queue_jobs = True
+    fake_ovh.credits_left = 1000.0
+    settings = make_settings()
+    since = datetime.now(UTC)
+    others = [f"+346000{n:05d}" for n in range(TRACE_DETAILS)]
+    post(OvhGateway.from_settings(settings), others, tag="smsbot-8")
+    account = OvhAccount.from_settings(settings)
+
+    assert account.trace("smsbot-9", ["+34699999999"], "lost", since).incomplete is False
+    post(OvhGateway.from_settings(settings), ["+34600099999"], tag="smsbot-10")
+    assert account.trace("smsbot-9", ["+34699999999"], "lost", since).incomplete is True
