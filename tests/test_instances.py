@@ -123,6 +123,30 @@ def test_sigterm_lets_a_send_in_flight_finish_and_be_recorded(processes, fake_sl
     assert tuple(row) == ("sent", "thread", None)
 
 
+def test_sigterm_lets_sends_still_queued_behind_a_busy_worker_go_out_and_be_recorded(
+    processes, fake_slack, fake_ovh, postgres_url
+):
+    fake_ovh.delay = 0.5
+    [bot] = processes("queued", SMSBOT_SEND_WORKERS="1")  # one send at a time: the others queue
+    slack = SlackSender(bot.url)
+    for n in range(3):
+        slack.command(f"+3460000000{n + 1} queued {n}")  # each acked before the next is sent
+    deadline = time.monotonic() + 10
+    while not any(r.method == "POST" for r in fake_ovh.requests):
+        assert time.monotonic() < deadline, "the first send never reached OVH"
+        time.sleep(0.01)
+
+    bot.process.terminate()  # two sends are still queued, acked but not started
+    assert bot.process.wait(timeout=30) == 0
+
+    assert sorted(job.body["message"] for job in fake_ovh.jobs) == ["queued 0", "queued 1", "queued 2"]
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, audit_status, lease_until FROM sms_sends")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("sent", "thread", None)] * 3
+
+
 def wait_for_log(processes: list[BotProcess], text: str, timeout: float = 10.0) -> None:
     """Wait until one of the processes logged ``text``."""
     deadline = time.monotonic() + timeout
