@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core, at most 4; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format bench mutation mutation-sample mutation-score clean
 
@@ -20,7 +22,7 @@ run: $(INSTALLED)  ## run the bot (Socket Mode; ARGS="--http --port 3000" for HT
 	$(BIN)/smsbot run $(ARGS)
 
 test: $(INSTALLED)  ## run the whole test suite
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
