@@ -211,6 +211,20 @@ def test_a_send_whose_outcome_is_unknown_counts_toward_the_daily_limit(start_bot
     assert [job.body["message"] for job in fake_ovh.jobs] == ["maybe sent"]
 
 
+def test_a_send_whose_outcome_is_unknown_counts_its_estimated_credits(start_bot, fake_slack, fake_ovh):
+    # OVH never said what the first send cost: the estimate recorded with it (1 part x 1 receiver) stands in.
+    bot = start_bot(SMS_LIMIT_USER_CREDITS_PER_DAY="2", SMS_UNKNOWN_GRACE_SECONDS="3600")
+    fake_ovh.fail_next(502, method="POST", after_processing=True)
+    SlackSender(bot.url).command("+34600000001 maybe sent")
+    [record] = settled_records(bot)
+    assert (record.status, record.credits_used, record.estimated_credits) == (SendStatus.UNKNOWN, None, 1.0)
+
+    text = private_answer(bot, fake_slack, "+34600000002,+34600000003 two more")
+
+    assert "bring you to 3 credits in 24 hours, over the limit of 2" in text
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["maybe sent"]
+
+
 def test_a_redelivery_when_the_person_is_at_their_limit_is_a_duplicate_not_a_refusal(
     start_bot, fake_slack, fake_ovh, caplog
 ):
