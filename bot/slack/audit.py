@@ -10,7 +10,7 @@ privately: through the command's response_url, an ephemeral message, or a DM fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import HTTPException
 from typing import Any
 
@@ -265,58 +265,62 @@ class AuditReporter:
         """
         channel = record.channel_id or ""
         oldest = f"{record.created_at.timestamp() - LOOKUP_SKEW_SECONDS:.6f}"
-        cursor = None
-        for _ in range(LOOKUP_MAX_PAGES):
-            page = self._read(
-                record,
-                channel,
-                lambda cursor=cursor: self._client.conversations_history(
-                    channel=channel,
-                    oldest=oldest,
-                    inclusive=True,
-                    include_all_metadata=True,
-                    limit=LOOKUP_PAGE,
-                    cursor=cursor,
-                ),
-            )
-            if page is None:
-                return None
-            for message in page.get("messages") or []:
-                if _names(message, PARENT_EVENT, record):
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
-        log.warning(
-            "send #%d: no parent found in the last %d messages of %s; posting one (it may be a second)",
-            record.id,
-            LOOKUP_PAGE * LOOKUP_MAX_PAGES,
+        pages = self._messages(
+            record,
             channel,
+            lambda cursor: self._client.conversations_history(
+                channel=channel,
+                oldest=oldest,
+                inclusive=True,
+                include_all_metadata=True,
+                limit=LOOKUP_PAGE,
+                cursor=cursor,
+            ),
         )
+        for message in pages:
+            if _names(message, PARENT_EVENT, record):
+                return str(message["ts"])
         return None
 
     def _replies_posted(self, record: SendRecord, channel: str, parent_ts: str) -> set[int]:
         """Which parts of the reply for the send's present state the thread already holds."""
         state, parts = _state(record), set()
+        pages = self._messages(
+            record,
+            channel,
+            lambda cursor: self._client.conversations_replies(
+                channel=channel, ts=parent_ts, include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor
+            ),
+        )
+        for message in pages:
+            payload = _payload(message, REPLY_EVENT, record)
+            if payload is not None and payload.get("state") == state:
+                parts.add(int(payload.get("part") or 1))
+        return parts
+
+    def _messages(
+        self, record: SendRecord, channel: str, read_page: Callable[[str | None], Any]
+    ) -> Iterator[dict[str, Any]]:
+        """The messages ``read_page(cursor)`` returns, page after page, up to ``LOOKUP_MAX_PAGES`` pages.
+
+        Stops early where Slack refuses the read (see :meth:`_read`); past the last page it reads, it logs
+        that a second copy is possible.
+        """
         cursor = None
         for _ in range(LOOKUP_MAX_PAGES):
-            page = self._read(
-                record,
-                channel,
-                lambda cursor=cursor: self._client.conversations_replies(
-                    channel=channel, ts=parent_ts, include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor
-                ),
-            )
+            page = self._read(record, channel, lambda cursor=cursor: read_page(cursor))
             if page is None:
-                return parts
-            for message in page.get("messages") or []:
-                payload = _payload(message, REPLY_EVENT, record)
-                if payload is not None and payload.get("state") == state:
-                    parts.add(int(payload.get("part") or 1))
+                return
+            yield from page.get("messages") or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
-                break
-        return parts
+                return
+        log.warning(
+            "send #%d: its audit was not found in the last %d messages of %s; posting it (it may be a second)",
+            record.id,
+            LOOKUP_PAGE * LOOKUP_MAX_PAGES,
+            channel,
+        )
 
     def _read(
         self, record: SendRecord, channel: str, call: Callable[[], Any], *, may_join: bool = True
