@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.cli.output import sdk_logs_quiet, settings_or_exit
 from bot.cli.startup import UNREACHABLE, explain
@@ -99,15 +99,7 @@ def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
         )
         return UNREACHABLE
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        # A KeyboardInterrupt could land anywhere in waitress's loop; the server's own stop lets it finish
-        # the step it is in, stop accepting and answer the requests in flight. A second signal: stop waiting.
-        if server.stopping:
-            raise KeyboardInterrupt
-        server.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    _stop_on_signals(server)
     log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
     server.serve()
     log.info("stopping: waiting for sends in flight")
@@ -120,14 +112,7 @@ def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
     assert settings.slack_app_token is not None  # Mode.SOCKET requires it
     server = SocketModeServer(bot.app, settings.slack_app_token, settings.slack_api_url, gate=bot.acks)
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        # The server stops taking envelopes, acks those it took and leaves Slack; a second signal: stop waiting.
-        if server.stopping:
-            raise KeyboardInterrupt
-        server.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    _stop_on_signals(server)
     log.info("smsbot connecting to Slack in Socket Mode")
     try:
         server.serve()
@@ -140,3 +125,26 @@ def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
         return 2
     log.info("stopping: waiting for sends in flight")
     return 0
+
+
+class _Stoppable(Protocol):
+    @property
+    def stopping(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
+def _stop_on_signals(server: _Stoppable) -> None:
+    """SIGTERM or SIGINT asks ``server`` to stop; a second one stops waiting (KeyboardInterrupt).
+
+    A KeyboardInterrupt could land anywhere in the server's loop; its own stop lets it finish the step it
+    is in, stop taking requests (HTTP) or envelopes (Socket Mode) and answer or ack what it took.
+    """
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        if server.stopping:
+            raise KeyboardInterrupt
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
