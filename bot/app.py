@@ -15,6 +15,8 @@ from bot.domain.destinations import DestinationPolicy
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
 from bot.ovh.gateway import OvhGateway
+from bot.ovh.rates import RateBook, http_fetch
+from bot.ovh.simulator import simulated_rate
 from bot.sending.acks_first import AckGate, AcksFirstExecutor
 from bot.sending.recovery import Recovery, RecoveryLoop
 from bot.sending.service import Rules, SendService
@@ -45,6 +47,7 @@ class Core:
     slack: WebClient
     gateway: OvhGateway
     account: OvhAccount  # read-only queries: dry runs' estimates and credits, recovery's traces
+    rates: RateBook  # OVH's public credits per SMS part, by country
     sending: SendService
     reporter: AuditReporter
     recovery: Recovery
@@ -62,6 +65,7 @@ def build_core(settings: Settings) -> Core:
     ovh_client = OvhClient.from_settings(settings)
     gateway = OvhGateway(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
     account = OvhAccount(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
+    rates = RateBook(simulated_rate if settings.ovh_simulated else http_fetch(settings.ovh_base_url))
     rules = Rules(
         policy=SendPolicy(
             allowed_users=settings.allowed_users,
@@ -91,6 +95,7 @@ def build_core(settings: Settings) -> Core:
         opt_outs,
         lease_seconds=settings.recovery_after_seconds,
         unknown_grace_seconds=settings.unknown_grace_seconds,
+        rates=rates.credits_per_part,
     )
     reporter = AuditReporter(slack)
     recovery = Recovery(
@@ -109,6 +114,7 @@ def build_core(settings: Settings) -> Core:
         slack=slack,
         gateway=gateway,
         account=account,
+        rates=rates,
         sending=sending,
         reporter=reporter,
         recovery=recovery,
@@ -152,6 +158,9 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
     core = build_core(settings)
+    # The form's live estimate needs OVH's rates: read those of the countries SMS may go to now.
+    region = settings.sms_default_region
+    core.rates.warm(sorted(settings.allowed_countries or ([region] if region else [])))
     acks = AckGate()
     workers = AcksFirstExecutor(acks, max_workers=settings.send_workers, thread_name_prefix="smsbot-send")
     # Listeners acknowledge first, then do what little is left (open the form, answer a sub-command) on

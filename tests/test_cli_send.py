@@ -212,6 +212,7 @@ def test_a_send_with_an_unknown_outcome_exits_1(cli, env, sqlite_url, fake_ovh):
 def test_a_dry_run_checks_and_estimates_but_sends_and_records_nothing(
     cli, env, sqlite_url, fake_ovh, fake_slack
 ):
+    fake_ovh.rates = {"es": 1.3}
     outcome = cli(
         "send",
         "+34600000001,+34600000002",
@@ -230,9 +231,11 @@ def test_a_dry_run_checks_and_estimates_but_sends_and_records_nothing(
     assert line(out, "✓ to 2 receiver(s):") == "✓ to 2 receiver(s): +34600000001, +34600000002"
     assert line(out, "✓ message:") == "✓ message: 11 characters, 1 SMS (GSM-7)"
     assert line(out, "✓ UALICE may send") == "✓ UALICE may send from COPS, within the sending limits"
-    assert line(out, "estimated cost:").startswith(
-        "estimated cost: 2 credit(s), 1 SMS part(s) for each of 2 receiver(s). It is an estimate"
+    assert line(out, "estimated cost:") == (
+        "estimated cost: 2.6 credit(s): 1 SMS part(s) for each of 2 receiver(s) "
+        "(2 to ES at 1.3 credit(s) per part)."
     )
+    assert fake_ovh.rate_requests == ["es"]
     assert line(out, "OVH's own count:") == (
         "OVH's own count: not available (the key lacks the optional rule POST /sms/estimate)."
     )
@@ -252,7 +255,7 @@ def test_a_dry_run_shows_ovhs_own_count_when_the_key_may_ask(cli, env, fake_ovh)
     assert outcome.code == 0, outcome.err
     assert line(outcome.out, "✓ message:") == "✓ message: 85 characters, 2 SMS (Unicode)"
     assert line(outcome.out, "estimated cost:").startswith(
-        "estimated cost: 4 credit(s), 2 SMS part(s) for each of 2"
+        "estimated cost: 4 credit(s): 2 SMS part(s) for each of 2"
     )
     assert line(outcome.out, "OVH's own count:") == "OVH's own count: 85 characters (unicode), 2 part(s)."
     assert fake_ovh.jobs == []
@@ -275,3 +278,32 @@ def test_a_dry_run_over_the_daily_limit_exits_2(cli, env, sqlite_url):
     assert outcome.code == 2
     assert "SMS_LIMIT_USER_SMS_PER_DAY" in line(outcome.err, "✗ Would not be sent:")
     assert len(ledger_rows(sqlite_url)) == 1
+
+
+def test_a_dry_run_prices_each_receiver_at_its_countrys_rate(cli, env, fake_ovh):
+    fake_ovh.rates = {"es": 1.3, "gb": 0.5}
+    message = "Ça va? " * 25  # `Ç` is GSM-7: 175 characters, 2 parts
+
+    outcome = cli(
+        "send", "+34600000001,+34600000002,+447400123456", message, "--user", "UALICE", "--dry-run", env=env
+    )
+
+    assert outcome.code == 0, outcome.err
+    assert line(outcome.out, "estimated cost:") == (
+        "estimated cost: 6.2 credit(s): 2 SMS part(s) for each of 3 receiver(s) "
+        "(2 to ES at 1.3 credit(s) per part, 1 to GB at 0.5 credit(s) per part)."
+    )
+    assert sorted(fake_ovh.rate_requests) == ["es", "gb"]
+
+
+def test_a_dry_run_without_ovhs_rates_says_it_assumed_one_credit_per_part(cli, env, fake_ovh):
+    fake_ovh.fail_next(503, path_contains="/rates", times=10)
+
+    outcome = cli("send", "+34600000001", "Hola", "--user", "UALICE", "--dry-run", env=env)
+
+    assert outcome.code == 0, outcome.err
+    assert line(outcome.out, "estimated cost:") == (
+        "estimated cost: 1 credit(s): 1 SMS part(s) for each of 1 receiver(s) "
+        "(1 to ES at 1 credit per part (assumed)). OVH's rates could not be read, so the estimate assumes "
+        "one credit per part there."
+    )

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 from bot.app import Core, build_core
 from bot.cli.output import Marks, say, settings_or_exit
+from bot.domain.cost import CostEstimate, credits_text
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 from bot.domain.sms_text import check_message, describe
 from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
-from bot.sending.service import SendRequest, estimate_credits
+from bot.sending.service import SendRequest
 from bot.settings import Mode, Settings
 from bot.slack.ids import CHANNEL_ID, USER_ID, is_id
 
@@ -242,6 +243,23 @@ def _print_record(record: SendRecord, marks: Marks) -> None:
         )
 
 
+def estimate_line(cost: CostEstimate) -> str:
+    """The estimate in words: the total, then each country's part of it, and whether a rate was assumed."""
+    countries = ", ".join(
+        f"{country.receivers} to {country.region or 'no country'} at "
+        + (
+            f"{credits_text(country.rate)} credit(s) per part"
+            if country.credits_per_part is not None
+            else "1 credit per part (assumed)"
+        )
+        for country in cost.countries
+    )
+    line = f"{credits_text(cost.credits)} credit(s): {cost.parts} SMS part(s) for each of {cost.receivers} receiver(s) ({countries})."
+    if cost.assumed:
+        line += " OVH's rates could not be read, so the estimate assumes one credit per part there."
+    return line
+
+
 def _credits(value: float | None) -> str:
     return "unknown" if value is None else f"{value:g}"
 
@@ -258,7 +276,8 @@ def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
         )
         return 1
     receivers = len(request.receivers)
-    estimated = estimate_credits(segmentation, receivers)
+    cost = services.sending.estimate(segmentation, request.receivers)
+    estimated = cost.credits
     try:
         services.sending.check_limits(request, access, estimated)
     except NotAllowed as refusal:
@@ -283,12 +302,7 @@ def _dry_run(services: Core, request: SendRequest, marks: Marks) -> int:
         " (as an admin: the sending limits do not apply)" if access.admin else ", within the sending limits"
     )
     say(f"{marks.ok} {request.user_id} may send{where}{admin}")
-    say(
-        f"estimated cost: {estimated:g} credit(s), {segmentation.parts} SMS part(s) for each of "
-        f"{receivers} receiver(s). It is an estimate: OVH prices by destination, and some countries cost more than "
-        "one credit per part.",
-        indent="  ",
-    )
+    say(f"estimated cost: {estimate_line(cost)}", indent="  ")
     account = services.account
     try:
         count = account.estimate(request.message)

@@ -152,6 +152,21 @@ def _unsendable(char: str) -> bool:
     )
 
 
+def gsm7_outsiders(text: str) -> list[str]:
+    """The distinct characters of ``text`` outside the GSM-7 alphabet, in order: what makes it Unicode."""
+    return list(dict.fromkeys(char for char in text if char not in _GSM7))
+
+
+def encoding_label(encoding: Encoding) -> str:
+    """How people call an encoding: ``GSM-7`` or ``Unicode``."""
+    return _LABEL[encoding]
+
+
+def show_char(char: str) -> str:
+    """A character named so it can be found (curly and straight quotes look alike, some are invisible)."""
+    return _show_char(char)
+
+
 def describe(seg: Segmentation) -> str:
     """A short size summary for hints, e.g. ``142 characters, 1 SMS (GSM-7)``."""
     stop = " + STOP mention" if seg.reserved else ""
@@ -175,7 +190,7 @@ def _too_long(text: str, seg: Segmentation, max_parts: int) -> str:
     ]
     if seg.encoding is Encoding.UCS2:
         # Often a single curly quote or emoji pasted in; replacing it more than doubles the room.
-        culprits = list(dict.fromkeys(char for char in text if char not in _GSM7))
+        culprits = gsm7_outsiders(text)
         shown = ", ".join(_show_char(char) for char in culprits[:_CHARS_SHOWN])
         more = f" and {len(culprits) - _CHARS_SHOWN:,} more" if len(culprits) > _CHARS_SHOWN else ""
         gsm_limit = _limit(Encoding.GSM7, max_parts) - seg.reserved

@@ -163,6 +163,11 @@ class SimulatedOvh:
         }
 
 
+def simulated_rate(country: str) -> float:
+    """OVH's public rate as the simulator plays it: one credit per SMS part to any country, as it charges."""
+    return 1.0
+
+
 def _can_receive(receiver: str) -> bool:
     """Whether a receiver plays a phone that takes SMS: a valid mobile number outside the ``…999`` range."""
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.access import Access, Directory, SendPolicy
+from bot.domain.cost import CostEstimate, RateLookup, estimate
 from bot.domain.destinations import DestinationPolicy
 from bot.domain.errors import (
     ANSWER_NOT_RECORDED,
@@ -37,11 +38,8 @@ log = logging.getLogger(__name__)
 MAX_RECEIVERS_PER_JOB = 500
 
 
-def estimate_credits(segmentation: Segmentation, receivers: int) -> float:
-    """What a send should cost before OVH says: one credit per SMS part and receiver, OVH's price for
-    France (other countries cost more or less). It counts against credit limits until OVH's figure
-    replaces it."""
-    return float(segmentation.parts * receivers)
+def _no_rates(_region: str) -> float | None:
+    return None
 
 
 class _LeaseLost(Exception):
@@ -123,6 +121,7 @@ class SendService:
         lease_seconds: float = 300,
         unknown_grace_seconds: float = 60,
         max_receivers_per_job: int = MAX_RECEIVERS_PER_JOB,
+        rates: RateLookup = _no_rates,
     ) -> None:
         self.ledger = ledger
         self.gateway = gateway
@@ -132,6 +131,7 @@ class SendService:
         self.lease_seconds = lease_seconds
         self.unknown_grace_seconds = unknown_grace_seconds
         self.max_receivers_per_job = max_receivers_per_job
+        self.rates = rates
 
     @property
     def stop_clause(self) -> bool:
@@ -165,6 +165,12 @@ class SendService:
             raise error.told_as(OPT_OUTS_UNREADABLE) from error
         self.rules.destinations.check(receivers, opted_out)
         return segmentation
+
+    def estimate(self, segmentation: Segmentation, receivers: Sequence[Receiver]) -> CostEstimate:
+        """What a send should cost before OVH says: parts times receivers times OVH's credits per part to each
+        receiver's country (one credit where OVH's rate cannot be read). It counts against credit limits
+        until OVH's figure replaces it."""
+        return estimate(segmentation, receivers, self.rates)
 
     def validate(self, request: SendRequest) -> tuple[Access, Segmentation]:
         """Every check that can be made before recording the send (the daily limits come at recording)."""
@@ -241,7 +247,7 @@ class SendService:
         """
         access, segmentation = self.validate(request)
         receivers = [receiver.e164 for receiver in request.receivers]
-        estimated_credits = estimate_credits(segmentation, len(receivers))
+        estimated_credits = self.estimate(segmentation, request.receivers).credits
         try:
             record = self._reserve(request, receivers, estimated_credits, access)
         except LedgerUnavailable as error:

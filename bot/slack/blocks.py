@@ -235,10 +235,16 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
         lines.append(f"*Reason:* {escape(record.error_message)}")
     if record.ovh_job_ids:
         lines.append(f"*OVH job id(s):* {', '.join(str(i) for i in record.ovh_job_ids)}")
+    estimated = (
+        f" (estimated {_credits(record.estimated_credits)})" if record.estimated_credits is not None else ""
+    )
     if record.status in (SendStatus.SENT, SendStatus.FAILED) and record.ovh_service:
         lines.append(
-            f"*Credits used:* {_credits(record.credits_used)}   *Credits left:* {_credits(record.credits_left)}"
+            f"*Credits used:* {_credits(record.credits_used)}{estimated}   "
+            f"*Credits left:* {_credits(record.credits_left)}"
         )
+    elif estimated:
+        lines.append(f"*Credits estimated:* {_credits(record.estimated_credits)}")
     accounted = len(record.accepted_receivers) + len(record.rejected_receivers)
     if len(record.receivers) > SHOWN_RECEIVERS and accounted < len(record.receivers):
         # The parent names only the first ones: whoever was asked for is listed here.

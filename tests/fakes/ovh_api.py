@@ -170,6 +170,11 @@ class FakeOvh(FakeServer):
         self.deliveries: dict[str, Delivery] = {}
         self.utc_offset = timedelta(hours=1)
         self.zoned_datetimes = True
+        # OVH's public rates (`GET /sms/rates/destinations`): credits per SMS part by lower-case country;
+        # a country of OVH's list that is not here costs `default_rate`. No signature needed, as at OVH.
+        self.rates: dict[str, float] = {}
+        self.default_rate = 1.0
+        self.rate_requests: list[str] = []  # the countries asked for, in order (kept out of `requests`)
         self.credential_status = "validated"
         self.credential_expiration: datetime | None = self._created + timedelta(days=365)
 
@@ -281,6 +286,8 @@ class FakeOvh(FakeServer):
         path = request.path.removeprefix("/1.0")
         if request.method == "GET" and path == "/auth/time":
             return json_response(200, self.server_time())
+        if request.method == "GET" and path == "/sms/rates/destinations":
+            return self._public_rates(request.query)
         if denied := self._check_signature(request):
             return denied
         try:
@@ -374,6 +381,28 @@ class FakeOvh(FakeServer):
                 return json_response(200, self._outgoing_detail(self._outgoing[int(sms_id)]))
         return _message(404, f"The requested object ({'/'.join(rest)}) does not exist")
 
+    def _public_rates(self, query: dict[str, str]) -> HttpResponse:
+        """`GET /sms/rates/destinations?country=xx`: public, unsigned; failures from `fail_next(path_contains=
+        "/rates")` apply to it too."""
+        if refused := _query_error("GET", "/sms/rates/destinations", query):
+            return json_response(400, {"class": _BAD_REQUEST, "message": refused})
+        with self._lock:
+            self.rate_requests.append(query["country"])
+            failure = self._take_failure("GET", "/sms/rates/destinations")
+            if failure is not None:
+                return _failure_response(failure)
+            credit = self.rates.get(query["country"], self.default_rate)
+        return json_response(
+            200,
+            {
+                "country": query["country"].upper(),
+                "countryCode": query["country"],
+                "credit": credit,
+                "price": {"currencyCode": "EUR", "text": f"{credit * 0.07:.3f} €", "value": credit * 0.07},
+                "vatRate": 0.2,
+            },
+        )
+
     def _credential(self) -> dict[str, Any]:
         return {
             "credentialId": 1,
@@ -392,10 +421,16 @@ class FakeOvh(FakeServer):
         unicode = not all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text)
         parts = _sms_parts(text)
         per_part = (70 if parts == 1 else 67) if unicode else (160 if parts == 1 else 153)
+        # OVH counts "invisible escaped characters" too: an extension character takes two septets.
+        characters = (
+            len(text.encode("utf-16-le")) // 2
+            if unicode
+            else len(text) + sum(c in _GSM7_EXTENSION for c in text)
+        )
         return json_response(
             200,
             {
-                "characters": len(text),
+                "characters": characters,
                 "charactersClass": "unicode" if unicode else "7bits",
                 "parts": parts,
                 "maxCharactersPerPart": per_part,
@@ -599,6 +634,22 @@ def _schema_error(method: str, path: str, body: Any) -> str | None:
         return f"Missing parameter(s): {', '.join(sorted(missing))}"
     for name, value in body.items():
         if value is not None and (problem := _type_error(expected[name]["type"], value)):
+            return f"[{name}] {problem}"
+    return None
+
+
+def _query_error(method: str, path: str, query: dict[str, str]) -> str | None:
+    """Why OVH's schema refuses this query string (a required parameter missing, a value outside its
+    enumeration), or None."""
+    params = _schema_route(method, path) or {}
+    for name, spec in params.items():
+        if spec["in"] != "query":
+            continue
+        if name not in query:
+            if spec["required"]:
+                return f"Missing parameter(s): {name}"
+            continue
+        if spec["type"] in _SCHEMA["enums"] and (problem := _type_error(spec["type"], query[name])):
             return f"[{name}] {problem}"
     return None
 
