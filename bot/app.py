@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.access import CachedDirectory, SendPolicy
 from bot.domain.destinations import DestinationPolicy
+from bot.domain.recipients import Recipients
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
 from bot.ovh.gateway import OvhGateway
@@ -28,6 +29,7 @@ from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.views import ViewDeps
+from bot.slack.people import SlackPeople
 from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
@@ -51,6 +53,7 @@ class Core:
     sending: SendService
     reporter: AuditReporter
     recovery: Recovery
+    recipients: Recipients  # people, user groups and contacts named as receivers
 
 
 def build_core(settings: Settings) -> Core:
@@ -79,13 +82,15 @@ def build_core(settings: Settings) -> Core:
     )
     # Access checks may run before an ack (the form's submission): their Slack calls must not sleep
     # through a rate limit's Retry-After. A failed check refuses, and says to try again.
-    directory = CachedDirectory(
-        SlackDirectory(
-            make_web_client(
-                settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
-            )
-        ),
-        ttl=settings.usergroup_cache_seconds,
+    directory_client = make_web_client(
+        settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
+    )
+    directory = CachedDirectory(SlackDirectory(directory_client), ttl=settings.usergroup_cache_seconds)
+    # Receivers named in a form are looked up before its ack, too: the same quick client.
+    recipients = Recipients(
+        people=SlackPeople(directory_client, ttl=settings.usergroup_cache_seconds),
+        contacts=None,
+        default_region=settings.sms_default_region,
     )
     sending = SendService(
         ledger,
@@ -118,6 +123,7 @@ def build_core(settings: Settings) -> Core:
         sending=sending,
         reporter=reporter,
         recovery=recovery,
+        recipients=recipients,
     )
 
 
@@ -193,6 +199,7 @@ def create_bot(settings: Settings) -> SmsBot:
             ),
             default_region=settings.sms_default_region,
             sender_id=core.gateway.sender_id,
+            recipients=core.recipients,
         ),
         ViewDeps(sends=sends, default_region=settings.sms_default_region),
     )

@@ -104,9 +104,12 @@ class SlackSender:
         response_url: str = "http://127.0.0.1:9/unused",
         trigger_id: str | None = None,
         headers: dict[str, str] | None = None,
+        escaped: bool = False,
     ) -> Answer:
-        """Type `/sms <text>`. ``text`` is sent as Slack sends it: `&`, `<`, `>` escaped."""
-        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        """Type `/sms <text>`. ``text`` is sent as Slack sends it: `&`, `<`, `>` escaped; with ``escaped``,
+        ``text`` is already as Slack sends it (mentions and links as `<…>` tokens, see should_escape)."""
+        if not escaped:
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         form = {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
@@ -116,7 +119,7 @@ class SlackSender:
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": "/sms",
-            "text": escaped,
+            "text": text,
             "api_app_id": "A0SMSBOT",
             "is_enterprise_install": "false",
             "response_url": response_url,

@@ -448,7 +448,8 @@ def test_usergroups_read_is_only_needed_with_user_groups(cli, env, migrated, fak
     without_groups = cli("check", env=env)
     assert without_groups.code == 0
     assert line(without_groups.out, "! scopes:") == (
-        "! scopes: the token lacks usergroups:read: fine while SMS_ALLOWED_USERGROUPS is empty, needed otherwise."
+        "! scopes: the token lacks usergroups:read: fine while SMS_ALLOWED_USERGROUPS is empty, needed otherwise; "
+        "people and user groups cannot be named as receivers (`/sms @person`) without usergroups:read."
     )
 
     with_groups = cli("check", env=env | {"SMS_ALLOWED_USERGROUPS": "SOPS"})
@@ -462,7 +463,11 @@ def test_usergroups_read_is_only_needed_with_user_groups(cli, env, migrated, fak
 def test_users_read_is_only_needed_for_workspace_admins(cli, env, migrated, fake_slack):
     fake_slack.scopes = [scope for scope in DEFAULT_SCOPES if scope != "users:read"]
 
-    assert cli("check", env=env).code == 0
+    without_admins = cli("check", env=env)
+    assert without_admins.code == 0
+    assert "people and user groups cannot be named as receivers (`/sms @person`) without users:read" in line(
+        without_admins.out, "! scopes:"
+    )
     admins = cli("check", env=env | {"SMS_WORKSPACE_ADMINS_ARE_ADMINS": "true"})
     assert admins.code == 1
     assert line(admins.out, "✗ scopes:") == "✗ scopes: the token lacks users:read."

@@ -12,6 +12,8 @@ COMMANDS = [
     "*Send an SMS from Slack* :iphone:",
     "• `/sms +34600000001 Your message` sends a message to one number.",
     "• `/sms +34600000001,+34600000002 Your message` sends it to several (commas and/or spaces).",
+    "• `/sms @alice @oncall-team Your message` sends it to the phone in each person's Slack profile "
+    "(for a user group, each member's).",
     "• `/sms` alone opens a form, handy for long messages.",
     "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
     "• `/sms help` shows this.",

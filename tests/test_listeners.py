@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.recipients import Recipients
 from bot.slack.listeners.commands import CommandDeps, handle_sms
 from bot.slack.listeners.views import OUT_OF_DATE, ViewDeps, handle_submission
 
@@ -20,10 +21,13 @@ class RecordingAck:
 
 # The paths below answer in the ack alone: they must not touch the send path, so none is given.
 NO_SENDS: Any = None
+NO_PEOPLE = Recipients(people=None, contacts=None, default_region=None)
 
 
 def test_help_is_answered_in_the_ack_with_the_region_and_the_sender():
-    deps = CommandDeps(sends=NO_SENDS, subcommands=NO_SENDS, default_region="ES", sender_id="ACME")
+    deps = CommandDeps(
+        sends=NO_SENDS, subcommands=NO_SENDS, default_region="ES", sender_id="ACME", recipients=NO_PEOPLE
+    )
     ack = RecordingAck()
 
     handle_sms(ack, {"user_id": "UALICE", "trigger_id": "t1", "text": "help"}, client=NO_SENDS, deps=deps)
@@ -34,7 +38,9 @@ def test_help_is_answered_in_the_ack_with_the_region_and_the_sender():
 
 
 def test_a_command_without_its_trigger_id_is_refused_in_the_ack():
-    deps = CommandDeps(sends=NO_SENDS, subcommands=NO_SENDS, default_region=None, sender_id=None)
+    deps = CommandDeps(
+        sends=NO_SENDS, subcommands=NO_SENDS, default_region=None, sender_id=None, recipients=NO_PEOPLE
+    )
     ack = RecordingAck()
 
     handle_sms(ack, {"user_id": "UALICE", "text": "+34600000001 hi"}, client=NO_SENDS, deps=deps)

@@ -27,6 +27,7 @@ REQUIRED_SLACK_SCOPES = (
 # instead of posting it again (bot/slack/audit.py). Without them it works, but such a message may be doubled.
 _LOOKUP_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history", "channels:join")
 _USERGROUPS_SCOPE = "usergroups:read"
+_USERS_SCOPE = "users:read"
 # Scopes that only one setting needs: while it is off, a missing one is worth a warning, no more.
 _UNUSED_WHILE = {
     _USERGROUPS_SCOPE: "SMS_ALLOWED_USERGROUPS is empty",
@@ -122,6 +123,11 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
         unused = " and ".join(_UNUSED_WHILE[scope] for scope in missing if scope in _UNUSED_WHILE)
         if unused:
             reasons.append(f"fine while {unused}, needed otherwise")
+        people = [scope for scope in (_USERS_SCOPE, _USERGROUPS_SCOPE) if scope in missing]
+        if people:
+            reasons.append(
+                f"people and user groups cannot be named as receivers (`/sms @person`) without {' and '.join(people)}"
+            )
         if any(scope in _LOOKUP_SCOPES for scope in missing):
             reasons.append(
                 "without the history and join scopes, an audit message posted just before a crash may be "

@@ -9,8 +9,8 @@ elsewhere; this module only says whether each number is a real one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
@@ -62,6 +62,11 @@ class Receiver:
     display: str  # "+34 600 00 00 01": what people see
     region: str | None  # "ES"; None when the number belongs to no country (+800, +882, ...)
     number_type: int  # a phonenumbers.PhoneNumberType constant (they are plain ints), e.g. PREMIUM_RATE
+    # Who the number belongs to, when it was named rather than typed (see bot.domain.recipients):
+    label: str | None = None  # "@alice", or a contact's name: how the audit names the receiver
+    user_id: str | None = None  # the person's id in the directory (Slack), for a person's profile phone
+    contact: str | None = None  # the contact's name, for a number from the admins' contact list
+    group: str | None = None  # "@oncall", for a person reached as a member of a group
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class ParsedCommand:
 
     receivers: tuple[Receiver, ...]
     message: str
+    # Everything named before the message, in order: the receivers above and the references (people,
+    # groups, contacts) that ``reference`` read, which are resolved to numbers later.
+    # (Not compared: a parse is told by its receivers and message; targets only add the references.)
+    targets: tuple[object, ...] = field(default=(), compare=False)
 
 
 class _BadNumber(Exception):
@@ -119,7 +128,9 @@ def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ..
     return _parse_all(tokens, default_region, advice_if_several=_ADVICE_SPACES)
 
 
-def parse_command(text: str, default_region: str | None) -> ParsedCommand:
+def parse_command(
+    text: str, default_region: str | None, reference: Callable[[str], object | None] | None = None
+) -> ParsedCommand:
     """Read the text of ``/sms +34600000001,+34600000002 Hola equipo``.
 
     The numbers come first, separated by spaces, commas or semicolons; the message is the rest of the
@@ -127,23 +138,32 @@ def parse_command(text: str, default_region: str | None) -> ParsedCommand:
     phone number. A word that looks like a number but is not a valid one is an error rather than the
     start of the message, so that an SMS never goes to fewer people than intended. The text must
     already be un-escaped from Slack's ``&amp;``, ``&lt;``, ``&gt;``.
+
+    ``reference`` reads a word that names receivers other than by number (a person, a group, a contact)
+    into a reference, or None; such words count as receivers, in ``targets``.
     """
     _check_region(default_region)
     _check_size(text, "command")
-    numbers, message = _split_command(text)
-    if not numbers:
+    words, message = _split_command(text, reference or _no_reference)
+    numbers = [word for word in words if isinstance(word, str)]
+    if not words:
         if not message:
             hint = f"Write the number(s), then the message: {_USAGE}."
         else:
             hint = f"{_code(message.split()[0])} is not a phone number. Start with the number(s): {_USAGE}."
         raise InvalidInput(InputField.RECEIVERS, f"{hint} Or type `/sms` alone to open the form.")
-    receivers = _parse_all(numbers, default_region, advice=_ADVICE_COMMAND)
+    receivers = _parse_all(numbers, default_region, advice=_ADVICE_COMMAND) if numbers else ()
     if not message:
         raise InvalidInput(
             InputField.MESSAGE,
             f"Write the message after the number(s): {_USAGE}. Or type `/sms` alone to open the form.",
         )
-    return ParsedCommand(receivers=receivers, message=message)
+    by_number = {receiver.e164: receiver for receiver in receivers}
+    targets = [
+        by_number[_receiver(word.strip(), default_region).e164] if isinstance(word, str) else word
+        for word in words
+    ]
+    return ParsedCommand(receivers=receivers, message=message, targets=tuple(dict.fromkeys(targets)))
 
 
 def mask(e164: str) -> str:
@@ -170,18 +190,27 @@ def _check_region(default_region: str | None) -> None:
         raise ValueError(f"unknown phone region {default_region!r}")
 
 
-def _split_command(text: str) -> tuple[list[str], str]:
-    """Split ``/sms`` text into the number-like pieces it starts with and the message after them."""
-    numbers: list[str] = []
+def _no_reference(_word: str) -> object | None:
+    return None
+
+
+def _split_command(text: str, reference: Callable[[str], object | None]) -> tuple[list[object], str]:
+    """Split ``/sms`` text into the receivers it starts with (number-like pieces as typed, and references
+    ``reference`` read) and the message after them."""
+    words: list[object] = []
     for word in _WORD.finditer(text):
         pieces = list(_PIECE.finditer(word.group()))
         for index, piece in enumerate(pieces):
+            named = reference(piece.group())
+            if named is not None:
+                words.append(named)
+                continue
             if not _looks_like_number(piece.group()):
                 # A word that starts with a separator (";)") belongs whole to the message.
                 start = word.start() if index == 0 else word.start() + piece.start()
-                return numbers, text[start:].rstrip()
-            numbers.append(piece.group())
-    return numbers, ""
+                return words, text[start:].rstrip()
+            words.append(piece.group())
+    return words, ""
 
 
 def _looks_like_number(piece: str) -> bool:

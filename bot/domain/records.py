@@ -68,6 +68,18 @@ class SendRecord:
     lease_owner: str | None
     receiver_count: int
     estimated_credits: float | None
+    # Who the named receivers are (see bot.domain.recipients): {"e164", "label", and "user_id", "contact" or
+    # "group"} for a number reached through a person or a contact, {"label", "skipped"} for a group member
+    # the SMS did not go to, and why. Typed numbers have no entry.
+    recipients: list[dict[str, str]] = field(default_factory=list)
+
+    def labels(self) -> dict[str, str]:
+        """How the audit names each number reached through a person or a contact: ``{e164: "@alice"}``."""
+        return {entry["e164"]: entry["label"] for entry in self.recipients if entry.get("e164")}
+
+    def skipped(self) -> list[tuple[str, str]]:
+        """Group members the SMS did not go to: (who, why)."""
+        return [(entry["label"], entry["skipped"]) for entry in self.recipients if entry.get("skipped")]
 
     @property
     def simulated(self) -> bool:

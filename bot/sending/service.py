@@ -27,6 +27,7 @@ from bot.domain.errors import (
 )
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
+from bot.domain.recipients import Skipped
 from bot.domain.records import AuditStatus, JobResult, SendRecord, SendResult, SendStatus
 from bot.domain.sms_text import Segmentation, check_message
 from bot.sending.audit import AuditOutcome, AuditSink
@@ -83,6 +84,23 @@ class SendRequest:
     team_id: str | None
     receivers: tuple[Receiver, ...]
     message: str
+    # Members of a group named as receivers that the SMS does not go to (no usable phone): recorded, and
+    # named in the audit.
+    skipped: tuple[Skipped, ...] = ()
+
+    def recipients(self) -> list[dict[str, str]]:
+        """Who the named receivers are, as the ledger keeps them (see SendRecord.recipients)."""
+        entries: list[dict[str, str]] = []
+        for receiver in self.receivers:
+            if receiver.label is None:
+                continue
+            entry = {"e164": receiver.e164, "label": receiver.label}
+            for key in ("user_id", "contact", "group"):
+                if getattr(receiver, key):
+                    entry[key] = getattr(receiver, key)
+            entries.append(entry)
+        entries.extend({"label": skip.label, "skipped": skip.reason} for skip in self.skipped)
+        return entries
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,7 @@ class SendService:
             estimated_credits=estimated_credits,
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
+            recipients=request.recipients(),
         )
 
     def attempt(self, record: SendRecord) -> SendRecord:

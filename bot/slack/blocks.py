@@ -57,13 +57,35 @@ def display_number(e164: str) -> str:
         return e164
 
 
-def _numbers(e164s: Iterable[str], limit: int | None = SHOWN_RECEIVERS) -> str:
-    """Numbers as people read them, comma-separated; past ``limit`` (None: no limit), "and N more"."""
+def _numbers(
+    e164s: Iterable[str], limit: int | None = SHOWN_RECEIVERS, labels: dict[str, str] | None = None
+) -> str:
+    """Numbers as people read them, comma-separated; past ``limit`` (None: no limit), "and N more".
+
+    A number reached through a person or a contact shows who it is first: ``@alice (+34 600 00 00 01)``
+    (the name as plain text, so that the audit does not ping the people it names).
+    """
     numbers = list(e164s)
-    shown = ", ".join(display_number(n) for n in numbers[:limit])
+    labels = labels or {}
+    shown = ", ".join(_labelled(n, labels.get(n)) for n in numbers[:limit])
     if limit is not None and len(numbers) > limit:
         shown += f" and {len(numbers) - limit:,} more"
     return shown or "none"
+
+
+def _labelled(e164: str, label: str | None) -> str:
+    return f"{escape(label)} ({display_number(e164)})" if label else display_number(e164)
+
+
+def _skipped_line(record: SendRecord) -> str:
+    """The group members a send did not go to, and why ("" when none)."""
+    skipped = record.skipped()
+    if not skipped:
+        return ""
+    shown = "; ".join(f"{escape(who)} {escape(why)}" for who, why in skipped[:SHOWN_RECEIVERS])
+    if len(skipped) > SHOWN_RECEIVERS:
+        shown += f"; and {len(skipped) - SHOWN_RECEIVERS:,} more"
+    return f"\n:no_mobile_phones: *Not sent to ({len(skipped):,}):* {shown}"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -201,14 +223,16 @@ def audit_parent(record: SendRecord) -> SlackMessage:
     text is never cut: a long one (918 `&`s are 4,590 characters once escaped) takes several sections.
     """
     icon, verb = _HEADLINE[record.status]
-    shown = _numbers(record.receivers)
+    shown = _numbers(record.receivers, labels=record.labels())
     if len(record.receivers) > SHOWN_RECEIVERS:
         shown += " (all listed in the thread)"
     headline = f"<@{record.user_id}> {verb} {shown}"
     simulated = f"{SIMULATED_LINE}\n" if record.simulated else ""
     return SlackMessage(
         text=shorten(f"[Simulated] {headline}" if record.simulated else headline, 3000),
-        blocks=_sections(f"{simulated}{icon} {headline}\n{_quote(record.message)}", prefix="> "),
+        blocks=_sections(
+            f"{simulated}{icon} {headline}{_skipped_line(record)}\n{_quote(record.message)}", prefix="> "
+        ),
     )
 
 
@@ -246,17 +270,19 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
     elif estimated:
         lines.append(f"*Credits estimated:* {_credits(record.estimated_credits)}")
     accounted = len(record.accepted_receivers) + len(record.rejected_receivers)
+    labels = record.labels()
     if len(record.receivers) > SHOWN_RECEIVERS and accounted < len(record.receivers):
         # The parent names only the first ones: whoever was asked for is listed here.
-        lines.append(f"*To ({len(record.receivers):,}):* {_numbers(record.receivers, None)}")
+        lines.append(f"*To ({len(record.receivers):,}):* {_numbers(record.receivers, None, labels)}")
     if record.accepted_receivers:
         lines.append(
-            f"*Accepted ({len(record.accepted_receivers):,}):* {_numbers(record.accepted_receivers, None)}"
+            f"*Accepted ({len(record.accepted_receivers):,}):* "
+            f"{_numbers(record.accepted_receivers, None, labels)}"
         )
     if record.rejected_receivers:
         lines.append(
             f"*Rejected by OVH ({len(record.rejected_receivers):,}):* "
-            f"{_numbers(record.rejected_receivers, None)}"
+            f"{_numbers(record.rejected_receivers, None, labels)}"
         )
     footer = f"Send #{record.id} · OVH tag `{record.tag}`"
     if record.sender:
@@ -373,6 +399,8 @@ def help_message(default_region: str | None, sender: str | None) -> SlackMessage
             "*Send an SMS from Slack* :iphone:",
             "• `/sms +34600000001 Your message` sends a message to one number.",
             "• `/sms +34600000001,+34600000002 Your message` sends it to several (commas and/or spaces).",
+            "• `/sms @alice @oncall-team Your message` sends it to the phone in each person's Slack profile "
+            "(for a user group, each member's).",
             "• `/sms` alone opens a form, handy for long messages.",
             "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
             "• `/sms help` shows this.",

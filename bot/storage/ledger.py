@@ -61,6 +61,8 @@ sends = sa.Table(
     sa.Column("lease_owner", sa.String(36), nullable=True),
     sa.Column("receiver_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("estimated_credits", sa.Float, nullable=True),
+    # Who the named receivers are: the Slack id (or contact) beside the number actually sent to.
+    sa.Column("recipients", sa.JSON, nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
@@ -76,6 +78,7 @@ def _record(row: Any) -> SendRecord:
     values = dict(row._mapping)
     values["status"] = SendStatus(values["status"])
     values["audit_status"] = AuditStatus(values["audit_status"])
+    values["recipients"] = values.get("recipients") or []
     for column in ("created_at", "updated_at", "last_attempt_at", "lease_until"):
         if values[column] is not None and values[column].tzinfo is None:  # SQLite keeps no zone; we write UTC
             values[column] = values[column].replace(tzinfo=UTC)
@@ -123,6 +126,7 @@ class Ledger:
         estimated_credits: float | None = None,
         lease_seconds: float = 300,
         guard: UsageGuard | None = None,
+        recipients: list[dict[str, str]] | None = None,
     ) -> SendRecord:
         """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
@@ -154,6 +158,7 @@ class Ledger:
             "lease_owner": str(uuid.uuid4()),
             "receiver_count": len(receivers),
             "estimated_credits": estimated_credits,
+            "recipients": recipients or None,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:

@@ -100,7 +100,8 @@ class FakeSlack(FakeServer):
     """The Slack Web API methods smsbot uses, with knobs for the errors Slack gives.
 
     Knobs (edit them directly): `not_in_channel`, `channel_not_found` (channel ids), `expired_triggers`
-    (trigger ids, refused whatever their age), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info),
+    (trigger ids, refused whatever their age), `usergroup_members` (group id -> user ids), `users` (user id -> fields of users.info, with a
+    `profile` whose `phone` is what the person typed; ids in neither are `user_not_found`),
     `scopes` (the token's scopes, sent in the `X-OAuth-Scopes` header), `socket_mode_url` (what
     `apps.connections.open` answers: `FakeSocketMode.new_url` of a fake Socket Mode server).
 
@@ -546,16 +547,41 @@ class FakeSlack(FakeServer):
             return _error("internal_error")
         return {"ok": True, "url": self.socket_mode_url()}
 
+    def _missing_scope(self, scope: str) -> Params | None:
+        if scope in self.scopes:
+            return None
+        return {**_error("missing_scope"), "needed": scope, "provided": ",".join(self.scopes)}
+
     def _usergroups_users_list(self, params: Params) -> Params:
+        if refusal := self._missing_scope("usergroups:read"):
+            return refusal
         members = self.usergroup_members.get(params.get("usergroup", ""))
         return _error("no_such_subteam") if members is None else {"ok": True, "users": list(members)}
 
     def _users_info(self, params: Params) -> Params:
-        user = params.get("user")
-        if not user:
+        """Slack's answer for a member of the workspace: someone in `users`, in a user group, or the bot.
+
+        Anyone else is `user_not_found`, as at Slack. A user's `profile` in `users` is merged over the
+        default one (no phone), so a test sets only what it needs: `{"profile": {"phone": "600 000 001"}}`.
+        """
+        if refusal := self._missing_scope("users:read"):
+            return refusal
+        user = params.get("user") or ""
+        known = {*self.users, *(m for members in self.usergroup_members.values() for m in members)}
+        if user == self.bot_user_id:
+            return {"ok": True, "user": self._user(user, {"is_bot": True})}
+        if user not in known:
             return _error("user_not_found")
+        return {"ok": True, "user": self._user(user, self.users.get(user, {}))}
+
+    @staticmethod
+    def _user(user: str, fields: dict[str, Any]) -> Params:
         default = {"id": user, "name": user.lower(), "is_admin": False, "is_owner": False, "deleted": False}
-        return {"ok": True, "user": default | self.users.get(user, {})}
+        default |= {"is_bot": False}
+        profile = {"real_name": user.title(), "display_name": "", "phone": ""} | dict(
+            fields.get("profile") or {}
+        )
+        return default | fields | {"profile": profile}
 
 
 class _SlackHandler(_Handler):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from functools import partial
@@ -10,13 +11,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.receivers import parse_command
+from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.receivers import ParsedCommand, parse_command
+from bot.domain.recipients import DirectoryUnavailable, Recipients
 from bot.sending.service import SendRequest
 from bot.slack.blocks import compose_modal, error_message, help_message, unescape
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.listeners import subcommands
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack, send_in_background
+from bot.slack.markup import CommandText
 
 log = logging.getLogger(__name__)
 HELP_WORDS = {"help", "-h", "--help", "?"}
@@ -30,6 +33,7 @@ class CommandDeps:
     subcommands: subcommands.SubcommandDeps
     default_region: str | None
     sender_id: str | None  # the OVH sender the help names
+    recipients: Recipients  # people, user groups and contacts named as receivers
 
 
 def register(app: App, deps: CommandDeps) -> None:
@@ -44,8 +48,10 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         message = error_message("This request lacks who sent it or its trigger id, so it was ignored.")
         ack(text=message.text, blocks=message.blocks)
         return
-    # Slack escapes &, < and > in command text; the SMS must carry exactly what was typed.
-    text = unescape(str(command.get("text") or "")).strip()
+    # Slack escapes &, < and > in command text, and sends mentions and links as <…> tokens; the SMS must
+    # carry exactly what was typed, with mentions and links as a phone shows them.
+    raw = str(command.get("text") or "").strip()
+    text = unescape(raw)
     if text.lower() in HELP_WORDS:
         message = help_message(deps.default_region, deps.sender_id)
         ack(text=message.text, blocks=message.blocks)
@@ -61,11 +67,14 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         with after_ack(deps.sends.slack, requester):
             subcommands.handle(word.lower(), rest.strip(), requester, deps.sends.slack, deps.subcommands)
         return
+    typed = CommandText.read(raw)
     try:
-        parsed = parse_command(text, deps.default_region)
+        parsed = parse_command(typed.text, deps.default_region, typed.reference)
+        parsed = ParsedCommand(parsed.receivers, typed.plain(parsed.message), parsed.targets)
         deps.sends.sending.check_content(parsed.receivers, parsed.message, opt_outs=False)
     except InvalidInput as error:
-        message = error_message(error.user_message)
+        # A word the parser quotes may hold a mention or a link: quoted as the person saw it.
+        message = error_message(typed.plain(error.user_message))
         ack(text=message.text, blocks=message.blocks)
         return
     ack()
@@ -78,7 +87,32 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         receivers=parsed.receivers,
         message=parsed.message,
     )
+    if Recipients.named(parsed.targets):
+        with after_ack(deps.sends.slack, requester):
+            named = resolve_named(deps, requester, request, parsed)
+            if named is not None:
+                send_in_background(deps.sends, named, requester.response_url)
+        return
     send_in_background(deps.sends, request, requester.response_url)
+
+
+def resolve_named(
+    deps: CommandDeps, requester: Requester, request: SendRequest, parsed: ParsedCommand
+) -> SendRequest | None:
+    """The request with the people, groups and contacts it names turned into numbers (after the ack: it
+    asks Slack and the database), or None once the person was told why it cannot go."""
+    try:
+        # Nobody's profile is read for someone who may not send from here.
+        deps.sends.sending.authorize(requester.user_id, requester.channel_id)
+        resolved = deps.recipients.resolve(parsed.targets)
+    except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
+        requester.tell(deps.sends.slack, refusal.user_message)
+        return None
+    except DirectoryUnavailable as failure:
+        log.warning("%s: people could not be looked up: %s", request.request_key, failure.reason)
+        requester.tell(deps.sends.slack, failure.user_message)
+        return None
+    return dataclasses.replace(request, receivers=resolved.receivers, skipped=resolved.skipped)
 
 
 def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClient) -> None:

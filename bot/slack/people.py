@@ -1,0 +1,77 @@
+"""People and user groups as Slack knows them: :class:`bot.domain.recipients.People` over the Web API.
+
+`users.info` (scope `users:read`) gives a person's profile phone as they typed it, and whether they are
+deactivated or a bot; `usergroups.users.list` (scope `usergroups:read`) a group's members. Both answers
+are kept for a short time (`SMS_USERGROUP_CACHE_SECONDS`): a group of fifty is fifty `users.info` calls,
+and Slack rate-limits them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.access import TtlCache
+from bot.domain.recipients import DirectoryUnavailable, Person
+from bot.slack.client import SLACK_FAILURES, failure_reason
+
+# Slack's answers for an id that names nobody; anything else is a failure to ask.
+_NO_USER = {"user_not_found", "users_not_found", "invalid_user"}
+_NO_GROUP = {"no_such_subteam", "subteam_not_found", "invalid_subteam"}
+
+
+class SlackPeople:
+    """Who a Slack user id or user group id stands for (answers cached for ``ttl`` seconds)."""
+
+    def __init__(self, client: WebClient, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._people: TtlCache[str, Person | None] = TtlCache(self._person, ttl, clock)
+        self._groups: TtlCache[str, tuple[str, ...] | None] = TtlCache(self._members, ttl, clock)
+
+    def person(self, user_id: str) -> Person | None:
+        """See :meth:`bot.domain.recipients.People.person`; raises :class:`DirectoryUnavailable`."""
+        return self._people.get(user_id)
+
+    def group_members(self, group_id: str) -> Sequence[str] | None:
+        """See :meth:`bot.domain.recipients.People.group_members`; raises :class:`DirectoryUnavailable`."""
+        return self._groups.get(group_id)
+
+    def _person(self, user_id: str) -> Person | None:
+        try:
+            user = self._client.users_info(user=user_id).get("user") or {}
+        except SlackApiError as error:
+            if _code(error) in _NO_USER:
+                return None
+            raise DirectoryUnavailable(f"users.info: {_code(error)}") from error
+        except SLACK_FAILURES as error:
+            raise DirectoryUnavailable(f"users.info: {failure_reason(error)}") from error
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("name") or profile.get("real_name") or user_id
+        return Person(
+            user_id=user_id,
+            name=str(name),
+            phone=str(profile.get("phone") or ""),
+            deactivated=bool(user.get("deleted")),
+            bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        )
+
+    def _members(self, group_id: str) -> tuple[str, ...] | None:
+        try:
+            response = self._client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as error:
+            if _code(error) in _NO_GROUP:
+                return None
+            raise DirectoryUnavailable(f"usergroups.users.list: {_code(error)}") from error
+        except SLACK_FAILURES as error:
+            raise DirectoryUnavailable(f"usergroups.users.list: {failure_reason(error)}") from error
+        return tuple(str(user) for user in response.get("users") or [])
+
+
+def _code(error: SlackApiError) -> str:
+    try:
+        return str(error.response.get("error"))
+    except (AttributeError, TypeError):
+        return str(error)
