@@ -26,10 +26,12 @@ from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
 from bot.slack.listeners import register_listeners
 from bot.slack.listeners.commands import CommandDeps
+from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.views import ViewDeps
 from bot.slack.people import SlackPeople
+from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
@@ -54,6 +56,7 @@ class Core:
     reporter: AuditReporter
     recovery: Recovery
     recipients: Recipients  # people, user groups and contacts named as receivers
+    contacts: ContactList
 
 
 def build_core(settings: Settings) -> Core:
@@ -64,6 +67,7 @@ def build_core(settings: Settings) -> Core:
     migrate(engine)
     ledger = Ledger(engine)
     opt_outs = OptOutList(engine)
+    contacts = ContactList(engine)
     slack = make_web_client(settings.slack_bot_token, settings.slack_api_url)
     ovh_client = OvhClient.from_settings(settings)
     gateway = OvhGateway(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
@@ -89,7 +93,7 @@ def build_core(settings: Settings) -> Core:
     # Receivers named in a form are looked up before its ack, too: the same quick client.
     recipients = Recipients(
         people=SlackPeople(directory_client, ttl=settings.usergroup_cache_seconds),
-        contacts=None,
+        contacts=contacts,
         default_region=settings.sms_default_region,
     )
     sending = SendService(
@@ -124,6 +128,7 @@ def build_core(settings: Settings) -> Core:
         reporter=reporter,
         recovery=recovery,
         recipients=recipients,
+        contacts=contacts,
     )
 
 
@@ -196,6 +201,7 @@ def create_bot(settings: Settings) -> SmsBot:
                 opt_outs=core.opt_outs,
                 limits=settings.limits,
                 default_region=settings.sms_default_region,
+                contacts=ContactsDeps(core.sending, core.contacts, settings.sms_default_region),
             ),
             default_region=settings.sms_default_region,
             sender_id=core.gateway.sender_id,

@@ -16,6 +16,7 @@ COMMANDS = [
     "(for a user group, each member's).",
     "• `/sms` alone opens a form, handy for long messages.",
     "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
+    "• `/sms contacts` lists the team's contacts; `/sms @NAME Your message` sends to one.",
     "• `/sms help` shows this.",
 ]
 AFTER = [

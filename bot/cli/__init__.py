@@ -13,6 +13,7 @@ Exit statuses:
 - ``smsbot run``: 0 stopped by a signal; 1 Slack could not be reached or the port cannot be listened on
   at start-up; 2 a setting must change (a refused token, a URL that is not Slack's) or the database
   cannot be used. Either way one line says what failed and what to check, never a traceback.
+- ``smsbot contacts import FILE``: 0 imported, 2 nothing imported (rows to fix, listed; an unreadable file).
 - Every command: 2 when the settings cannot be read (each problem is named); ``smsbot`` alone prints the
   usage and exits with 2.
 """
@@ -23,7 +24,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.cli import check, run, send
+from bot.cli import check, contacts, run, send
 
 
 def _version() -> str:
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_parser(commands)
     check.add_parser(commands)
     send.add_parser(commands)
+    contacts.add_parser(commands)
     return parser
 
 

@@ -185,8 +185,8 @@ def _contacts(targets: Sequence[Target], contacts: ContactBook | None, problems:
     missing = [name for name in dict.fromkeys(names) if name not in known]
     for name in missing:
         problems.append(
-            f"No contact is named `{name}`. To name a person, pick them from the list Slack shows as you "
-            "type @."
+            f"No contact is named `{name}`: `/sms contacts` lists them. To name a person, pick them from the "
+            "list Slack shows as you type @."
         )
     return known
 
@@ -273,6 +273,13 @@ def _raise(problems: list[str]) -> None:
     )
 
 
-def valid_contact_name(name: str) -> bool:
-    """Whether ``name`` can name a contact: one word of letters, digits, `.`, `-` or `_`, up to 40."""
-    return CONTACT_NAME.fullmatch(name) is not None
+def check_contact_name(name: str) -> None:
+    """Raise ``InvalidInput`` unless ``name`` can name a contact: one word of up to 40 letters, digits,
+    `.`, `-` or `_`, with a letter (so that it never reads as a number)."""
+    if CONTACT_NAME.fullmatch(name) is None or not any(character.isalpha() for character in name):
+        shown = " ".join(name.replace("`", "'").split())[:40]
+        raise InvalidInput(
+            InputField.RECEIVERS,
+            f"`{shown}` cannot name a contact: use one word of up to 40 letters, digits, `.`, `-` or `_`, "
+            "with at least one letter (for example `reception` or `taller-2`).",
+        )

@@ -403,6 +403,7 @@ def help_message(default_region: str | None, sender: str | None) -> SlackMessage
             "(for a user group, each member's).",
             "• `/sms` alone opens a form, handy for long messages.",
             "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
+            "• `/sms contacts` lists the team's contacts; `/sms @NAME Your message` sends to one.",
             "• `/sms help` shows this.",
             f"{national} Dashes, dots and parentheses inside a number are fine.",
             f"A message can be up to {MAX_PARTS} SMS long (918 plain characters, or 402 with accents "

@@ -1,4 +1,4 @@
-"""`/sms` words other than a send: `usage`, and the admins' `optout`, `optin` and `optouts`."""
+"""`/sms` words other than a send: `usage`, `contacts`, and the admins' `optout`, `optin` and `optouts`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.sending.service import SendService
 from bot.slack.blocks import display_number, escape, shorten
+from bot.slack.listeners import contacts
 from bot.slack.listeners.requester import Requester
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
@@ -23,7 +24,7 @@ OPT_OUT_WORDS = {
     "opt-in": "optin",
     "optouts": "optouts",
 }
-WORDS = {"usage", *OPT_OUT_WORDS}
+WORDS = {"usage", *OPT_OUT_WORDS, contacts.WORD}
 SHOWN_OPT_OUTS = 50
 SHOWN_NOTE = 200  # characters of an opt-out's note in the list
 
@@ -37,6 +38,7 @@ class SubcommandDeps:
     opt_outs: OptOutList
     limits: Limits
     default_region: str | None
+    contacts: contacts.ContactsDeps
 
 
 def handle(word: str, rest: str, requester: Requester, slack: WebClient, deps: SubcommandDeps) -> None:
@@ -47,6 +49,9 @@ def handle(word: str, rest: str, requester: Requester, slack: WebClient, deps: S
         "optin": _opt_in,
         "optouts": _list_opt_outs,
     }
+    if word == contacts.WORD:  # anyone lists them; only admins change them
+        contacts.handle(rest, requester, slack, deps.contacts)
+        return
     name = OPT_OUT_WORDS.get(word, word)
     if name != "usage" and not deps.sending.is_admin(requester.user_id):
         requester.tell(slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")

@@ -1,0 +1,128 @@
+"""`smsbot contacts import FILE`: load the contacts (named numbers) from a CSV file, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.cli.output import Marks, say, settings_or_exit
+from bot.domain.errors import InvalidInput, LedgerUnavailable
+from bot.domain.receivers import parse_receiver
+from bot.domain.recipients import check_contact_name
+from bot.logs import configure_logging
+from bot.settings import Mode
+from bot.storage.contacts import ContactList
+from bot.storage.db import create_engine, migrate
+
+# Who the ledger names as having added a contact from the terminal.
+IMPORTED_BY = "cli"
+_HEADER_NAMES = {"name", "nombre", "nom", "contact", "contacto"}
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Declare `smsbot contacts import FILE`."""
+    parser = commands.add_parser(
+        "contacts",
+        help="manage the contacts (named numbers usable as receivers, `/sms @NAME …`)",
+        description="Manage the contacts that /sms and the form accept by name.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    importing = actions.add_parser(
+        "import",
+        help="add or update contacts from a CSV file of NAME,NUMBER rows",
+        description="Read a CSV file (UTF-8, commas or semicolons; a first row NAME,NUMBER is a header) and "
+        "add each contact, or change its number. Every row is checked first: if any is wrong, each "
+        "wrong row is listed with what to fix and nothing is imported. Exit status: 0 imported, 2 not "
+        "(bad rows, an unreadable file, settings).",
+    )
+    importing.add_argument("file", metavar="FILE", type=Path, help="the CSV file")
+    importing.set_defaults(handler=import_contacts)
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    name: str
+    e164: str
+
+
+def import_contacts(args: argparse.Namespace) -> int:
+    """Check every row of the file, then import them all (or none, listing the rows to fix)."""
+    settings = settings_or_exit(Mode.OFFLINE)
+    configure_logging(settings)
+    marks = Marks()
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or error
+        say(f"{marks.failed} Not imported: {args.file} cannot be read ({reason}).", stream=sys.stderr)
+        return 2
+    rows, problems = read_rows(text, settings.sms_default_region)
+    if problems:
+        say(
+            f"{marks.failed} Not imported: {len(problems)} row(s) to fix, and nothing was changed:",
+            stream=sys.stderr,
+        )
+        for problem in problems:
+            say(problem, indent="  ", stream=sys.stderr)
+        return 2
+    if not rows:
+        say(f"{marks.failed} Not imported: {args.file} holds no NAME,NUMBER rows.", stream=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url)
+    try:
+        migrate(engine)
+        contacts = ContactList(engine)
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        for row in rows:
+            counts[contacts.put(row.name, row.e164, IMPORTED_BY)] += 1
+    except LedgerUnavailable as error:
+        say(
+            f"{marks.failed} The database failed ({error.reason}); some rows may be imported: run it again.",
+            stream=sys.stderr,
+        )
+        return 2
+    finally:
+        engine.dispose()
+    say(
+        f"{marks.ok} {len(rows)} contact(s): {counts['added']} added, {counts['updated']} with a new number, "
+        f"{counts['unchanged']} unchanged."
+    )
+    return 0
+
+
+def read_rows(text: str, default_region: str | None) -> tuple[list[_Row], list[str]]:
+    """The file's rows, and a line for each bad one (its line number, what is wrong, what to do)."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[_Row] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, fields in enumerate(csv.reader(text.splitlines(), dialect)):
+        line = index + 1
+        cells = [cell.strip() for cell in fields]
+        if not any(cells):
+            continue
+        if index == 0 and cells[0].lower() in _HEADER_NAMES:
+            continue
+        if len(cells) != 2:
+            problems.append(f"line {line}: {len(cells)} field(s); write NAME,NUMBER.")
+            continue
+        name, number = cells[0].lstrip("@"), cells[1]
+        try:
+            check_contact_name(name)
+            receiver = parse_receiver(number, default_region)
+        except InvalidInput as error:
+            problems.append(f"line {line}: {error.user_message}")
+            continue
+        first = seen.setdefault(name.casefold(), line)
+        if first != line:
+            problems.append(f"line {line}: `{name}` is on line {first} too; keep one.")
+            continue
+        rows.append(_Row(line, name, receiver.e164))
+    return rows, problems
