@@ -276,6 +276,21 @@ def test_injected_failures(fake_ovh: FakeOvh) -> None:
     assert fake_ovh.credits_left == 99
 
 
+def test_an_answer_in_a_shape_ovh_does_not_promise_is_given_after_the_job(fake_ovh: FakeOvh) -> None:
+    client = ovh_client(fake_ovh)
+    path = f"/sms/{SERVICE}/jobs"
+    fake_ovh.answer_next({"tag": "t1"})
+    assert client.post(path, message="hi", receivers=["+33612345678"], tag="t1") == {"tag": "t1"}
+    fake_ovh.answer_next(["not", "an", "object"], after_processing=False)
+    assert client.post(path, message="hi", receivers=["+33612345678"]) == ["not", "an", "object"]
+    fake_ovh.answer_next(b"{garbage")
+    with pytest.raises(ovh.exceptions.InvalidResponse):
+        client.post(path, message="hi", receivers=["+33612345678"])
+    assert client.get("/sms") == [SERVICE]  # a GET is not a job: answered as usual
+    assert [job.tag for job in fake_ovh.jobs] == ["t1", ""]  # the second was answered, not carried out
+    assert "validReceivers" in client.post(path, message="hi", receivers=["+33612345678"])
+
+
 # --- Slack ----------------------------------------------------------------------------------------
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}

@@ -54,11 +54,13 @@ class OvhGateway:
             body["senderForResponse"] = False
         answer = self._client.call("post", f"/sms/{service}/jobs", posts=True, **body)
         credits_left = answer.get("creditsLeft")
+        # OVH's report always has these fields. One without them says nothing of what was sent: it raises
+        # (KeyError), and the use case records the send as maybe sent instead of "every receiver rejected".
         return JobResult(
             service=service,
-            job_ids=[int(job_id) for job_id in answer.get("ids", [])],
-            accepted=list(answer.get("validReceivers", [])),
-            rejected=list(answer.get("invalidReceivers", [])),
+            job_ids=[int(job_id) for job_id in answer["ids"]],
+            accepted=list(answer["validReceivers"]),
+            rejected=list(answer["invalidReceivers"]),
             credits_used=float(answer.get("totalCreditsRemoved") or 0),
             credits_left=float(credits_left) if credits_left is not None else None,
         )

@@ -96,6 +96,7 @@ class _Failure:
     method: str | None
     after_processing: bool
     skip: int = 0  # matching requests let through before the failures start
+    raw: bytes | None = None  # the exact body to answer instead of OVH's error shape (see `answer_next`)
 
 
 @dataclass
@@ -227,6 +228,23 @@ class FakeOvh(FakeServer):
         failure = _Failure(
             status, error_code, message, times, html, path_contains, method, after_processing, skip
         )
+        with self._lock:
+            self._failures.append(failure)
+
+    def answer_next(
+        self,
+        body: Any,
+        *,
+        status: int = 200,
+        path_contains: str = "/jobs",
+        method: str | None = "POST",
+        after_processing: bool = True,
+    ) -> None:
+        """Answer the next matching request with ``body`` as JSON (bytes: exactly these bytes), after
+        carrying it out unless ``after_processing`` is False: an answer in a shape OVH's schema does not
+        promise (a list, a field missing or of another type) for a job OVH did take."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        failure = _Failure(status, None, "", 1, False, path_contains, method, after_processing, raw=raw)
         with self._lock:
             self._failures.append(failure)
 
@@ -688,6 +706,8 @@ def _error(status: int, error_code: str, message: str) -> HttpResponse:
 
 
 def _failure_response(failure: _Failure) -> HttpResponse:
+    if failure.raw is not None:
+        return HttpResponse(failure.status, failure.raw, "application/json; charset=utf-8")
     if failure.html:
         page = f"<html><body>{failure.status} {HTTPStatus(failure.status).phrase}</body></html>"
         return HttpResponse(failure.status, page.encode(), "text/html; charset=utf-8")
