@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import json
 
-from bot.slack.blocks import COMPOSE_CALLBACK_ID, MESSAGE_LIMIT, compose_modal, info_message
+import pytest
+
+from bot.slack.blocks import (
+    COMPOSE_CALLBACK_ID,
+    MAX_BLOCKS,
+    MESSAGE_LIMIT,
+    NOT_IN_CHANNEL_HINT,
+    SECTION_LIMIT,
+    PrivateReason,
+    audit_details,
+    audit_parent,
+    compose_modal,
+    display_number,
+    info_message,
+    private_result,
+)
+from tests.test_audit_trail import _record as record
 
 
 def section_texts(blocks: list[dict]) -> list[str]:
@@ -65,3 +81,82 @@ def test_an_answer_up_to_the_room_of_one_message_is_shown_whole() -> None:
 
     cut = info_message(answer(MESSAGE_LIMIT - 100 - 39 * 1001 + 1))
     assert "more line(s) not shown here" in json.dumps(cut.blocks)
+
+
+# --- the audit trail's messages: what is named, what is split, what carries over ----------------------
+
+
+def test_a_parent_names_the_first_20_receivers_and_counts_the_others() -> None:
+    numbers = [f"+346000000{n:02d}" for n in range(1, 26)]
+    shown = ", ".join(display_number(n) for n in numbers[:20])
+
+    assert audit_parent(record(receivers=numbers)).text == (
+        f"<@UALICE> sent an SMS to {shown} and 5 more (all listed in the thread)"
+    )
+    assert audit_parent(record(receivers=numbers[:20])).text == f"<@UALICE> sent an SMS to {shown}"
+
+
+def test_every_line_of_a_quoted_text_split_over_sections_stays_quoted() -> None:
+    message = "Aviso:\n" + "&" * 700 + " " + "ñ" * 1500 + "\nFin"
+
+    parent = audit_parent(record(message=message))
+
+    texts = section_texts(parent.blocks)
+    assert len(texts) == 2
+    assert texts[0].split("\n")[0].startswith(":outbox_tray: <@UALICE> sent an SMS to")
+    quoted = [line for text in texts for line in text.split("\n")][1:]
+    assert all(line.startswith("> ") for line in quoted), [line[:10] for line in quoted]
+    assert texts[1].startswith("> ")
+
+
+def test_a_private_result_over_several_messages_says_its_own_parts_only() -> None:
+    numbers = [f"+34{n:09d}" for n in range(600_000_001, 600_003_001)]
+    details = audit_details(record(receivers=numbers, accepted_receivers=numbers))
+    assert len(details) > 1  # the thread reply alone needs several messages
+
+    messages = private_result(record(receivers=numbers, accepted_receivers=numbers), PrivateReason.NO_CHANNEL)
+
+    count = len(messages)
+    contexts = [
+        block["elements"][0]["text"] for m in messages for block in m.blocks if block["type"] == "context"
+    ]
+    continued = [text for text in contexts if text.startswith("_Continued")]
+    assert continued == [f"_Continued, part {index} of {count}_" for index in range(2, count + 1)]
+    assert [m.blocks[0] in [b for b in m.blocks if b["type"] == "context"] for m in messages] == [False] + [
+        True
+    ] * (count - 1)
+    assert sum(text.startswith("Send #7 · OVH tag `") for text in contexts) == 1
+    assert contexts[-1] == NOT_IN_CHANNEL_HINT
+
+
+def test_each_part_of_a_long_reply_says_which_part_it_is() -> None:
+    numbers = [f"+34{n:09d}" for n in range(600_000_001, 600_003_001)]
+
+    replies = audit_details(record(receivers=numbers, accepted_receivers=numbers))
+
+    count = len(replies)
+    assert count > 1
+    summary = ":white_check_mark: Sent by OVH OVH job id(s): 1"  # the notification: the first two lines
+    assert replies[0].text == summary
+    assert [reply.text for reply in replies[1:]] == [
+        f"{summary} (part {index} of {count})" for index in range(2, count + 1)
+    ]
+    assert replies[0].blocks[0]["type"] == "section"
+    assert [reply.blocks[0] for reply in replies[1:]] == [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"_Continued, part {index} of {count}_"}]}
+        for index in range(2, count + 1)
+    ]
+    assert all(len(reply.blocks) <= MAX_BLOCKS for reply in replies)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [["a" * SECTION_LIMIT], ["a" * 1499, "b" * 1500], ["a" * 999, "b" * 999, "c" * 1000]],
+    ids=["one line", "two lines", "three lines"],
+)
+def test_a_text_that_fills_a_section_exactly_takes_one_section(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert len(text) == SECTION_LIMIT
+
+    assert section_texts(info_message(text).blocks) == [text]
+    assert section_texts(info_message(text + "z").blocks) != [text + "z"]
