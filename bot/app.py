@@ -28,6 +28,7 @@ from bot.slack.listeners import register_listeners
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
+from bot.slack.listeners.shortcuts import ShortcutDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.views import ViewDeps
 from bot.slack.people import SlackPeople
@@ -207,6 +208,7 @@ def create_bot(settings: Settings) -> SmsBot:
             sender_id=core.gateway.sender_id,
             recipients=core.recipients,
         ),
-        ViewDeps(sends=sends, default_region=settings.sms_default_region),
+        ViewDeps(sends=sends, default_region=settings.sms_default_region, recipients=core.recipients),
+        ShortcutDeps(sends=sends, default_region=settings.sms_default_region),
     )
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

@@ -135,17 +135,24 @@ class SlackSender:
         message: str,
         user_id: str = "UALICE",
         headers: dict[str, str] | None = None,
+        people: list[str] | None = None,
+        channel: str | None = None,
     ) -> Answer:
-        """Submit a compose modal as opened through views.open (``view`` as the fake Slack returned it)."""
-        submitted = {
-            **view,
-            "state": {
-                "values": {
-                    "receivers": {"value": {"type": "plain_text_input", "value": receivers}},
-                    "message": {"value": {"type": "plain_text_input", "value": message}},
-                }
-            },
+        """Submit a compose modal as opened through views.open (``view`` as the fake Slack returned it).
+
+        As Slack does, the state holds every input the view has: the people picked (``people``) and the
+        channel picked (``channel``) where the view has those pickers.
+        """
+        values: dict[str, Any] = {
+            "receivers": {"value": {"type": "plain_text_input", "value": receivers}},
+            "message": {"value": {"type": "plain_text_input", "value": message}},
         }
+        blocks = {block.get("block_id") for block in view.get("blocks", [])}
+        if "people" in blocks:
+            values["people"] = {"value": {"type": "multi_users_select", "selected_users": people or []}}
+        if "channel" in blocks:
+            values["channel"] = {"value": {"type": "conversations_select", "selected_conversation": channel}}
+        submitted = {**view, "state": {"values": values}}
         payload = {
             "type": "view_submission",
             "team": {"id": TEAM_ID, "domain": "test"},
@@ -158,6 +165,51 @@ class SlackSender:
         }
         assert submitted["callback_id"] == COMPOSE_CALLBACK_ID
         return self.post(urlencode({"payload": json.dumps(payload)}), headers=headers)
+
+    def shortcut(self, *, user_id: str = "UALICE", trigger_id: str | None = None) -> Answer:
+        """Run the global shortcut (from the shortcuts menu, in no channel)."""
+        return self._interaction(
+            {"type": "shortcut", "callback_id": "sms_compose", "action_ts": f"{time.time():.6f}"},
+            user_id,
+            trigger_id,
+        )
+
+    def message_shortcut(
+        self,
+        message: dict[str, Any],
+        *,
+        user_id: str = "UALICE",
+        channel_id: str = "COPS",
+        response_url: str = "http://127.0.0.1:9/unused",
+        trigger_id: str | None = None,
+    ) -> Answer:
+        """Run the message shortcut on ``message`` (as Slack sends it: `text`, `ts`, maybe `files`)."""
+        return self._interaction(
+            {
+                "type": "message_action",
+                "callback_id": "sms_from_message",
+                "action_ts": f"{time.time():.6f}",
+                "channel": {"id": channel_id, "name": "ops"},
+                "message_ts": message.get("ts", "1700000000.000100"),
+                "message": {"type": "message", "ts": "1700000000.000100", **message},
+                "response_url": response_url,
+            },
+            user_id,
+            trigger_id,
+        )
+
+    def _interaction(self, fields: dict[str, Any], user_id: str, trigger_id: str | None) -> Answer:
+        payload = {
+            "token": "legacy-verification-token",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0SMSBOT",
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "trigger_id": trigger_id or new_trigger_id(),
+            **fields,
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
 
 
 def blocks_text(params: dict[str, Any]) -> str:

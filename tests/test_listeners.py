@@ -53,7 +53,7 @@ def test_a_form_without_its_view_id_is_out_of_date():
     ack = RecordingAck()
 
     handle_submission(
-        ack, {"user": {"id": "UALICE"}}, {"private_metadata": "{}"}, deps=ViewDeps(NO_SENDS, None)
+        ack, {"user": {"id": "UALICE"}}, {"private_metadata": "{}"}, deps=ViewDeps(NO_SENDS, None, NO_PEOPLE)
     )
 
     assert ack.calls == [{"response_action": "errors", "errors": {"receivers": OUT_OF_DATE}}]

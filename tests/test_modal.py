@@ -21,8 +21,8 @@ def test_the_modal_opens_at_once_with_the_channel_in_its_metadata(slack, fake_sl
     opened, view, response_url = open_modal(slack, fake_slack)
 
     assert opened["trigger_id"].startswith("trigger-")
-    assert [block.get("block_id") for block in view["blocks"][:2]] == ["receivers", "message"]
-    message_input = view["blocks"][1]["element"]
+    assert [block.get("block_id") for block in view["blocks"][:3]] == ["receivers", "people", "message"]
+    message_input = view["blocks"][2]["element"]
     assert message_input["multiline"] is True
     assert json.loads(view["private_metadata"]) == {"channel_id": "COPS", "response_url": response_url}
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.errors import InputField, InvalidInput, SmsBotError
-from bot.domain.receivers import Receiver, parse_receiver
+from bot.domain.receivers import Receiver, parse_receiver, parse_receivers
 
 # Contact names are one word, so that `/sms @reception Hola` reads without quotes.
 CONTACT_NAME = re.compile(r"[^\W_][\w.\-]{0,39}")
@@ -131,6 +131,35 @@ class Recipients:
     def resolve(self, targets: Sequence[Target]) -> Resolved:
         """See :func:`resolve`."""
         return resolve(targets, self.people, self.contacts, self.default_region)
+
+    def resolve_field(self, text: str, people: Sequence[str] = ()) -> Resolved:
+        """Resolve a form's receivers: its text field (numbers, and contacts by name) and the people picked.
+
+        Every problem, of the numbers and of the names, is in one ``InvalidInput``; so is a form that names
+        nobody at all.
+        """
+        contacts, numbers_text = split_field(text)
+        problems: list[str] = []
+        numbers: tuple[Receiver, ...] = ()
+        if numbers_text.strip():
+            try:
+                numbers = parse_receivers(numbers_text, self.default_region)
+            except InvalidInput as error:
+                problems.append(error.user_message)
+        targets: list[Target] = [*numbers, *contacts, *(PersonRef(user_id) for user_id in people)]
+        resolved = Resolved(())
+        try:
+            resolved = self.resolve(targets)
+        except InvalidInput as error:
+            problems.append(error.user_message.removesuffix(" Nothing was sent."))
+        if problems:
+            raise InvalidInput(InputField.RECEIVERS, "\n".join(problems))
+        if not resolved.receivers:
+            raise InvalidInput(
+                InputField.RECEIVERS,
+                "Enter at least one phone number (like `+34600000001`) or contact, or pick people.",
+            )
+        return resolved
 
     @staticmethod
     def named(targets: Sequence[object]) -> bool:
@@ -271,6 +300,23 @@ def _raise(problems: list[str]) -> None:
         InputField.RECEIVERS,
         "\n".join([f"{len(problems)} receivers cannot get the SMS:", *lines, "Nothing was sent."]),
     )
+
+
+def split_field(text: str) -> tuple[list[ContactRef], str]:
+    """A form's receivers field read into the contacts it names (words starting with `@` or a letter, as
+    a contact's name does) and the rest, numbers, with their separators kept for ``parse_receivers``."""
+    contacts: list[ContactRef] = []
+    kept: list[str] = []
+    for piece in re.split(r"([,;\n]+)", text):
+        words = []
+        for word in piece.split(" "):
+            name = word.strip().removeprefix("@")
+            if name and (word.strip().startswith("@") or name[0].isalpha()) and CONTACT_NAME.fullmatch(name):
+                contacts.append(ContactRef(name))
+            else:
+                words.append(word)
+        kept.append(" ".join(words))
+    return list(dict.fromkeys(contacts)), "".join(kept)
 
 
 def check_contact_name(name: str) -> None:

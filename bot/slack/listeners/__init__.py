@@ -2,12 +2,18 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import commands, views
+from bot.slack.listeners import commands, shortcuts, views
 from bot.slack.request_ids import refuse_malformed_ids
 
 
-def register_listeners(app: App, command_deps: commands.CommandDeps, view_deps: views.ViewDeps) -> None:
+def register_listeners(
+    app: App,
+    command_deps: commands.CommandDeps,
+    view_deps: views.ViewDeps,
+    shortcut_deps: shortcuts.ShortcutDeps,
+) -> None:
     """Bind every listener to the app, each with only what it needs."""
     app.use(refuse_malformed_ids)  # before any listener reads an id
     commands.register(app, command_deps)
     views.register(app, view_deps)
+    shortcuts.register(app, shortcut_deps)

@@ -17,6 +17,7 @@ from bot.domain.recipients import DirectoryUnavailable, Recipients
 from bot.sending.service import SendRequest
 from bot.slack.blocks import compose_modal, error_message, help_message, unescape
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.form_extras import with_people_picker
 from bot.slack.listeners import subcommands
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack, send_in_background
 from bot.slack.markup import CommandText
@@ -122,10 +123,12 @@ def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClien
     except NotAllowed as refusal:
         requester.tell(deps.sends.slack, refusal.user_message)
         return
-    view = compose_modal(
-        channel_id=requester.channel_id or "",
-        response_url=requester.response_url,
-        default_region=deps.default_region,
+    view = with_people_picker(
+        compose_modal(
+            channel_id=requester.channel_id or "",
+            response_url=requester.response_url,
+            default_region=deps.default_region,
+        )
     )
     try:
         client.views_open(trigger_id=requester.trigger_id, view=view)

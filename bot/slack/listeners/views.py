@@ -10,10 +10,11 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
-from bot.domain.receivers import parse_receivers
+from bot.domain.recipients import DirectoryUnavailable, Recipients, Resolved
 from bot.domain.sms_text import check_message
 from bot.sending.service import SendRequest
 from bot.slack.blocks import COMPOSE_CALLBACK_ID, modal_values
+from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
 from bot.slack.listeners.requester import SendDeps, send_in_background
 
 OUT_OF_DATE = "This form is out of date. Close it and type `/sms` again."
@@ -25,6 +26,7 @@ class ViewDeps:
 
     sends: SendDeps
     default_region: str | None
+    recipients: Recipients  # contacts by name in the receivers field, and the people picked
 
 
 def register(app: App, deps: ViewDeps) -> None:
@@ -44,14 +46,12 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         ack(response_action="errors", errors={InputField.RECEIVERS.value: OUT_OF_DATE})
         return
     channel_id = metadata.get("channel_id") if isinstance(metadata.get("channel_id"), str) else None
+    channel_id = picked_channel(view) or channel_id  # a form opened from a global shortcut
     response_url = metadata.get("response_url") if isinstance(metadata.get("response_url"), str) else None
     values = modal_values(view)
     errors: dict[str, str] = {}
-    receivers = ()
-    try:
-        receivers = parse_receivers(values.get(InputField.RECEIVERS, ""), deps.default_region)
-    except InvalidInput as error:
-        errors[error.field] = error.user_message
+    resolved = form_receivers(view, values.get(InputField.RECEIVERS, ""), user_id, channel_id, deps, errors)
+    receivers = resolved.receivers
     message = values.get(InputField.MESSAGE, "")
     try:
         check_message(message, stop_clause=deps.sends.sending.stop_clause)
@@ -66,6 +66,7 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         team_id=team.get("id") if isinstance(team, dict) else None,
         receivers=receivers,
         message=message,
+        skipped=resolved.skipped,
     )
     if not errors:
         try:
@@ -79,6 +80,31 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         return
     ack()
     send_in_background(deps.sends, request, response_url)
+
+
+def form_receivers(
+    view: dict[str, Any],
+    text: str,
+    user_id: str,
+    channel_id: str | None,
+    deps: ViewDeps,
+    errors: dict[str, str],
+) -> Resolved:
+    """The form's receivers (numbers, contacts by name, people picked) as numbers; what is wrong goes into
+    ``errors``. Nobody's profile is read for someone who may not send from that channel."""
+    if has_channel_picker(view) and not channel_id:
+        errors[CHANNEL_BLOCK] = "Pick the channel where the send's audit thread goes."
+        return Resolved(())
+    people = picked_people(view)
+    try:
+        if people:
+            deps.sends.sending.authorize(user_id, channel_id)
+        return deps.recipients.resolve_field(text, people)
+    except InvalidInput as error:
+        errors[error.field] = error.user_message
+    except (NotAllowed, LedgerUnavailable, DirectoryUnavailable) as refusal:
+        errors[InputField.RECEIVERS] = refusal.user_message
+    return Resolved(())
 
 
 def _metadata(raw: Any) -> dict[str, Any] | None:
