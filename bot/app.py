@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
 from bot.slack.listeners import register_listeners
+from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
@@ -208,7 +209,13 @@ def create_bot(settings: Settings) -> SmsBot:
             sender_id=core.gateway.sender_id,
             recipients=core.recipients,
         ),
-        ViewDeps(sends=sends, default_region=settings.sms_default_region, recipients=core.recipients),
+        ViewDeps(
+            sends=sends,
+            default_region=settings.sms_default_region,
+            recipients=core.recipients,
+            ledger=core.ledger,
+        ),
         ShortcutDeps(sends=sends, default_region=settings.sms_default_region),
+        ActionDeps(sends=sends, ledger=core.ledger, default_region=settings.sms_default_region),
     )
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

@@ -198,6 +198,42 @@ class SlackSender:
             trigger_id,
         )
 
+    def click(
+        self,
+        message: dict[str, Any],
+        value: str,
+        *,
+        action_id: str = "sms_follow_up",
+        user_id: str = "UALICE",
+        channel_id: str = "COPS",
+        response_url: str = "http://127.0.0.1:9/unused",
+        trigger_id: str | None = None,
+    ) -> Answer:
+        """Click a button with ``value`` in ``message`` (as posted: its `ts`, and `thread_ts` for a reply)."""
+        block_id = next(
+            (b.get("block_id") for b in message.get("blocks", []) if b.get("type") == "actions"), "actions"
+        )
+        return self._interaction(
+            {
+                "type": "block_actions",
+                "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel_id},
+                "channel": {"id": channel_id, "name": "ops"},
+                "message": {"type": "message", **message},
+                "response_url": response_url,
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": block_id,
+                        "value": value,
+                        "action_ts": f"{time.time():.6f}",
+                    }
+                ],
+            },
+            user_id,
+            trigger_id,
+        )
+
     def _interaction(self, fields: dict[str, Any], user_id: str, trigger_id: str | None) -> Answer:
         payload = {
             "token": "legacy-verification-token",

@@ -72,6 +72,10 @@ class SendRecord:
     # "group"} for a number reached through a person or a contact, {"label", "skipped"} for a group member
     # the SMS did not go to, and why. Typed numbers have no entry.
     recipients: list[dict[str, str]] = field(default_factory=list)
+    # A follow-up (the "Follow up" button of an audit thread): the send it follows, and the ts of that
+    # send's thread, where this send's audit goes too.
+    follows: int | None = None
+    thread_ts: str | None = None
 
     def labels(self) -> dict[str, str]:
         """How the audit names each number reached through a person or a contact: ``{e164: "@alice"}``."""

@@ -87,6 +87,9 @@ class SendRequest:
     # Members of a group named as receivers that the SMS does not go to (no usable phone): recorded, and
     # named in the audit.
     skipped: tuple[Skipped, ...] = ()
+    # A follow-up: the send it follows (its ledger row, read again when the follow-up was submitted); this
+    # send's audit goes into that send's thread.
+    follows: SendRecord | None = None
 
     def recipients(self) -> list[dict[str, str]]:
         """Who the named receivers are, as the ledger keeps them (see SendRecord.recipients)."""
@@ -297,6 +300,7 @@ class SendService:
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
             recipients=request.recipients(),
+            follows=request.follows,
         )
 
     def attempt(self, record: SendRecord) -> SendRecord:

@@ -175,11 +175,13 @@ class AuditReporter:
                     record.id,
                     found,
                 )
-                return self._complete_thread(record, record.channel_id, found, note)
+                return self._complete_thread(record, record.channel_id, record.thread_ts or found, note)
+            # A follow-up's parent goes into the thread of the send it follows; so do its details.
             parent = self._post_once(
                 record,
                 record.channel_id,
                 audit_parent(record),
+                thread_ts=record.thread_ts,
                 metadata=_parent_metadata(record),
                 find=lambda: self._find_parent(record),
             )
@@ -190,7 +192,7 @@ class AuditReporter:
         except SLACK_FAILURES as error:
             return self._slack_failed(record, error)
         else:
-            return self._reply_in_thread(record, parent, note, posted_before=set())
+            return self._reply_in_thread(record, record.thread_ts or parent, note, posted_before=set())
         return self._report_privately(record, response_url, PrivateReason.CHANNEL_CLOSED, late, note)
 
     def _complete_thread(
@@ -205,10 +207,14 @@ class AuditReporter:
         outcome = self._reply_in_thread(record, parent_ts, note, posted_before, channel=channel)
         if outcome.status is AuditStatus.THREAD:
             try:
+                # A follow-up's thread is the send's it follows: its own parent is a reply in it.
+                own_parent = self._find_parent(record) if record.thread_ts else parent_ts
+                if own_parent is None:
+                    return outcome
                 parent = audit_parent(record)
                 self._client.chat_update(
                     channel=channel,
-                    ts=parent_ts,
+                    ts=own_parent,
                     text=parent.text,
                     blocks=parent.blocks,
                     metadata=_parent_metadata(record),
@@ -232,7 +238,7 @@ class AuditReporter:
         channel: str | None = None,
     ) -> AuditOutcome:
         channel = channel or record.channel_id or ""
-        messages = audit_details(record, note)
+        messages = audit_details(record, note, follow_up=True)
         state = _state(record)
         try:
             # In order: a reply split over several messages reads top to bottom in the thread.
@@ -265,16 +271,23 @@ class AuditReporter:
         """
         channel = record.channel_id or ""
         oldest = f"{record.created_at.timestamp() - LOOKUP_SKEW_SECONDS:.6f}"
+        thread = record.thread_ts
         pages = self._messages(
             record,
             channel,
-            lambda cursor: self._client.conversations_history(
-                channel=channel,
-                oldest=oldest,
-                inclusive=True,
-                include_all_metadata=True,
-                limit=LOOKUP_PAGE,
-                cursor=cursor,
+            lambda cursor: (
+                self._client.conversations_replies(  # a follow-up's parent is in the thread it follows
+                    channel=channel, ts=thread, include_all_metadata=True, limit=LOOKUP_PAGE, cursor=cursor
+                )
+                if thread
+                else self._client.conversations_history(
+                    channel=channel,
+                    oldest=oldest,
+                    inclusive=True,
+                    include_all_metadata=True,
+                    limit=LOOKUP_PAGE,
+                    cursor=cursor,
+                )
             ),
         )
         for message in pages:

@@ -236,9 +236,32 @@ def audit_parent(record: SendRecord) -> SlackMessage:
     )
 
 
-def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMessage]:
+FOLLOW_UP_ACTION_ID = "sms_follow_up"
+
+
+def follow_up_actions(record: SendRecord) -> dict[str, Any]:
+    """The "Follow up" button of a send's audit thread. Its value only names the send: whoever clicks, the
+    ledger row says what to follow up, and whether the click is allowed is checked again."""
+    return {
+        "type": "actions",
+        "block_id": f"follow_up_{record.id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": FOLLOW_UP_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Follow up"},
+                "value": str(record.id),
+            }
+        ],
+    }
+
+
+def audit_details(
+    record: SendRecord, note: str | None = None, *, follow_up: bool = False
+) -> list[SlackMessage]:
     """The thread reply (or replies, when Slack's limits need more than one) with OVH's answer: job ids,
     credits, every receiver accepted and rejected, or the reason; ``note`` first, for what recovery found.
+    With ``follow_up``, the reply ends with the thread's "Follow up" button (see :func:`follow_up_actions`).
     """
     lines: list[str] = [SIMULATED_LINE] if record.simulated else []
     if note:
@@ -293,7 +316,8 @@ def audit_details(record: SendRecord, note: str | None = None) -> list[SlackMess
     text = f"Update on send #{record.id}: {note}" if note else shorten(summary, 300)
     if record.simulated and note:
         text = f"[Simulated] {text}"
-    return _messages(shorten(text, 3000), _sections("\n".join(lines)), _context(footer))
+    actions = [follow_up_actions(record)] if follow_up else []
+    return _messages(shorten(text, 3000), [*_sections("\n".join(lines)), *actions], _context(footer))
 
 
 class PrivateReason(Enum):

@@ -63,6 +63,9 @@ sends = sa.Table(
     sa.Column("estimated_credits", sa.Float, nullable=True),
     # Who the named receivers are: the Slack id (or contact) beside the number actually sent to.
     sa.Column("recipients", sa.JSON, nullable=True),
+    # A follow-up: the send it follows up, and that send's audit thread, where this one's audit goes.
+    sa.Column("follows", sa.Integer, nullable=True),
+    sa.Column("thread_ts", sa.String(32), nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
@@ -127,6 +130,7 @@ class Ledger:
         lease_seconds: float = 300,
         guard: UsageGuard | None = None,
         recipients: list[dict[str, str]] | None = None,
+        follows: SendRecord | None = None,
     ) -> SendRecord:
         """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
@@ -159,6 +163,8 @@ class Ledger:
             "receiver_count": len(receivers),
             "estimated_credits": estimated_credits,
             "recipients": recipients or None,
+            "follows": follows.id if follows else None,
+            "thread_ts": follows.audit_ts if follows else None,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import commands, shortcuts, views
+from bot.slack.listeners import actions, commands, shortcuts, views
 from bot.slack.request_ids import refuse_malformed_ids
 
 
@@ -11,9 +11,11 @@ def register_listeners(
     command_deps: commands.CommandDeps,
     view_deps: views.ViewDeps,
     shortcut_deps: shortcuts.ShortcutDeps,
+    action_deps: actions.ActionDeps,
 ) -> None:
     """Bind every listener to the app, each with only what it needs."""
     app.use(refuse_malformed_ids)  # before any listener reads an id
     commands.register(app, command_deps)
     views.register(app, view_deps)
     shortcuts.register(app, shortcut_deps)
+    actions.register(app, action_deps)

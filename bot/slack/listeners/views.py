@@ -11,11 +11,14 @@ from slack_bolt import Ack, App
 
 from bot.domain.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.recipients import DirectoryUnavailable, Recipients, Resolved
+from bot.domain.records import SendRecord
 from bot.domain.sms_text import check_message
 from bot.sending.service import SendRequest
 from bot.slack.blocks import COMPOSE_CALLBACK_ID, modal_values
 from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
+from bot.slack.listeners.actions import follow_up_of
 from bot.slack.listeners.requester import SendDeps, send_in_background
+from bot.storage.ledger import Ledger
 
 OUT_OF_DATE = "This form is out of date. Close it and type `/sms` again."
 
@@ -27,6 +30,7 @@ class ViewDeps:
     sends: SendDeps
     default_region: str | None
     recipients: Recipients  # contacts by name in the receivers field, and the people picked
+    ledger: Ledger | None = None  # the send a follow-up form follows
 
 
 def register(app: App, deps: ViewDeps) -> None:
@@ -52,6 +56,7 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
     errors: dict[str, str] = {}
     resolved = form_receivers(view, values.get(InputField.RECEIVERS, ""), user_id, channel_id, deps, errors)
     receivers = resolved.receivers
+    follows = _follows(deps, metadata, channel_id, errors)
     message = values.get(InputField.MESSAGE, "")
     try:
         check_message(message, stop_clause=deps.sends.sending.stop_clause)
@@ -67,6 +72,7 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         receivers=receivers,
         message=message,
         skipped=resolved.skipped,
+        follows=follows,
     )
     if not errors:
         try:
@@ -105,6 +111,20 @@ def form_receivers(
     except (NotAllowed, LedgerUnavailable, DirectoryUnavailable) as refusal:
         errors[InputField.RECEIVERS] = refusal.user_message
     return Resolved(())
+
+
+def _follows(
+    deps: ViewDeps, metadata: dict[str, Any], channel_id: str | None, errors: dict[str, str]
+) -> SendRecord | None:
+    try:
+        follows = follow_up_of(deps.ledger, metadata, channel_id)
+    except LedgerUnavailable as error:
+        errors[InputField.RECEIVERS] = error.user_message
+        return None
+    if isinstance(follows, str):
+        errors[InputField.RECEIVERS] = follows
+        return None
+    return follows
 
 
 def _metadata(raw: Any) -> dict[str, Any] | None:
