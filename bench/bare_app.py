@@ -1,4 +1,5 @@
-"""The floor: a Bolt app that only acknowledges `/sms`, served as the bot serves itself.
+"""The floor: a Bolt app that only acknowledges `/sms` (and publishes a fixed Home tab when it is opened),
+served as the bot serves itself.
 
 ``python -m bench.bare_app --port N`` (environment: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_SIGNING_SECRET).
 waitress with the bot's server settings (32 threads, backlog 2048), Bolt's own WSGI adapter, and the
@@ -34,6 +35,12 @@ def main() -> None:
     @app.command("/sms")
     def acknowledge(ack: Ack) -> None:
         ack()
+
+    # The floor of the App Home: one fixed section, published as soon as the tab is opened.
+    @app.event("app_home_opened")
+    def publish_home(event: dict, client: WebClient) -> None:
+        view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}]}
+        client.views_publish(user_id=event["user"], view=view)
 
     handler = SlackRequestHandler(app)
 

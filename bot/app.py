@@ -24,7 +24,7 @@ from bot.sending.service import Rules, SendService
 from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
-from bot.slack.listeners import register_listeners
+from bot.slack.listeners import home, register_listeners
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
@@ -37,6 +37,7 @@ from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
+from bot.storage.reports import Reports
 
 log = logging.getLogger("smsbot")
 
@@ -192,7 +193,25 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
-    sends = SendDeps(sending=core.sending, audit=core.reporter, workers=workers, slack=core.slack)
+    home_tab = home.HomePublisher(
+        home.HomeDeps(
+            slack=core.slack,
+            sending=core.sending,
+            ledger=core.ledger,
+            reports=Reports(core.engine),
+            opt_outs=core.opt_outs,
+            credits_left=core.gateway.credits_left,
+            sender_id=core.gateway.sender_id,
+            default_region=settings.sms_default_region,
+        )
+    )
+    sends = SendDeps(
+        sending=core.sending,
+        audit=core.reporter,
+        workers=workers,
+        slack=core.slack,
+        after_send=home_tab.after_send,
+    )
     register_listeners(
         app,
         CommandDeps(
@@ -218,4 +237,5 @@ def create_bot(settings: Settings) -> SmsBot:
         ShortcutDeps(sends=sends, default_region=settings.sms_default_region),
         ActionDeps(sends=sends, ledger=core.ledger, default_region=settings.sms_default_region),
     )
+    home.register(app, home_tab)
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

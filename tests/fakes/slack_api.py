@@ -170,7 +170,10 @@ class FakeSlack(FakeServer):
             "views.update": self._views_update,
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
+            **self._home_methods(),
         }
+        # App Home (views.publish): the view each user's Home tab shows now.
+        self.home_views: dict[str, dict[str, Any]] = {}
 
     @property
     def api_url(self) -> str:
@@ -582,6 +585,63 @@ class FakeSlack(FakeServer):
             fields.get("profile") or {}
         )
         return default | fields | {"profile": profile}
+
+    # --- App Home and permalinks (issue 12) --------------------------------------------------------
+
+    def _home_methods(self) -> dict[str, Callable[[Params], Params]]:
+        return {"views.publish": self._views_publish, "chat.getPermalink": self._chat_get_permalink}
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab last published for ``user_id``, if any."""
+        with self._lock:
+            return self.home_views.get(user_id)
+
+    def wait_for_home(self, user_id: str, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
+        """Wait until at least ``count`` Home tabs were published for ``user_id``; the ``count``-th one."""
+
+        def published() -> list[Params]:
+            with self._lock:
+                return [
+                    c.params["view"]
+                    for c in self.calls
+                    if c.method == "views.publish" and not c.failed and c.params.get("user_id") == user_id
+                ]
+
+        def ready() -> dict[str, Any] | None:
+            views = published()
+            return views[count - 1] if len(views) >= count else None
+
+        def describe() -> str:
+            return f"expected {count} Home tab(s) published for {user_id}, Slack got {len(published())}"
+
+        return self._wait_until(ready, timeout, describe)
+
+    def _views_publish(self, params: Params) -> Params:
+        user_id, view = params.get("user_id"), params.get("view")
+        if not user_id or not isinstance(view, dict):
+            return _error("invalid_arguments")
+        if not str(user_id).startswith(("U", "W")):
+            return _error("user_not_found")
+        if view.get("type") != "home":
+            return _refusal("invalid_arguments", ["must be a home view [json-pointer:/view/type]"])
+        if refusal := view_error(view):
+            return refusal
+        view_id = next((v["id"] for u, v in self.home_views.items() if u == user_id), None)
+        stored = self._stored_view(view, view_id)
+        self.home_views[user_id] = stored
+        return {"ok": True, "view": stored}
+
+    def _chat_get_permalink(self, params: Params) -> Params:
+        channel, ts = params.get("channel") or "", params.get("message_ts") or ""
+        if not channel or channel in self.channel_not_found:
+            return _error("channel_not_found")
+        if not any(m["ts"] == ts for m in self.messages.get(channel, [])):
+            return _error("message_not_found")
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
 
 
 class _SlackHandler(_Handler):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,6 +93,8 @@ class SendDeps:
     audit: AuditReporter
     workers: Executor
     slack: WebClient
+    # Called with the author's user id once a send of theirs was reported (the App Home refreshes); never raises.
+    after_send: Callable[[str], object] = lambda _user_id: None
 
 
 def send_in_background(deps: SendDeps, request: SendRequest, response_url: str | None) -> None:
@@ -117,6 +119,7 @@ def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | No
     )
     try:
         deps.sending.send_and_report(request, deps.audit.answering(response_url))
+        deps.after_send(request.user_id)
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:

@@ -1,0 +1,296 @@
+"""The App Home tab: published on `app_home_opened` and after each of the person's sends; its buttons open
+the form (anyone allowed) and opt numbers back in (admins only: a button's value is never trusted)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.limits import Usage
+from bot.domain.receivers import parse_receiver
+from bot.domain.records import SendRecord
+from bot.domain.standing import standing
+from bot.sending.service import SendService
+from bot.slack.blocks import compose_modal
+from bot.slack.client import SLACK_FAILURES
+from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFacts, Shown, home_view
+from bot.slack.ids import USER_ID, is_id
+from bot.slack.listeners.requester import Requester, after_ack
+from bot.storage.ledger import Ledger
+from bot.storage.opt_outs import OptOutList
+from bot.storage.reports import Reports
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CREDITS_CACHE_SECONDS = 60.0  # OVH is asked for the balance (and the ledger for prices) at most this often
+PERMALINKS_KEPT = 10_000  # a thread's permalink never changes: remembered, up to this many
+
+
+class _Remembered(Generic[T]):
+    """One answer, kept for ``ttl`` seconds (errors are not kept)."""
+
+    def __init__(self, fetch: Callable[[], T], ttl: float) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._kept: tuple[float, T] | None = None
+
+    def get(self) -> T:
+        """The kept answer while fresh, else a new one."""
+        with self._lock:
+            kept = self._kept
+        if kept is not None and time.monotonic() - kept[0] < self._ttl:
+            return kept[1]
+        value = self._fetch()
+        with self._lock:
+            self._kept = (time.monotonic(), value)
+        return value
+
+    def forget(self) -> None:
+        """Ask again next time."""
+        with self._lock:
+            self._kept = None
+
+
+class Permalinks:
+    """`chat.getPermalink` for audit threads, remembered (a permalink never changes)."""
+
+    def __init__(self, slack: WebClient) -> None:
+        self._slack = slack
+        self._lock = threading.Lock()
+        self._known: dict[tuple[str, str], str] = {}
+
+    def of(self, record: SendRecord) -> str | None:
+        """The link to a send's audit message, or None when it has none or Slack would not say."""
+        if not (record.audit_channel_id and record.audit_ts):
+            return None
+        key = (record.audit_channel_id, record.audit_ts)
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None:
+            return known
+        try:
+            answer = self._slack.chat_getPermalink(channel=key[0], message_ts=key[1])
+        except SLACK_FAILURES as error:
+            log.info("no permalink for send #%d: %s", record.id, error)
+            return None
+        link = answer.get("permalink")
+        if not isinstance(link, str) or not link.startswith("https://"):
+            return None
+        with self._lock:
+            if len(self._known) >= PERMALINKS_KEPT:
+                self._known.clear()
+            self._known[key] = link
+        return link
+
+
+@dataclass(frozen=True)
+class HomeDeps:
+    """What the Home tab reads, and what its buttons change."""
+
+    slack: WebClient
+    sending: SendService  # the rules a send meets, who is an admin
+    ledger: Ledger  # a person's usage over the limit window
+    reports: Reports
+    opt_outs: OptOutList
+    credits_left: Callable[[], float | None]  # OVH's balance now (None: it could not be asked)
+    sender_id: str | None
+    default_region: str | None
+
+
+class HomePublisher:
+    """Builds a person's Home tab from the ledger, the rules and OVH, and publishes it."""
+
+    def __init__(self, deps: HomeDeps) -> None:
+        self.deps = deps
+        self.permalinks = Permalinks(deps.slack)
+        self._credits = _Remembered(deps.credits_left, CREDITS_CACHE_SECONDS)
+        # The usual destination and its price move slowly; reading them parses every recent receiver.
+        self._rate = _Remembered(lambda: deps.reports.usual_rate(deps.default_region), CREDITS_CACHE_SECONDS)
+
+    def facts(self, user_id: str) -> HomeFacts:
+        """What ``user_id``'s Home tab shows; a part that cannot be read is named in ``problems``."""
+        deps = self.deps
+        rules = deps.sending.rules
+        readable = True
+        try:
+            usage = deps.ledger.usage(user_id)[0]
+        except LedgerUnavailable:
+            usage, readable = Usage(), False
+        where = standing(
+            user_id,
+            policy=rules.policy,
+            countries=rules.destinations.countries,
+            limits=rules.limits,
+            usage=usage,
+            directory=deps.sending.directory,
+        )
+        credits, note = self._credits.get(), None
+        mine: list[SendRecord] = []
+        admin, rate = None, None
+        senders = {deps.sender_id} if deps.sender_id else set()
+        if readable:
+            try:
+                if credits is None and (credits := deps.reports.latest_credits_left()) is not None:
+                    note = "as of the latest send: OVH could not be asked now"
+                rate = self._rate.get()
+                mine = deps.reports.latest_sends(user_id)
+                senders |= deps.reports.senders_used(timedelta(days=30))
+                admin = self._admin_panel() if where.admin else None
+            except LedgerUnavailable:
+                readable = False
+        return HomeFacts(
+            user_id=user_id,
+            standing=where,
+            credits_left=credits,
+            credits_note=note if credits is not None else "OVH could not be asked",
+            rate=rate,
+            senders=sorted(senders),
+            sends=[self._shown(record) for record in mine],
+            admin=admin,
+            problems=() if readable else ("The database could not be read: use and history are missing.",),
+        )
+
+    def _admin_panel(self) -> AdminPanel:
+        reports = self.deps.reports
+        return AdminPanel(
+            opt_outs=self.deps.opt_outs.all(),
+            last_day=reports.last(timedelta(hours=24)),
+            last_30_days=reports.last(timedelta(days=30)),
+            failures=[self._shown(record) for record in reports.latest_failures()],
+        )
+
+    def _shown(self, record: SendRecord) -> Shown:
+        return Shown(record, self.permalinks.of(record))
+
+    def after_send(self, user_id: str) -> bool:
+        """A send of ``user_id``'s was reported: the balance changed, so OVH is asked again; publish."""
+        self._credits.forget()
+        return self.publish(user_id)
+
+    def publish(self, user_id: str) -> bool:
+        """Publish ``user_id``'s Home tab; False (logged) when Slack did not take it. Never raises."""
+        try:
+            self.deps.slack.views_publish(user_id=user_id, view=home_view(self.facts(user_id)))
+        except SLACK_FAILURES as error:
+            log.warning("the Home tab of %s was not published: %s", user_id, error)
+            return False
+        except Exception:  # a Home tab is a view, never worth a crash of whatever asked for it
+            log.exception("the Home tab of %s could not be built", user_id)
+            return False
+        return True
+
+
+def register(app: App, publisher: HomePublisher) -> None:
+    """Bind `app_home_opened` and the Home tab's buttons."""
+    app.event("app_home_opened")(partial(handle_home_opened, publisher=publisher))
+    app.action(SEND_ACTION_ID)(partial(handle_send_button, publisher=publisher))
+    app.action(OPT_IN_ACTION_ID)(partial(handle_opt_in, publisher=publisher))
+
+
+def handle_home_opened(event: dict[str, Any], *, publisher: HomePublisher) -> None:
+    """Publish the Home tab of whoever opened it (the Messages tab needs nothing)."""
+    user_id = event.get("user")
+    # The id is published to and shown in mrkdwn: only a Slack-shaped one (see bot/slack/request_ids.py).
+    if event.get("tab", "home") != "home" or not is_id(USER_ID, user_id):
+        return
+    publisher.publish(user_id)
+
+
+def _clicker(body: dict[str, Any]) -> Requester | None:
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    team = body.get("team")
+    trigger_id = body.get("trigger_id")
+    return Requester(
+        user_id=user_id,
+        trigger_id=trigger_id if isinstance(trigger_id, str) else None,
+        channel_id=None,
+        team_id=team.get("id") if isinstance(team, dict) else None,
+        response_url=None,
+    )
+
+
+def handle_send_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, *, publisher: HomePublisher
+) -> None:
+    """ "Send SMS": open the form, its audit going to the channel of the person's latest send (or the one
+    allowed channel); a person who may not send is told why, privately."""
+    ack()
+    requester = _clicker(body)
+    if requester is None:
+        return
+    deps = publisher.deps
+    with after_ack(deps.slack, requester):
+        channel_id = _audit_channel(publisher, requester.user_id)
+        try:
+            deps.sending.authorize(requester.user_id, channel_id)
+        except NotAllowed as refusal:
+            requester.tell(deps.slack, refusal.user_message)
+            return
+        view = compose_modal(
+            channel_id=channel_id or "", response_url=None, default_region=deps.default_region
+        )
+        try:
+            client.views_open(trigger_id=requester.trigger_id, view=view)
+        except SLACK_FAILURES as error:
+            log.warning("views.open from the Home tab failed: %s", error)
+            requester.tell(deps.slack, "The form could not be opened in time. Click Send SMS again.")
+
+
+def _audit_channel(publisher: HomePublisher, user_id: str) -> str | None:
+    """Where a send from the Home tab is reported: the channel of the person's latest send from a channel,
+    else the only allowed channel; None (the person's DM with the bot) otherwise."""
+    allowed = publisher.deps.sending.rules.policy.allowed_channels
+    try:
+        latest = publisher.deps.reports.latest_sends(user_id, limit=20)
+    except LedgerUnavailable:
+        latest = []
+    for record in latest:
+        if record.channel_id and (not allowed or record.channel_id in allowed):
+            return record.channel_id
+    return min(allowed) if len(allowed) == 1 else None
+
+
+def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -> None:
+    """An admin's "Opt in": the number may receive SMS again. Anyone else is refused privately; the number
+    in the button is only a number to look up, and must still be on the opt-out list."""
+    ack()
+    requester = _clicker(body)
+    if requester is None:
+        return
+    deps = publisher.deps
+    with after_ack(deps.slack, requester):
+        if not deps.sending.is_admin(requester.user_id):
+            log.warning("%s, not an admin, clicked Opt in: refused", requester.user_id)
+            requester.tell(
+                deps.slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them."
+            )
+            return
+        actions = body.get("actions")
+        value = (
+            actions[0].get("value")
+            if isinstance(actions, list) and actions and isinstance(actions[0], dict)
+            else None
+        )
+        try:
+            receiver = parse_receiver(value if isinstance(value, str) else "", None)
+            removed = deps.opt_outs.remove(receiver.e164)
+        except (InvalidInput, LedgerUnavailable) as error:
+            requester.tell(deps.slack, error.user_message)
+            return
+        if removed:
+            log.info("%s opted %s in from the Home tab", requester.user_id, receiver.e164[:4])
+        publisher.publish(requester.user_id)

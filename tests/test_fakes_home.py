@@ -1,0 +1,56 @@
+"""The fake Slack's App Home and permalink methods answer as Slack does."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from tests.fakes.slack_api import FakeSlack
+
+HOME = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]}
+
+
+@pytest.fixture
+def client(fake_slack: FakeSlack) -> WebClient:
+    return WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url)
+
+
+def test_views_publish_keeps_one_view_per_user_with_a_stable_id(client, fake_slack):
+    first = client.views_publish(user_id="UALICE", view=HOME)["view"]
+    second = client.views_publish(user_id="UALICE", view=HOME)["view"]
+    assert first["id"] == second["id"] and first["hash"] != second["hash"]
+    assert fake_slack.home_view("UALICE")["blocks"] == HOME["blocks"]
+    assert fake_slack.wait_for_home("UALICE", 2)["type"] == "home"
+
+
+@pytest.mark.parametrize(
+    ("user_id", "view", "error"),
+    [
+        (
+            "UALICE",
+            {"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []},
+            "invalid_arguments",
+        ),
+        ("UALICE", {"type": "home", "blocks": [{"type": "section"}]}, "invalid_arguments"),
+        ("UALICE", {"type": "home", "blocks": [HOME["blocks"][0]] * 101}, "invalid_arguments"),
+        ("CNOTAUSER", HOME, "user_not_found"),
+    ],
+)
+def test_views_publish_refuses_what_slack_refuses(client, user_id, view, error):
+    with pytest.raises(SlackApiError) as refused:
+        client.views_publish(user_id=user_id, view=view)
+    assert refused.value.response["error"] == error
+
+
+def test_permalinks_exist_only_for_messages_posted(client, fake_slack):
+    ts = client.chat_postMessage(channel="COPS", text="hola")["ts"]
+    link = client.chat_getPermalink(channel="COPS", message_ts=ts)["permalink"]
+    assert link == f"https://test.slack.com/archives/COPS/p{ts.replace('.', '')}"
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_getPermalink(channel="COPS", message_ts="1.000001")
+    assert refused.value.response["error"] == "message_not_found"
+    fake_slack.channel_not_found.add("CGONE")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_getPermalink(channel="CGONE", message_ts=ts)
+    assert refused.value.response["error"] == "channel_not_found"
