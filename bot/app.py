@@ -24,7 +24,7 @@ from bot.sending.service import Rules, SendService
 from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
-from bot.slack.listeners import home, register_listeners
+from bot.slack.listeners import home, register_listeners, reports
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
@@ -33,6 +33,7 @@ from bot.slack.listeners.shortcuts import ShortcutDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.views import ViewDeps
 from bot.slack.people import SlackPeople
+from bot.slack.permalinks import Permalinks
 from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
@@ -193,12 +194,15 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+    permalinks = Permalinks(core.slack)
+    report_queries = Reports(core.engine)
     home_tab = home.HomePublisher(
         home.HomeDeps(
             slack=core.slack,
+            permalinks=permalinks,
             sending=core.sending,
             ledger=core.ledger,
-            reports=Reports(core.engine),
+            reports=report_queries,
             opt_outs=core.opt_outs,
             credits_left=core.gateway.credits_left,
             sender_id=core.gateway.sender_id,
@@ -223,6 +227,13 @@ def create_bot(settings: Settings) -> SmsBot:
                 limits=settings.limits,
                 default_region=settings.sms_default_region,
                 contacts=ContactsDeps(core.sending, core.contacts, settings.sms_default_region),
+            ),
+            reports=reports.ReportDeps(
+                slack=core.slack,
+                sending=core.sending,
+                reports=report_queries,
+                permalinks=permalinks,
+                credits_left=core.gateway.credits_left,
             ),
             default_region=settings.sms_default_region,
             sender_id=core.gateway.sender_id,

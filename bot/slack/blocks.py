@@ -411,39 +411,6 @@ def info_message(text: str) -> SlackMessage:
     return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=blocks)
 
 
-def help_message(default_region: str | None, sender: str | None) -> SlackMessage:
-    """What `/sms help` shows."""
-    national = (
-        f"Numbers without a country code are read as {default_region} numbers."
-        if default_region
-        else "Write numbers with their country code (`+34…` or `0034…`)."
-    )
-    text = "\n".join(
-        [
-            "*Send an SMS from Slack* :iphone:",
-            "• `/sms +34600000001 Your message` sends a message to one number.",
-            "• `/sms +34600000001,+34600000002 Your message` sends it to several (commas and/or spaces).",
-            "• `/sms @alice @oncall-team Your message` sends it to the phone in each person's Slack profile "
-            "(for a user group, each member's).",
-            "• `/sms` alone opens a form, handy for long messages.",
-            "• `/sms usage` shows how much you sent in the last 24 hours, and your limits.",
-            "• `/sms contacts` lists the team's contacts; `/sms @NAME Your message` sends to one.",
-            "• `/sms help` shows this.",
-            f"{national} Dashes, dots and parentheses inside a number are fine.",
-            f"A message can be up to {MAX_PARTS} SMS long (918 plain characters, or 402 with accents "
-            "outside the SMS alphabet or emoji).",
-            "The bot posts each send in the channel with a thread holding OVH's answer: that thread is the "
-            "audit trail.",
-            "Admins: `/sms optout +34600000001 [note]` stops all SMS to a number, `/sms optin …` undoes it, "
-            "`/sms optouts` lists them.",
-        ]
-    )
-    footer = (
-        f"Messages go out from sender `{escape(sender)}`." if sender else "Messages use the default sender."
-    )
-    return SlackMessage(text="How to use /sms", blocks=[_section(text), _context(footer)])
-
-
 def compose_modal(
     *,
     channel_id: str,

@@ -11,19 +11,20 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.command_syntax import find_subcommand
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import ParsedCommand, parse_command
 from bot.domain.recipients import DirectoryUnavailable, Recipients
 from bot.sending.service import SendRequest
-from bot.slack.blocks import compose_modal, error_message, help_message, unescape
+from bot.slack.blocks import compose_modal, error_message, unescape
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.form_extras import with_people_picker
-from bot.slack.listeners import subcommands
+from bot.slack.help import help_message
+from bot.slack.listeners import reports, subcommands
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack, send_in_background
 from bot.slack.markup import CommandText
 
 log = logging.getLogger(__name__)
-HELP_WORDS = {"help", "-h", "--help", "?"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class CommandDeps:
 
     sends: SendDeps
     subcommands: subcommands.SubcommandDeps
+    reports: reports.ReportDeps
     default_region: str | None
     sender_id: str | None  # the OVH sender the help names
     recipients: Recipients  # people, user groups and contacts named as receivers
@@ -53,8 +55,12 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
     # carry exactly what was typed, with mentions and links as a phone shows them.
     raw = str(command.get("text") or "").strip()
     text = unescape(raw)
-    if text.lower() in HELP_WORDS:
-        message = help_message(deps.default_region, deps.sender_id)
+    word, _, rest = text.partition(" ")
+    subcommand = find_subcommand(word)
+    if subcommand is not None and subcommand.name == "help" and not rest.strip():
+        message = help_message(
+            deps.default_region, deps.sender_id, stop_clause=deps.sends.sending.stop_clause
+        )
         ack(text=message.text, blocks=message.blocks)
         return
     if not text:
@@ -62,11 +68,13 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         with after_ack(deps.sends.slack, requester):
             open_compose_modal(deps, requester, client)
         return
-    word, _, rest = text.partition(" ")
-    if word.lower() in subcommands.WORDS:
+    if subcommand is not None and subcommand.name != "help":
         ack()
         with after_ack(deps.sends.slack, requester):
-            subcommands.handle(word.lower(), rest.strip(), requester, deps.sends.slack, deps.subcommands)
+            if subcommand.name in reports.NAMES:
+                reports.handle(subcommand.name, rest.strip(), requester, deps.reports)
+            else:
+                subcommands.handle(subcommand, rest.strip(), requester, deps.sends.slack, deps.subcommands)
         return
     typed = CommandText.read(raw)
     try:

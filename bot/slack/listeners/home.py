@@ -26,6 +26,7 @@ from bot.slack.client import SLACK_FAILURES
 from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFacts, Shown, home_view
 from bot.slack.ids import USER_ID, is_id
 from bot.slack.listeners.requester import Requester, after_ack
+from bot.slack.permalinks import Permalinks
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Reports
@@ -33,7 +34,6 @@ from bot.storage.reports import Reports
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CREDITS_CACHE_SECONDS = 60.0  # OVH is asked for the balance (and the ledger for prices) at most this often
-PERMALINKS_KEPT = 10_000  # a thread's permalink never changes: remembered, up to this many
 
 
 class _Remembered(Generic[T]):
@@ -62,43 +62,12 @@ class _Remembered(Generic[T]):
             self._kept = None
 
 
-class Permalinks:
-    """`chat.getPermalink` for audit threads, remembered (a permalink never changes)."""
-
-    def __init__(self, slack: WebClient) -> None:
-        self._slack = slack
-        self._lock = threading.Lock()
-        self._known: dict[tuple[str, str], str] = {}
-
-    def of(self, record: SendRecord) -> str | None:
-        """The link to a send's audit message, or None when it has none or Slack would not say."""
-        if not (record.audit_channel_id and record.audit_ts):
-            return None
-        key = (record.audit_channel_id, record.audit_ts)
-        with self._lock:
-            known = self._known.get(key)
-        if known is not None:
-            return known
-        try:
-            answer = self._slack.chat_getPermalink(channel=key[0], message_ts=key[1])
-        except SLACK_FAILURES as error:
-            log.info("no permalink for send #%d: %s", record.id, error)
-            return None
-        link = answer.get("permalink")
-        if not isinstance(link, str) or not link.startswith("https://"):
-            return None
-        with self._lock:
-            if len(self._known) >= PERMALINKS_KEPT:
-                self._known.clear()
-            self._known[key] = link
-        return link
-
-
 @dataclass(frozen=True)
 class HomeDeps:
     """What the Home tab reads, and what its buttons change."""
 
     slack: WebClient
+    permalinks: Permalinks
     sending: SendService  # the rules a send meets, who is an admin
     ledger: Ledger  # a person's usage over the limit window
     reports: Reports
@@ -113,7 +82,7 @@ class HomePublisher:
 
     def __init__(self, deps: HomeDeps) -> None:
         self.deps = deps
-        self.permalinks = Permalinks(deps.slack)
+        self.permalinks = deps.permalinks
         self._credits = _Remembered(deps.credits_left, CREDITS_CACHE_SECONDS)
         # The usual destination and its price move slowly; reading them parses every recent receiver.
         self._rate = _Remembered(lambda: deps.reports.usual_rate(deps.default_region), CREDITS_CACHE_SECONDS)

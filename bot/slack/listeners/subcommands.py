@@ -1,4 +1,5 @@
-"""`/sms` words other than a send: `usage`, `contacts`, and the admins' `optout`, `optin` and `optouts`."""
+"""`/sms` words other than a send: `usage`, `contacts`, and the admins' `optout`, `optin` and `optouts` (the
+words and who may use them are in :data:`bot.domain.command_syntax.SUBCOMMANDS`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.domain.command_syntax import Subcommand
 from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, parse_receivers
@@ -17,14 +19,6 @@ from bot.slack.listeners.requester import Requester
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
-OPT_OUT_WORDS = {
-    "optout": "optout",
-    "opt-out": "optout",
-    "optin": "optin",
-    "opt-in": "optin",
-    "optouts": "optouts",
-}
-WORDS = {"usage", *OPT_OUT_WORDS, contacts.WORD}
 SHOWN_OPT_OUTS = 50
 SHOWN_NOTE = 200  # characters of an opt-out's note in the list
 
@@ -41,7 +35,9 @@ class SubcommandDeps:
     contacts: contacts.ContactsDeps
 
 
-def handle(word: str, rest: str, requester: Requester, slack: WebClient, deps: SubcommandDeps) -> None:
+def handle(
+    subcommand: Subcommand, rest: str, requester: Requester, slack: WebClient, deps: SubcommandDeps
+) -> None:
     """Run one sub-command (after the command was acknowledged) and answer the person privately."""
     handlers: dict[str, Callable[[str, str, SubcommandDeps], str]] = {
         "usage": _usage,
@@ -49,11 +45,11 @@ def handle(word: str, rest: str, requester: Requester, slack: WebClient, deps: S
         "optin": _opt_in,
         "optouts": _list_opt_outs,
     }
-    if word == contacts.WORD:  # anyone lists them; only admins change them
+    if subcommand.name == contacts.WORD:  # anyone lists them; only admins change them
         contacts.handle(rest, requester, slack, deps.contacts)
         return
-    name = OPT_OUT_WORDS.get(word, word)
-    if name != "usage" and not deps.sending.is_admin(requester.user_id):
+    name = subcommand.name
+    if subcommand.admins_only and not deps.sending.is_admin(requester.user_id):
         requester.tell(slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
         return
     try:
