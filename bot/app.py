@@ -196,6 +196,13 @@ def create_bot(settings: Settings) -> SmsBot:
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     permalinks = Permalinks(core.slack)
     report_queries = Reports(core.engine)
+    report_deps = reports.ReportDeps(
+        slack=core.slack,
+        sending=core.sending,
+        reports=report_queries,
+        permalinks=permalinks,
+        credits_left=core.gateway.credits_left,
+    )
     home_tab = home.HomePublisher(
         home.HomeDeps(
             slack=core.slack,
@@ -228,13 +235,7 @@ def create_bot(settings: Settings) -> SmsBot:
                 default_region=settings.sms_default_region,
                 contacts=ContactsDeps(core.sending, core.contacts, settings.sms_default_region),
             ),
-            reports=reports.ReportDeps(
-                slack=core.slack,
-                sending=core.sending,
-                reports=report_queries,
-                permalinks=permalinks,
-                credits_left=core.gateway.credits_left,
-            ),
+            reports=report_deps,
             default_region=settings.sms_default_region,
             sender_id=core.gateway.sender_id,
             recipients=core.recipients,
@@ -249,4 +250,5 @@ def create_bot(settings: Settings) -> SmsBot:
         ActionDeps(sends=sends, ledger=core.ledger, default_region=settings.sms_default_region),
     )
     home.register(app, home_tab)
+    reports.register(app, report_deps)
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

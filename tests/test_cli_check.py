@@ -424,13 +424,16 @@ def test_a_missing_slack_scope_fails(cli, env, migrated, fake_slack):
     assert outcome.code == 1
     assert line(outcome.out, "✗ scopes:") == (
         "✗ scopes: the token lacks chat:write.public, channels:history, groups:history, im:history, "
-        "mpim:history, channels:join, usergroups:read, users:read."
+        "mpim:history, channels:join, usergroups:read, users:read, files:write, im:write."
     )
     assert "reinstall the app to the workspace" in fix_after(outcome.out, "✗ scopes:")
 
 
 def test_the_history_scopes_missing_is_a_warning_that_says_what_it_risks(cli, env, migrated, fake_slack):
-    fake_slack.scopes = ["commands", "chat:write", "chat:write.public", "usergroups:read", "users:read"]
+    fake_slack.scopes = [
+        *("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read"),
+        *("files:write", "im:write"),
+    ]
 
     outcome = cli("check", env=env)
 
@@ -438,6 +441,18 @@ def test_the_history_scopes_missing_is_a_warning_that_says_what_it_risks(cli, en
     assert line(outcome.out, "! scopes:") == (
         "! scopes: the token lacks channels:history, groups:history, im:history, mpim:history, channels:join: "
         "without the history and join scopes, an audit message posted just before a crash may be posted twice."
+    )
+
+
+def test_the_file_scopes_missing_is_a_warning_that_names_the_csv(cli, env, migrated, fake_slack):
+    fake_slack.scopes = [scope for scope in DEFAULT_SCOPES if scope not in ("files:write", "im:write")]
+
+    outcome = cli("check", env=env)
+
+    assert outcome.code == 0
+    assert line(outcome.out, "! scopes:") == (
+        "! scopes: the token lacks files:write, im:write: without files:write and im:write, admins cannot get "
+        "the CSV from `/sms history`."
     )
 
 

@@ -54,3 +54,44 @@ def test_permalinks_exist_only_for_messages_posted(client, fake_slack):
     with pytest.raises(SlackApiError) as refused:
         client.chat_getPermalink(channel="CGONE", message_ts=ts)
     assert refused.value.response["error"] == "channel_not_found"
+
+
+def test_files_upload_v2_goes_through_the_three_steps(client, fake_slack):
+    dm = client.conversations_open(users="UADMIN")["channel"]["id"]
+    answer = client.files_upload_v2(channel=dm, content="a,b\n1,2\n", filename="x.csv", title="X")
+    [upload] = fake_slack.files.values()
+    assert answer["files"][0]["id"] == upload["id"]
+    assert (upload["channel"], upload["content"], upload["title"]) == ("DADMIN", b"a,b\n1,2\n", "X")
+    assert [c.method for c in fake_slack.calls] == [
+        "conversations.open",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+
+
+def test_completing_an_upload_needs_the_whole_file_first(client, fake_slack):
+    started = client.files_getUploadURLExternal(filename="x.csv", length=10)
+    with pytest.raises(SlackApiError) as refused:
+        client.files_completeUploadExternal(files=[{"id": started["file_id"], "title": "x"}])
+    assert refused.value.response["error"] == "file_not_found"
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(started["upload_url"], data=b"short", method="POST"))  # noqa: S310
+    with pytest.raises(SlackApiError) as refused:
+        client.files_completeUploadExternal(files=[{"id": started["file_id"], "title": "x"}])
+    assert refused.value.response["error"] == "file_upload_size_mismatch"
+    with pytest.raises(SlackApiError) as refused:
+        client.files_completeUploadExternal(files=[{"id": "FNOPE", "title": "x"}])
+    assert refused.value.response["error"] == "file_not_found"
+
+
+@pytest.mark.parametrize(("scope", "call"), [("files:write", "upload"), ("im:write", "open")])
+def test_the_file_methods_need_their_scopes(client, fake_slack, scope, call):
+    fake_slack.scopes.remove(scope)
+    with pytest.raises(SlackApiError) as refused:
+        if call == "upload":
+            client.files_getUploadURLExternal(filename="x.csv", length=3)
+        else:
+            client.conversations_open(users="UADMIN")
+    assert refused.value.response["error"] == "missing_scope"
+    assert refused.value.response["needed"] == scope

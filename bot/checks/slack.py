@@ -22,10 +22,14 @@ REQUIRED_SLACK_SCOPES = (
     "channels:join",
     "usergroups:read",
     "users:read",
+    "files:write",
+    "im:write",
 )
 # Scopes with which the bot finds an audit message it posted just before a crash (or whose answer was lost),
 # instead of posting it again (bot/slack/audit.py). Without them it works, but such a message may be doubled.
 _LOOKUP_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history", "channels:join")
+# Scopes with which admins get the ledger as a CSV file in their DM from `/sms history`; nothing else needs them.
+_EXPORT_SCOPES = ("files:write", "im:write")
 _USERGROUPS_SCOPE = "usergroups:read"
 _USERS_SCOPE = "users:read"
 # Scopes that only one setting needs: while it is off, a missing one is worth a warning, no more.
@@ -111,7 +115,8 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
         _USERGROUPS_SCOPE: bool(settings.allowed_usergroups),
         "users:read": settings.workspace_admins_are_admins,
     }
-    needed = [scope for scope in missing if in_use.get(scope, True) and scope not in _LOOKUP_SCOPES]
+    optional = (*_LOOKUP_SCOPES, *_EXPORT_SCOPES)
+    needed = [scope for scope in missing if in_use.get(scope, True) and scope not in optional]
     fix = (
         "Add the missing bot scope(s) under OAuth & Permissions → Scopes (or recreate the app from "
         "manifest.yml), then reinstall the app to the workspace so the token gets them."
@@ -133,6 +138,8 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
                 "without the history and join scopes, an audit message posted just before a crash may be "
                 "posted twice"
             )
+        if any(scope in _EXPORT_SCOPES for scope in missing):
+            reasons.append("without files:write and im:write, admins cannot get the CSV from `/sms history`")
         return CheckResult(
             "Slack",
             "scopes",

@@ -10,6 +10,8 @@ Exit statuses:
   failing mid-way included: the message says whether anything may have gone out), 2 nothing was sent
   because of the input or the access rules. With ``--dry-run``: 0 it would go, 1 the database could not
   be read to tell, 2 it would not.
+- ``smsbot export``: 0 written, 1 the database failed while reading (the output is incomplete), 2 bad
+  arguments, settings or a database that cannot be opened.
 - ``smsbot run``: 0 stopped by a signal; 1 Slack could not be reached or the port cannot be listened on
   at start-up; 2 a setting must change (a refused token, a URL that is not Slack's) or the database
   cannot be used. Either way one line says what failed and what to check, never a traceback.
@@ -24,7 +26,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.cli import check, contacts, run, send
+from bot.cli import check, contacts, export, run, send
 
 
 def _version() -> str:
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_parser(commands)
     send.add_parser(commands)
     contacts.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 

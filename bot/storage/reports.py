@@ -8,7 +8,7 @@ sends; a failed send sent nothing), with OVH's credits where known and the estim
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -98,8 +98,32 @@ class Reports:
 
     def this_month(self) -> TeamUse:
         """The team's use since the first of this month (UTC), as OVH bills it."""
-        now = self._clock()
-        return self.team_use(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+        return self.team_use(self.month_start())
+
+    def sends_between(
+        self, since: datetime, until: datetime | None = None, page: int = 500
+    ) -> Iterator[SendRecord]:
+        """Every send recorded from ``since`` to ``until`` (excluded; by default now), oldest first, read
+        ``page`` rows at a time. Raises :class:`~bot.domain.errors.LedgerUnavailable` while iterating."""
+        after = 0
+        while True:
+            rows = self._page(since, until, after, page)
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1].id
+
+    @translated
+    def _page(self, since: datetime, until: datetime | None, after: int, page: int) -> list[SendRecord]:
+        query = sends.select().where(sends.c.created_at >= since, sends.c.id > after)
+        if until is not None:
+            query = query.where(sends.c.created_at < until)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query.order_by(sends.c.id).limit(page))]
+
+    def month_start(self) -> datetime:
+        """The first of this month, 00:00 UTC."""
+        return self._clock().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
     @translated
     def senders_used(self, window: timedelta) -> set[str]:

@@ -47,6 +47,8 @@ DEFAULT_SCOPES = (
     "channels:join",
     "usergroups:read",
     "users:read",
+    "files:write",
+    "im:write",
 )
 # The scope conversations.history and .replies need, by the first letter of the conversation id.
 _HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
@@ -174,6 +176,8 @@ class FakeSlack(FakeServer):
         }
         # App Home (views.publish): the view each user's Home tab shows now.
         self.home_views: dict[str, dict[str, Any]] = {}
+        # Files uploaded (files.getUploadURLExternal, then its URL, then files.completeUploadExternal), by id.
+        self.files: dict[str, dict[str, Any]] = {}
 
     @property
     def api_url(self) -> str:
@@ -318,6 +322,8 @@ class FakeSlack(FakeServer):
                 return HttpResponse(_DROP, b"")
         if request.path.startswith("/response/"):
             return self._post_to_response_url(request)
+        if request.path.startswith("/upload/"):
+            return self._upload(request)
         if not request.path.startswith("/api/"):
             return json_response(404, {"ok": False, "error": "not_found"})
         method = request.path.removeprefix("/api/")
@@ -589,7 +595,71 @@ class FakeSlack(FakeServer):
     # --- App Home and permalinks (issue 12) --------------------------------------------------------
 
     def _home_methods(self) -> dict[str, Callable[[Params], Params]]:
-        return {"views.publish": self._views_publish, "chat.getPermalink": self._chat_get_permalink}
+        return {
+            "views.publish": self._views_publish,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+        }
+
+    def _missing_scope(self, scope: str) -> Params | None:
+        if scope in self.scopes:
+            return None
+        return {**_error("missing_scope"), "needed": scope, "provided": ",".join(self.scopes)}
+
+    def _conversations_open(self, params: Params) -> Params:
+        users = str(params.get("users") or "")
+        if error := self._missing_scope("im:write"):
+            return error
+        if not users or "," in users or users[:1] not in "UW":  # a group DM is another method's story here
+            return _error("user_not_found")
+        return {"ok": True, "channel": {"id": "D" + users[1:]}}
+
+    def _files_get_upload_url(self, params: Params) -> Params:
+        if error := self._missing_scope("files:write"):
+            return error
+        filename, length = params.get("filename"), str(params.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            return _error("invalid_arguments")
+        file_id = f"F{next(self._counter):09d}"
+        self.files[file_id] = {"id": file_id, "name": filename, "length": int(length), "content": None}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _upload(self, request: HttpRequest) -> HttpResponse:
+        file_id = request.path.removeprefix("/upload/")
+        with self._lock:
+            entry = self.files.get(file_id)
+            if entry is None or entry["content"] is not None:
+                return HttpResponse(404, b"not_found", "text/plain")
+            entry["content"] = request.body
+        return HttpResponse(200, f"OK - {len(request.body)}".encode(), "text/plain")
+
+    def _files_complete_upload(self, params: Params) -> Params:
+        if error := self._missing_scope("files:write"):
+            return error
+        try:
+            files = (
+                json.loads(params["files"]) if isinstance(params.get("files"), str) else params.get("files")
+            )
+        except ValueError:
+            files = None
+        if not isinstance(files, list) or not files:
+            return _error("invalid_arguments")
+        shared = []
+        for item in files:
+            entry = self.files.get(item.get("id")) if isinstance(item, dict) else None
+            if entry is None:
+                return _error("file_not_found")
+            if entry["content"] is None or len(entry["content"]) != entry["length"]:
+                return _error("file_upload_size_mismatch" if entry["content"] else "file_not_found")
+            entry |= {"title": item.get("title"), "channel": params.get("channel_id")}
+            entry["initial_comment"] = params.get("initial_comment")
+            shared.append({"id": entry["id"], "name": entry["name"], "title": item.get("title")})
+        channel = params.get("channel_id")
+        if channel and (error := self._channel_error(channel)):
+            return error
+        return {"ok": True, "files": shared}
 
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab last published for ``user_id``, if any."""

@@ -1,4 +1,5 @@
-"""`/sms credits` and `/sms history [@person]`: where the account and the team stand, from the ledger."""
+"""`/sms credits` and `/sms history [@person]`: where the account and the team stand, from the ledger; for
+admins, the month's sends as a CSV file in their DM."""
 
 from __future__ import annotations
 
@@ -6,20 +7,30 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import LedgerUnavailable
 from bot.sending.service import SendService
+from bot.slack.audit import show_privately
+from bot.slack.blocks import SlackMessage, info_message
+from bot.slack.client import SLACK_FAILURES, failure_reason
 from bot.slack.home import Shown, number, send_line
 from bot.slack.ids import USER_ID, is_id
-from bot.slack.listeners.requester import Requester
+from bot.slack.listeners.requester import Requester, after_ack
 from bot.slack.permalinks import Permalinks
+from bot.storage.export import csv_lines, export_row
 from bot.storage.reports import Reports
 
 log = logging.getLogger(__name__)
 NAMES = frozenset({"credits", "history"})
 HISTORY_SIZE = 10
+EXPORT_ACTION_ID = "history_export_csv"
 # A mention as Slack escapes it in command text (`<@U123|alice>`), or a bare user id.
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|([A-Z0-9]+)")
 
@@ -99,4 +110,117 @@ def history(rest: str, requester: Requester, deps: ReportDeps) -> None:
         lines = [f"*{who} latest sends ({len(records)}):*"]
         lines += [f"• {send_line(Shown(record, deps.permalinks.of(record)))}" for record in records]
         text = "\n".join(lines)
-    requester.tell(deps.slack, text, error=False)
+    if not deps.sending.is_admin(requester.user_id):
+        requester.tell(deps.slack, text, error=False)
+        return
+    message = info_message(text)
+    message = SlackMessage(message.text, [*message.blocks, export_buttons()])
+    shown = show_privately(
+        deps.slack,
+        message,
+        user_id=requester.user_id,
+        channel_id=requester.channel_id,
+        response_url=requester.response_url,
+    )
+    if not shown:
+        log.warning("could not show %s their history", requester.user_id)
+
+
+def export_buttons() -> dict[str, Any]:
+    """The admins' buttons under `/sms history`: the team's sends of a month as a CSV file in their DM."""
+    return {
+        "type": "actions",
+        "block_id": "history_export",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": EXPORT_ACTION_ID,
+                "value": period,
+                "text": {"type": "plain_text", "text": label},
+            }
+            for period, label in (("this_month", "CSV of this month"), ("last_month", "CSV of last month"))
+        ],
+    }
+
+
+def month(period: str, now: datetime) -> tuple[datetime, datetime]:
+    """The first instant of the month ``period`` names (``this_month`` for anything else) and of the next."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if period == "last_month":
+        return (start - timedelta(days=1)).replace(day=1), start
+    return start, (start + timedelta(days=32)).replace(day=1)
+
+
+def register(app: App, deps: ReportDeps) -> None:
+    """Bind the admins' CSV buttons."""
+    app.action(EXPORT_ACTION_ID)(partial(handle_export, deps=deps))
+
+
+def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
+    """An admin's CSV button: the month's sends, receivers masked, uploaded to their DM with the bot.
+
+    The click is authorized again (only admins); the button's value only picks which month."""
+    ack()
+    requester = _clicker(body)
+    if requester is None:
+        return
+    with after_ack(deps.slack, requester):
+        if not deps.sending.is_admin(requester.user_id):
+            log.warning("%s, not an admin, clicked the CSV button: refused", requester.user_id)
+            requester.tell(
+                deps.slack, "Only the bot's admins get the ledger as a file. `/sms history` shows yours."
+            )
+            return
+        actions = body.get("actions")
+        action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        since, until = month(str(action.get("value") or ""), datetime.now(UTC))
+        try:
+            rows = [
+                export_row(r, stop_clause=deps.sending.stop_clause)
+                for r in deps.reports.sends_between(since, until)
+            ]
+        except LedgerUnavailable as error:
+            requester.tell(deps.slack, error.user_message)
+            return
+        content = "".join(csv_lines(rows))
+        name = f"smsbot-sends-{since:%Y-%m}.csv"
+        try:
+            dm = deps.slack.conversations_open(users=requester.user_id)["channel"]["id"]
+            deps.slack.files_upload_v2(
+                channel=dm,
+                content=content,
+                filename=name,
+                title=f"SMS sends, {since:%B %Y} (UTC)",
+                initial_comment=f"{len(rows):,} send(s) from {since:%Y-%m-%d} to {until - timedelta(days=1):%Y-%m-%d}, "
+                "receivers masked. `smsbot export` gives any period, in CSV or JSON.",
+            )
+        except SLACK_FAILURES as error:
+            log.warning("the CSV for %s was not uploaded: %s", requester.user_id, error)
+            why = error.response.get("error") if isinstance(error, SlackApiError) else failure_reason(error)
+            requester.tell(
+                deps.slack,
+                f"The file could not be sent ({why}). The app may lack the files:write and "
+                "im:write scopes: an admin of the Slack app can add them and reinstall it; `smsbot export` works "
+                "meanwhile.",
+            )
+            return
+        requester.tell(
+            deps.slack, f"`{name}` is in your messages with the bot ({len(rows):,} send(s)).", error=False
+        )
+
+
+def _clicker(body: dict[str, Any]) -> Requester | None:
+    """Who clicked, and how to answer them: the response URL and channel of the message the button was in."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    channel, team = body.get("channel"), body.get("team")
+    response_url = body.get("response_url")
+    return Requester(
+        user_id=user_id,
+        trigger_id=None,
+        channel_id=channel.get("id") if isinstance(channel, dict) else None,
+        team_id=team.get("id") if isinstance(team, dict) else None,
+        response_url=response_url if isinstance(response_url, str) else None,
+    )
