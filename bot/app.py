@@ -239,6 +239,7 @@ def create_bot(settings: Settings) -> SmsBot:
             default_region=settings.sms_default_region,
             sender_id=core.gateway.sender_id,
             recipients=core.recipients,
+            stop_clause=core.sending.stop_clause,
         ),
         ViewDeps(
             sends=sends,

@@ -26,7 +26,12 @@ NO_PEOPLE = Recipients(people=None, contacts=None, default_region=None)
 
 def test_help_is_answered_in_the_ack_with_the_region_and_the_sender():
     deps = CommandDeps(
-        sends=NO_SENDS, subcommands=NO_SENDS, default_region="ES", sender_id="ACME", recipients=NO_PEOPLE
+        sends=NO_SENDS,
+        subcommands=NO_SENDS,
+        reports=NO_SENDS,
+        default_region="ES",
+        sender_id="ACME",
+        recipients=NO_PEOPLE,
     )
     ack = RecordingAck()
 
@@ -39,7 +44,12 @@ def test_help_is_answered_in_the_ack_with_the_region_and_the_sender():
 
 def test_a_command_without_its_trigger_id_is_refused_in_the_ack():
     deps = CommandDeps(
-        sends=NO_SENDS, subcommands=NO_SENDS, default_region=None, sender_id=None, recipients=NO_PEOPLE
+        sends=NO_SENDS,
+        subcommands=NO_SENDS,
+        reports=NO_SENDS,
+        default_region=None,
+        sender_id=None,
+        recipients=NO_PEOPLE,
     )
     ack = RecordingAck()
 

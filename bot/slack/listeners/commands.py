@@ -37,6 +37,7 @@ class CommandDeps:
     default_region: str | None
     sender_id: str | None  # the OVH sender the help names
     recipients: Recipients  # people, user groups and contacts named as receivers
+    stop_clause: bool = False  # OVH appends its STOP mention: the help's lengths keep room for it
 
 
 def register(app: App, deps: CommandDeps) -> None:
@@ -58,9 +59,7 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
     word, _, rest = text.partition(" ")
     subcommand = find_subcommand(word)
     if subcommand is not None and subcommand.name == "help" and not rest.strip():
-        message = help_message(
-            deps.default_region, deps.sender_id, stop_clause=deps.sends.sending.stop_clause
-        )
+        message = help_message(deps.default_region, deps.sender_id, stop_clause=deps.stop_clause)
         ack(text=message.text, blocks=message.blocks)
         return
     if not text:
