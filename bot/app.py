@@ -212,6 +212,7 @@ def create_bot(settings: Settings) -> SmsBot:
             reports=report_queries,
             opt_outs=core.opt_outs,
             credits_left=core.gateway.credits_left,
+            rates=core.rates.credits_per_part,
             sender_id=core.gateway.sender_id,
             default_region=settings.sms_default_region,
         )

@@ -65,15 +65,31 @@ def test_a_refused_person_reads_why_and_gets_no_send_button(bot, slack, fake_sla
 
 
 def test_channel_rules_and_an_unknown_price_are_said(start_bot, fake_slack, fake_ovh):
+    fake_ovh.fail_next(503, path_contains="/rates", times=10)
     bot = start_bot(SMS_ALLOWED_CHANNELS="COPS,CSUPPORT", SMS_DEFAULT_REGION="FR", SMS_ALLOWED_COUNTRIES="*")
     fake_ovh.credits_left = 12.5
     open_home(SlackSender(bot.url), "UALICE")
 
     shown = _home_text(fake_slack, "UALICE")
     assert "*Credits left:* 12.5" in shown
-    assert "*SMS left:* unknown: no SMS to FR was billed lately, so its price is not known yet." in shown
+    assert "*SMS left:* unknown: OVH's price of an SMS to FR could not be read." in shown
     assert "*From:* <#COPS>, <#CSUPPORT>" in shown
     assert "*To:* mobile numbers in any country." in shown
+
+
+def test_sms_left_are_counted_at_the_usual_destinations_price(start_bot, fake_slack, fake_ovh):
+    fake_ovh.rates = {"es": 0.5, "gb": 2.0}
+    fake_ovh.credits_left = 102  # two SMS cost 2 credits at the fake OVH, whatever the public rate says
+    bot = start_bot()
+    slack = SlackSender(bot.url)
+    slack.command("+447400123456,+447400123457 hello")  # the default region is ES, but most go to GB
+    settled_records(bot)
+    fake_slack.wait_for_home("UALICE")  # refreshed after the send
+
+    open_home(slack, "UALICE")
+
+    shown = _home_text(fake_slack, "UALICE", 2)
+    assert "*SMS left:* about 50 one-part SMS to GB (2 credit(s) each)" in shown
 
 
 def test_an_admin_sees_team_use_failures_and_opts_a_number_in(start_bot, fake_slack, fake_ovh):

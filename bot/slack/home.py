@@ -125,9 +125,7 @@ def account_lines(facts: HomeFacts) -> list[str]:
     if rate is None:
         lines.append("*SMS left:* unknown: no destination is usual yet (no SMS_DEFAULT_REGION, no send).")
     elif rate.credits_per_sms is None:
-        lines.append(
-            f"*SMS left:* unknown: no SMS to {rate.region} was billed lately, so its price is not known yet."
-        )
+        lines.append(f"*SMS left:* unknown: OVH's price of an SMS to {rate.region} could not be read.")
     elif facts.credits_left is not None:
         left = int(facts.credits_left / rate.credits_per_sms)
         lines.append(

@@ -1,5 +1,5 @@
 """Read-only views of the ledger for people: a person's latest sends, the team's use over a window, the
-latest failures, and what one SMS costs to the usual destination. Nothing here writes.
+latest failures, the usual destination. Nothing here writes.
 
 Use is counted as the limits count it (:data:`bot.storage.ledger.COUNTED`: pending, sent and unknown
 sends; a failed send sent nothing), with OVH's credits where known and the estimate otherwise.
@@ -20,7 +20,7 @@ from bot.domain.records import SendRecord, SendStatus
 from bot.storage.db import translated
 from bot.storage.ledger import _COUNTED, _record, sends
 
-# The sends a destination's price is learned from, and the window its usual country is read over.
+# The sends the usual destination is read from: the latest ones, within this window.
 RATE_WINDOW = timedelta(days=90)
 RATE_SAMPLE = 200
 
@@ -40,10 +40,10 @@ class TeamUse:
 
 @dataclass(frozen=True)
 class Rate:
-    """What one single-part SMS costs to a country, learned from the sends OVH billed there."""
+    """What one single-part SMS costs to a country, as OVH's public rates say."""
 
     region: str
-    credits_per_sms: float | None  # None: no settled send there to learn it from
+    credits_per_sms: float | None  # None: OVH's rate could not be read
 
 
 class Reports:
@@ -151,49 +151,21 @@ class Reports:
         return float(value) if value is not None else None
 
     @translated
-    def usual_rate(self, default_region: str | None) -> Rate | None:
-        """The country most receivers of recent sends were in (``default_region`` when none is known) and
-        the credits one single-part SMS cost there, learned from sends OVH billed whose receivers were all
-        in that country and all accepted (a single destination's price; None when there is none).
-        """
-        since = self._clock() - RATE_WINDOW
+    def usual_region(self, default_region: str | None) -> str | None:
+        """The country most receivers of the team's recent sends were in (the last RATE_SAMPLE sends of
+        RATE_WINDOW); ``default_region`` when there is none."""
         query = (
-            sa.select(
-                sends.c.receivers,
-                sends.c.accepted_receivers,
-                sends.c.rejected_receivers,
-                sends.c.credits_used,
-                sends.c.estimated_credits,
-                sends.c.receiver_count,
-                sends.c.status,
-            )
-            .where(sends.c.created_at >= since)
+            sa.select(sends.c.receivers)
+            .where(sends.c.created_at >= self._clock() - RATE_WINDOW)
             .order_by(sends.c.created_at.desc())
             .limit(RATE_SAMPLE)
         )
         with self.engine.connect() as conn:
-            rows = list(conn.execute(query))
-        regions: Counter[str] = Counter()
-        for row in rows:
-            regions.update(region for number in row.receivers if (region := _region(number)))
-        region = regions.most_common(1)[0][0] if regions else default_region
-        if region is None:
-            return None
-        credits = parts = 0.0
-        for row in rows:
-            billed = (
-                row.status == SendStatus.SENT.value
-                and row.credits_used
-                and row.estimated_credits
-                and row.receiver_count
-                and not row.rejected_receivers
-                and row.accepted_receivers
-                and all(_region(number) == region for number in row.receivers)
-            )
-            if billed:
-                credits += row.credits_used
-                parts += row.estimated_credits  # one per part and receiver
-        return Rate(region=region, credits_per_sms=credits / parts if parts else None)
+            lists = list(conn.execute(query).scalars())
+        regions: Counter[str] = Counter(
+            region for numbers in lists for n in numbers if (region := _region(n))
+        )
+        return regions.most_common(1)[0][0] if regions else default_region
 
 
 def _region(e164: str) -> str | None:

@@ -29,11 +29,11 @@ from bot.slack.listeners.requester import Requester, after_ack
 from bot.slack.permalinks import Permalinks
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
-from bot.storage.reports import Reports
+from bot.storage.reports import Rate, Reports
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-CREDITS_CACHE_SECONDS = 60.0  # OVH is asked for the balance (and the ledger for prices) at most this often
+CREDITS_CACHE_SECONDS = 60.0  # OVH is asked for the balance (and the ledger for the usual country) this often
 
 
 class _Remembered(Generic[T]):
@@ -73,6 +73,7 @@ class HomeDeps:
     reports: Reports
     opt_outs: OptOutList
     credits_left: Callable[[], float | None]  # OVH's balance now (None: it could not be asked)
+    rates: Callable[[str], float | None]  # OVH's public credits per SMS part to a country (None: unknown)
     sender_id: str | None
     default_region: str | None
 
@@ -85,7 +86,9 @@ class HomePublisher:
         self.permalinks = deps.permalinks
         self._credits = _Remembered(deps.credits_left, CREDITS_CACHE_SECONDS)
         # The usual destination and its price move slowly; reading them parses every recent receiver.
-        self._rate = _Remembered(lambda: deps.reports.usual_rate(deps.default_region), CREDITS_CACHE_SECONDS)
+        self._region = _Remembered(
+            lambda: deps.reports.usual_region(deps.default_region), CREDITS_CACHE_SECONDS
+        )
 
     def facts(self, user_id: str) -> HomeFacts:
         """What ``user_id``'s Home tab shows; a part that cannot be read is named in ``problems``."""
@@ -112,7 +115,8 @@ class HomePublisher:
             try:
                 if credits is None and (credits := deps.reports.latest_credits_left()) is not None:
                     note = "as of the latest send: OVH could not be asked now"
-                rate = self._rate.get()
+                region = self._region.get()
+                rate = Rate(region, deps.rates(region)) if region else None
                 mine = deps.reports.latest_sends(user_id)
                 senders |= deps.reports.senders_used(timedelta(days=30))
                 admin = self._admin_panel() if where.admin else None
