@@ -39,6 +39,7 @@ from bot.storage.db import create_engine, migrate
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Reports
+from bot.storage.retention import Retention, RetentionLoop
 
 log = logging.getLogger("smsbot")
 
@@ -146,11 +147,18 @@ class SmsBot:
     executor: ThreadPoolExecutor  # the listeners, after their ack
     workers: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
     recovery_loop: RecoveryLoop | None = None
+    retention_loop: RetentionLoop | None = None
 
     def start_recovery(self) -> None:
         """Recover what a previous run left unsettled now, then keep doing it periodically."""
         self.recovery_loop = RecoveryLoop(self.core.recovery, self.core.settings.recovery_interval_seconds)
         self.recovery_loop.start()
+
+    def start_retention(self) -> None:
+        """Erase old texts and numbers once a day (whichever instance gets the task's lease does it)."""
+        settings = self.core.settings
+        self.retention_loop = RetentionLoop(Retention(self.core.engine, settings.retention_days))
+        self.retention_loop.start()
 
     def drain(self) -> None:
         """Wait until every acknowledged request is done: listeners first, then the sends they queued."""
@@ -162,6 +170,8 @@ class SmsBot:
         self.drain()
         if self.recovery_loop is not None:
             self.recovery_loop.stop()
+        if self.retention_loop is not None:
+            self.retention_loop.stop()
         self.core.engine.dispose()
 
 

@@ -69,6 +69,9 @@ class Settings:
     send_workers: int
     log_level: str
     log_format: str  # "text" or "json"
+    retention_days: int = (
+        365  # texts and full numbers of settled sends older than this are erased (0: at once)
+    )
 
     @property
     def ovh_simulated(self) -> bool:
@@ -178,6 +181,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         **_rules(r),
         **_database(r),
         **_runtime(r, slowest_ovh_call=ovh["ovh_connect_timeout"] + ovh["ovh_read_timeout"]),
+        **_retention(r),
     }
     if r.problems:
         raise ConfigurationError(
@@ -353,3 +357,17 @@ def _runtime(r: _Reader, *, slowest_ovh_call: float) -> dict[str, Any]:
         "log_level": log_level,
         "log_format": log_format,
     }
+
+
+def _retention(r: _Reader) -> dict[str, Any]:
+    """SMS_RETENTION_DAYS: how long the ledger keeps texts and full numbers (0: erased as soon as settled)."""
+    value = r.raw("SMS_RETENTION_DAYS")
+    if value is None:
+        return {"retention_days": 365}
+    if not value.isdigit() or int(value) > 36_500:
+        r.problems.append(
+            f"SMS_RETENTION_DAYS must be a whole number of days from 0 to 36500 (got `{value}`); 0 erases texts "
+            "and numbers as soon as a send is settled."
+        )
+        return {"retention_days": 365}
+    return {"retention_days": int(value)}

@@ -12,6 +12,8 @@ Exit statuses:
   be read to tell, 2 it would not.
 - ``smsbot export``: 0 written, 1 the database failed while reading (the output is incomplete), 2 bad
   arguments, settings or a database that cannot be opened.
+- ``smsbot purge``: 0 done (it says how many sends changed), 1 the database failed or another instance was
+  purging, 2 settings or a database that cannot be opened.
 - ``smsbot run``: 0 stopped by a signal; 1 Slack could not be reached or the port cannot be listened on
   at start-up; 2 a setting must change (a refused token, a URL that is not Slack's) or the database
   cannot be used. Either way one line says what failed and what to check, never a traceback.
@@ -26,7 +28,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.cli import check, contacts, export, run, send
+from bot.cli import check, contacts, export, purge, run, send
 
 
 def _version() -> str:
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     send.add_parser(commands)
     contacts.add_parser(commands)
     export.add_parser(commands)
+    purge.add_parser(commands)
     return parser
 
 

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return failure.status
     _stop_on_sigterm()
     bot.start_recovery()
+    bot.start_retention()
     try:
         if args.http:
             return _serve_http(bot, args)

@@ -4,6 +4,7 @@ from alembic import context
 
 from bot.storage.ledger import metadata
 from bot.storage.opt_outs import opt_outs  # noqa: F401  (registers its table in the metadata)
+from bot.storage.retention import tasks  # noqa: F401  (registers its table in the metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
