@@ -24,7 +24,7 @@ from bot.sending.service import Rules, SendService
 from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
-from bot.slack.listeners import home, register_listeners, reports
+from bot.slack.listeners import home, register_listeners, reports, workflow
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
@@ -263,4 +263,5 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     home.register(app, home_tab)
     reports.register(app, report_deps)
+    workflow.register(app, workflow.WorkflowDeps(sends=sends, default_region=settings.sms_default_region))
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

@@ -81,3 +81,42 @@ def click(sender: SlackSender, action_id: str, *, user_id: str, value: str | Non
     """``user_id`` clicks a Home-tab button (``value`` as Slack sends it: whatever the view said, or forged)."""
     payload = click_payload(action_id, user_id=user_id, value=value)
     return sender.post(urlencode({"payload": json.dumps(payload)}))
+
+
+# The outputs manifest.yml declares for the step `send_sms` (tests/test_workflow_step.py checks they agree).
+SEND_SMS_OUTPUTS = {"job_ids": "array", "credits_used": "number"}
+
+
+def function_executed_event(
+    execution_id: str, token: str, inputs: dict[str, Any], callback_id: str = "send_sms"
+) -> dict[str, Any]:
+    """`function_executed` as Slack sends it when a workflow reaches the app's custom step."""
+    return {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0SENDSMS",
+            "callback_id": callback_id,
+            "title": "Send an SMS",
+            "description": "Send an SMS through OVHcloud",
+            "type": "app",
+            "app_id": "A0SMSBOT",
+            "team_id": TEAM_ID,
+            "date_created": 1_700_000_000,
+            "date_updated": 1_700_000_000,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id,
+        "workflow_execution_id": "Wx" + execution_id[2:],
+        "event_ts": f"{time.time():.6f}",
+        "bot_access_token": token,
+    }
+
+
+def step_inputs(
+    receivers: str = "+34600000001",
+    message: str = "Hola desde un flujo",
+    user: str = "UALICE",
+    channel: str = "COPS",
+) -> dict[str, Any]:
+    """The step's inputs as Workflow Builder fills them."""
+    return {"receivers": receivers, "message": message, "user": user, "channel": channel}

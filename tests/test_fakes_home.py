@@ -95,3 +95,53 @@ def test_the_file_methods_need_their_scopes(client, fake_slack, scope, call):
             client.conversations_open(users="UADMIN")
     assert refused.value.response["error"] == "missing_scope"
     assert refused.value.response["needed"] == scope
+
+
+def step_client(fake_slack: FakeSlack, token: str) -> WebClient:
+    return WebClient(token=token, base_url=fake_slack.api_url)
+
+
+def test_a_step_is_completed_once_with_its_own_token_and_its_declared_outputs(fake_slack):
+    execution_id, token = fake_slack.new_function_execution({"job_ids": "array", "credits_used": "number"})
+    other_id, other_token = fake_slack.new_function_execution({"job_ids": "array", "credits_used": "number"})
+    client = step_client(fake_slack, token)
+
+    for bad, problem in [
+        ({"job_ids": [1]}, "missing required output parameter [json-pointer:/outputs/credits_used]"),
+        ({"job_ids": "1", "credits_used": 1}, "must be of type array [json-pointer:/outputs/job_ids]"),
+        (
+            {"job_ids": [1], "credits_used": 1, "extra": 1},
+            "unknown output parameter [json-pointer:/outputs/extra]",
+        ),
+    ]:
+        with pytest.raises(SlackApiError) as refused:
+            client.functions_completeSuccess(function_execution_id=execution_id, outputs=bad)
+        assert problem in refused.value.response["response_metadata"]["messages"][0]
+    with pytest.raises(SlackApiError) as refused:
+        step_client(fake_slack, other_token).functions_completeSuccess(
+            function_execution_id=execution_id, outputs={"job_ids": [1], "credits_used": 1}
+        )
+    assert refused.value.response["error"] == "function_execution_not_found"
+    with pytest.raises(SlackApiError) as refused:
+        WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url).functions_completeError(
+            function_execution_id=execution_id, error="x"
+        )
+    assert refused.value.response["error"] == "invalid_auth"
+
+    client.functions_completeSuccess(
+        function_execution_id=execution_id, outputs={"job_ids": [1], "credits_used": 1.5}
+    )
+    assert fake_slack.wait_for_function(execution_id)["outputs"] == {"job_ids": [1], "credits_used": 1.5}
+    with pytest.raises(SlackApiError) as refused:
+        client.functions_completeError(function_execution_id=execution_id, error="too late")
+    assert refused.value.response["error"] == "function_execution_not_found"
+    assert fake_slack.function_executions[other_id]["state"] == "running"
+
+
+def test_a_step_fails_with_a_message(fake_slack):
+    execution_id, token = fake_slack.new_function_execution({})
+    client = step_client(fake_slack, token)
+    with pytest.raises(SlackApiError):
+        client.functions_completeError(function_execution_id=execution_id, error=" ")
+    client.functions_completeError(function_execution_id=execution_id, error="Not sent: no credits")
+    assert fake_slack.wait_for_function(execution_id)["error"] == "Not sent: no credits"

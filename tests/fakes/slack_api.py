@@ -178,6 +178,8 @@ class FakeSlack(FakeServer):
         self.home_views: dict[str, dict[str, Any]] = {}
         # Files uploaded (files.getUploadURLExternal, then its URL, then files.completeUploadExternal), by id.
         self.files: dict[str, dict[str, Any]] = {}
+        # Workflow steps started with `new_function_execution`, by execution id (see `_functions_call`).
+        self.function_executions: dict[str, dict[str, Any]] = {}
 
     @property
     def api_url(self) -> str:
@@ -354,6 +356,8 @@ class FakeSlack(FakeServer):
             return failure.status, _error(failure.error), retry
         if method == "apps.connections.open":
             return 200, self._apps_connections_open(authorization), {}
+        if method.startswith("functions."):
+            return 200, self._functions_call(method, params, authorization), {}
         if authorization is None:
             return 200, _error("not_authed"), {}
         if authorization != f"Bearer {self.bot_token}":
@@ -712,6 +716,94 @@ class FakeSlack(FakeServer):
             "channel": channel,
             "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
         }
+
+    # --- Workflow Builder custom steps (issue 12) ---------------------------------------------------
+
+    def new_function_execution(self, outputs: dict[str, str] | None = None) -> tuple[str, str]:
+        """Start a step's execution as Slack does before sending `function_executed`: its id, and the
+        short-lived token (`xwfp-…`) that alone may complete it. ``outputs``: the step's declared output
+        parameters (name -> type: "string", "number", "integer" or "array"), all required."""
+        n = next(self._counter)
+        execution_id, token = f"Fx{n:010d}", f"xwfp-{uuid.uuid4().hex}"
+        with self._lock:
+            self.function_executions[execution_id] = {
+                "token": token,
+                "state": "running",
+                "outputs_declared": dict(outputs or {}),
+                "outputs": None,
+                "error": None,
+            }
+        return execution_id, token
+
+    def wait_for_function(self, execution_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Wait until the step's execution was completed or failed; its record."""
+
+        def ready() -> dict[str, Any] | None:
+            with self._lock:
+                execution = self.function_executions.get(execution_id)
+                return dict(execution) if execution and execution["state"] != "running" else None
+
+        def describe() -> str:
+            return f"the step {execution_id} was neither completed nor failed: {self.function_executions.get(execution_id)}"
+
+        return self._wait_until(ready, timeout, describe)
+
+    def _functions_call(self, method: str, params: Params, authorization: str | None) -> Params:
+        """functions.completeSuccess / completeError: only with the execution's own token, once, and with
+        the declared outputs, each of its type (none missing, none unknown)."""
+        if method not in ("functions.completeSuccess", "functions.completeError"):
+            return _error("unknown_method")
+        if authorization is None:
+            return _error("not_authed")
+        execution = self.function_executions.get(str(params.get("function_execution_id") or ""))
+        tokens = {f"Bearer {e['token']}" for e in self.function_executions.values()}
+        if authorization not in tokens:
+            return _error("invalid_auth")
+        if execution is None or authorization != f"Bearer {execution['token']}":
+            return _error("function_execution_not_found")
+        if execution["state"] != "running":  # its token ends with it
+            return _error("function_execution_not_found")
+        if method == "functions.completeError":
+            error = params.get("error")
+            if not isinstance(error, str) or not error.strip():
+                return _refusal("invalid_arguments", ["missing required field: error [json-pointer:/error]"])
+            execution |= {"state": "failed", "error": error}
+            return {"ok": True}
+        try:
+            outputs = (
+                json.loads(params["outputs"])
+                if isinstance(params.get("outputs"), str)
+                else params.get("outputs")
+            )
+        except ValueError:
+            outputs = None
+        if not isinstance(outputs, dict):
+            return _refusal("invalid_arguments", ["must be an object [json-pointer:/outputs]"])
+        if problems := _output_problems(outputs, execution["outputs_declared"]):
+            return _refusal("invalid_arguments", problems)
+        execution |= {"state": "completed", "outputs": outputs}
+        return {"ok": True}
+
+
+_OUTPUT_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _output_problems(outputs: dict[str, Any], declared: dict[str, str]) -> list[str]:
+    """What Slack refuses in a step's outputs: an undeclared one, a missing one, one of the wrong type."""
+    problems = [
+        f"unknown output parameter [json-pointer:/outputs/{name}]" for name in outputs if name not in declared
+    ]
+    for name, kind in declared.items():
+        if name not in outputs:
+            problems.append(f"missing required output parameter [json-pointer:/outputs/{name}]")
+        elif not _OUTPUT_TYPES[kind](outputs[name]):
+            problems.append(f"must be of type {kind} [json-pointer:/outputs/{name}]")
+    return problems
 
 
 class _SlackHandler(_Handler):

@@ -1,0 +1,142 @@
+"""The Workflow Builder step `send_sms`: a `function_executed` event in, a send, the step completed (or
+failed with why) through the fake Slack's functions.completeSuccess / completeError, with the execution's
+own token. HTTP mode here; Socket Mode in tests/test_workspace_socket_mode.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+from bot.domain.records import SendStatus
+from tests.events import SEND_SMS_OUTPUTS, event_body, function_executed_event, step_inputs
+from tests.harness import all_sends, audit_thread, blocks_text, settled_records
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+
+
+def run_step(slack, fake_slack, inputs: dict, *, headers: dict | None = None, execution=None):
+    execution_id, token = execution or fake_slack.new_function_execution(SEND_SMS_OUTPUTS)
+    body = event_body(function_executed_event(execution_id, token, inputs))
+    answer = slack.post(json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
+    assert answer.status == 200
+    return execution_id, token
+
+
+def test_the_step_sends_and_completes_with_the_job_ids_and_credits(bot, slack, fake_slack, fake_ovh):
+    execution_id, _ = run_step(slack, fake_slack, step_inputs(receivers="+34600000001, 611111111"))
+
+    done = fake_slack.wait_for_function(execution_id)
+    [job] = fake_ovh.jobs
+    assert job.body["receivers"] == ["+34600000001", "+34611111111"]
+    assert job.body["message"] == "Hola desde un flujo"
+    assert done["state"] == "completed"
+    assert done["outputs"] == {"job_ids": job.ids, "credits_used": 2.0}
+    [record] = settled_records(bot)
+    assert (record.source, record.request_key) == ("workflow", f"function:{execution_id}")
+    assert (record.user_id, record.channel_id, record.status) == ("UALICE", "COPS", SendStatus.SENT)
+    [(parent, _reply)] = audit_thread(fake_slack)
+    assert "<@UALICE> sent an SMS to +34 600 00 00 01, +34 611 11 11 11" in blocks_text(parent)
+    [completion] = [c for c in fake_slack.calls if c.method == "functions.completeSuccess"]
+    assert completion.status == 200 and completion.error is None
+
+
+def test_a_person_who_may_not_send_gets_the_step_failed_with_why(bot, slack, fake_slack, fake_ovh):
+    execution_id, _ = run_step(slack, fake_slack, step_inputs(user="UBOB"))
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert done["state"] == "failed"
+    assert "You are not allowed to send SMS with this bot" in done["error"]
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
+
+
+def test_an_invalid_number_fails_the_step_and_nothing_is_sent(bot, slack, fake_slack, fake_ovh):
+    execution_id, _ = run_step(slack, fake_slack, step_inputs(receivers="+34600000001, +3460"))
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert done["state"] == "failed" and "`+3460` is too short" in done["error"]
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
+
+
+def test_inputs_that_are_not_slack_ids_fail_the_step(bot, slack, fake_slack, fake_ovh):
+    execution_id, _ = run_step(slack, fake_slack, step_inputs(channel="#ops"))
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert (
+        done["error"] == "The step's `channel` input must be a Slack channel (where the audit thread goes)."
+    )
+    assert fake_ovh.jobs == []
+
+
+def test_an_ovh_refusal_fails_the_step_with_ovhs_reason(bot, slack, fake_slack, fake_ovh):
+    fake_ovh.fail_next(400, message="Invalid sender", method="POST")
+
+    execution_id, _ = run_step(slack, fake_slack, step_inputs())
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert done["state"] == "failed" and done["error"].startswith("Not sent: ")
+    assert settled_records(bot)[0].status is SendStatus.FAILED
+
+
+def test_a_lost_ovh_answer_fails_the_step_saying_not_to_run_it_again(start_bot, fake_slack, fake_ovh):
+    from tests.harness import SlackSender
+
+    bot = start_bot(unknown_grace_seconds=60)
+    fake_ovh.fail_next(502, method="POST", after_processing=True)
+
+    execution_id, _ = run_step(SlackSender(bot.url), fake_slack, step_inputs())
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert done["state"] == "failed"
+    assert "may or may not have gone out" in done["error"] and "do not run the step again" in done["error"]
+    assert settled_records(bot)[0].status is SendStatus.UNKNOWN
+
+
+def test_a_redelivered_event_sends_once(bot, slack, fake_slack, fake_ovh, caplog):
+    caplog.set_level(logging.INFO, logger="bot.slack.listeners.workflow")
+    fake_ovh.hold_jobs()
+    execution = fake_slack.new_function_execution(SEND_SMS_OUTPUTS)
+    run_step(slack, fake_slack, step_inputs(), execution=execution)
+    fake_ovh.wait_for_held(1)
+
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    run_step(slack, fake_slack, step_inputs(), execution=execution, headers=retry)
+    run_step(slack, fake_slack, step_inputs(), execution=execution, headers={"X-Slack-Retry-Num": "2"})
+    fake_ovh.release_jobs()
+
+    done = fake_slack.wait_for_function(execution[0])
+    settled_records(bot)
+    deadline = time.monotonic() + 5
+    while len([r for r in caplog.records if "was delivered again" in r.getMessage()]) < 2:
+        assert time.monotonic() < deadline, "the two redeliveries were not both turned away"
+        time.sleep(0.01)
+    assert done["state"] == "completed"
+    assert len(fake_ovh.jobs) == 1 and len(all_sends(bot.ledger)) == 1
+    calls = [c for c in fake_slack.calls if c.method.startswith("functions.")]
+    assert [c.method for c in calls] == ["functions.completeSuccess"]
+
+
+def test_another_apps_step_is_not_ours(bot, slack, fake_slack, fake_ovh):
+    execution_id, token = fake_slack.new_function_execution(SEND_SMS_OUTPUTS)
+    body = event_body(function_executed_event(execution_id, token, step_inputs(), callback_id="other_step"))
+    # Bolt answers 404 to an event no listener takes, as to any unhandled request.
+    assert slack.post(json.dumps(body), headers={"Content-Type": "application/json"}).status == 404
+    run_step(slack, fake_slack, step_inputs(message="second"))  # a step of ours after it, as a marker
+
+    settled_records(bot)
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["second"]
+    assert fake_slack.function_executions[execution_id]["state"] == "running"
+
+
+def test_the_manifest_declares_the_step_the_bot_serves():
+    text = MANIFEST.read_text()
+    step = text[text.index("functions:") : text.index("oauth_config:")]
+    assert "\n  send_sms:\n" in step
+    inputs = step[step.index("input_parameters:") : step.index("output_parameters:")]
+    outputs = step[step.index("output_parameters:") :]
+    assert re.findall(r"^      (\w+):$", inputs, re.M) == ["receivers", "message", "user", "channel"]
+    assert re.findall(r"^      (\w+):$", outputs, re.M) == list(SEND_SMS_OUTPUTS)
+    assert re.findall(r"^        type: (\S+)$", outputs, re.M) == list(SEND_SMS_OUTPUTS.values())
+    assert "      - function_executed" in text and "function_runtime: remote" in text
