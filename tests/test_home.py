@@ -152,15 +152,16 @@ def test_an_admin_click_with_a_forged_value_changes_nothing(start_bot, fake_slac
     assert [entry.e164 for entry in bot.core.opt_outs.all()] == ["+34699999999"]
 
 
-def test_the_send_button_opens_the_form_for_the_channel_of_the_latest_send(bot, slack, fake_slack):
-    slack.command("+34600000001 hola", channel_id="CSALES")
-    settled_records(bot)
-
+def test_the_send_button_opens_the_form_with_a_channel_picker_as_the_global_shortcut_does(
+    bot, slack, fake_slack
+):
     click(slack, "home_send_sms", user_id="UALICE")
 
     [opened] = fake_slack.wait_for("views.open")
     assert opened["view"]["callback_id"] == "sms_compose"
-    assert '"channel_id": "CSALES"' in opened["view"]["private_metadata"]
+    assert '"channel_id": ""' in opened["view"]["private_metadata"]
+    elements = [b.get("element", {}).get("type") for b in opened["view"]["blocks"] if b["type"] == "input"]
+    assert "conversations_select" in elements and "multi_users_select" in elements
 
 
 def test_the_send_button_tells_a_refused_person_why(bot, slack, fake_slack):

@@ -23,6 +23,7 @@ from bot.domain.standing import standing
 from bot.sending.service import SendService
 from bot.slack.blocks import compose_modal
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.form_extras import with_channel_picker, with_people_picker
 from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFacts, Shown, home_view
 from bot.slack.ids import USER_ID, is_id
 from bot.slack.listeners.requester import Requester, after_ack
@@ -199,42 +200,28 @@ def _clicker(body: dict[str, Any]) -> Requester | None:
 def handle_send_button(
     ack: Ack, body: dict[str, Any], client: WebClient, *, publisher: HomePublisher
 ) -> None:
-    """ "Send SMS": open the form, its audit going to the channel of the person's latest send (or the one
-    allowed channel); a person who may not send is told why, privately."""
+    """ "Send SMS": the form, as the global shortcut opens it (a channel picker for where its audit goes, whose
+    rules apply when it is sent, and a people picker); a person who may not send is told why, privately."""
     ack()
     requester = _clicker(body)
     if requester is None:
         return
     deps = publisher.deps
     with after_ack(deps.slack, requester):
-        channel_id = _audit_channel(publisher, requester.user_id)
-        try:
-            deps.sending.authorize(requester.user_id, channel_id)
+        allowed = deps.sending.rules.policy.allowed_channels
+        try:  # who may send at all: the channel is picked in the form
+            deps.sending.authorize(requester.user_id, min(allowed) if allowed else None)
         except NotAllowed as refusal:
             requester.tell(deps.slack, refusal.user_message)
             return
-        view = compose_modal(
-            channel_id=channel_id or "", response_url=None, default_region=deps.default_region
-        )
+        view = compose_modal(channel_id="", response_url=None, default_region=deps.default_region)
         try:
-            client.views_open(trigger_id=requester.trigger_id, view=view)
+            client.views_open(
+                trigger_id=requester.trigger_id, view=with_people_picker(with_channel_picker(view))
+            )
         except SLACK_FAILURES as error:
             log.warning("views.open from the Home tab failed: %s", error)
             requester.tell(deps.slack, "The form could not be opened in time. Click Send SMS again.")
-
-
-def _audit_channel(publisher: HomePublisher, user_id: str) -> str | None:
-    """Where a send from the Home tab is reported: the channel of the person's latest send from a channel,
-    else the only allowed channel; None (the person's DM with the bot) otherwise."""
-    allowed = publisher.deps.sending.rules.policy.allowed_channels
-    try:
-        latest = publisher.deps.reports.latest_sends(user_id, limit=20)
-    except LedgerUnavailable:
-        latest = []
-    for record in latest:
-        if record.channel_id and (not allowed or record.channel_id in allowed):
-            return record.channel_id
-    return min(allowed) if len(allowed) == 1 else None
 
 
 def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -> None:
