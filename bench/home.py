@@ -54,6 +54,8 @@ def seed(fakes: Fakes, bot: BotProcess, sends: int) -> None:
     """``sends`` sends by the measured user and the admin, each with its audit thread, one of them failed."""
     sender = SlackSender(f"http://127.0.0.1:{bot.port}")
     fakes.slack.joined.add("COPS")
+    for user in (USERS[0], ADMIN, USERS[2]):  # members of the workspace, with a locale, as in real life
+        fakes.slack.users[user] = {"locale": "en-US"}
     for index in range(sends):
         user = USERS[0] if index % 3 else ADMIN
         sender.command(f"+3460000{index:04d} Aviso número {index}", user_id=user)

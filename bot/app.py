@@ -32,6 +32,7 @@ from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.shortcuts import ShortcutDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.views import ViewDeps
+from bot.slack.locales import Locales
 from bot.slack.people import SlackPeople
 from bot.slack.permalinks import Permalinks
 from bot.storage.contacts import ContactList
@@ -205,6 +206,13 @@ def create_bot(settings: Settings) -> SmsBot:
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     permalinks = Permalinks(core.slack)
+    # The person's language: asked of Slack before some acks (the help), so no waiting on a rate limit.
+    locales = Locales(
+        make_web_client(
+            settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
+        ),
+        ttl=settings.usergroup_cache_seconds,
+    )
     report_queries = Reports(core.engine)
     report_deps = reports.ReportDeps(
         slack=core.slack,
@@ -212,6 +220,7 @@ def create_bot(settings: Settings) -> SmsBot:
         reports=report_queries,
         permalinks=permalinks,
         credits_left=core.gateway.credits_left,
+        translator=locales.translator,
     )
     home_tab = home.HomePublisher(
         home.HomeDeps(
@@ -225,6 +234,7 @@ def create_bot(settings: Settings) -> SmsBot:
             rates=core.rates.credits_per_part,
             sender_id=core.gateway.sender_id,
             default_region=settings.sms_default_region,
+            translator=locales.translator,
         )
     )
     sends = SendDeps(
@@ -251,6 +261,7 @@ def create_bot(settings: Settings) -> SmsBot:
             sender_id=core.gateway.sender_id,
             recipients=core.recipients,
             stop_clause=core.sending.stop_clause,
+            translator=locales.translator,
         ),
         ViewDeps(
             sends=sends,

@@ -18,10 +18,25 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from bot.domain.errors import NotAllowed
+from bot.i18n import N_
 
 HOW_TO_ALLOW = (
     "An admin can allow people with SMS_ALLOWED_USERS (Slack user ids), SMS_ALLOWED_USERGROUPS "
     "(user group ids) and SMS_ALLOWED_CHANNELS (channel ids); see the README's Access section."
+)
+# The refusals, marked for translation: the Slack edge shows them in the person's language (bot/i18n).
+NOBODY_YET = N_(
+    "Nobody may send SMS with this bot yet. An admin can allow people with SMS_ALLOWED_USERS (Slack user ids), "
+    "SMS_ALLOWED_USERGROUPS (user group ids) and SMS_ALLOWED_CHANNELS (channel ids); see the README's Access "
+    "section."
+)
+NOT_FROM_HERE = N_(
+    "SMS cannot be sent from this conversation. Use `/sms` in one of the channels the bot allows, "
+    "or ask an admin to add this channel's id to SMS_ALLOWED_CHANNELS."
+)
+NOT_ALLOWED = N_(
+    "You are not allowed to send SMS with this bot. Ask an admin to add your Slack user id to "
+    "SMS_ALLOWED_USERS, or you to one of the user groups in SMS_ALLOWED_USERGROUPS."
 )
 
 
@@ -79,12 +94,9 @@ class SendPolicy:
     def check(self, user_id: str, channel_id: str | None, directory: Directory) -> Access:
         """Allow the send, or raise :class:`NotAllowed` saying why and how to get access."""
         if not self.configured:
-            raise NotAllowed(f"Nobody may send SMS with this bot yet. {HOW_TO_ALLOW}")
+            raise NotAllowed(NOBODY_YET)
         if self.allowed_channels and channel_id not in self.allowed_channels:
-            raise NotAllowed(
-                "SMS cannot be sent from this conversation. Use `/sms` in one of the channels the bot allows, "
-                "or ask an admin to add this channel's id to SMS_ALLOWED_CHANNELS."
-            )
+            raise NotAllowed(NOT_FROM_HERE)
         if self.is_admin(user_id, directory):
             return Access(admin=True)
         if not (self.allowed_users or self.allowed_usergroups) and self.allowed_channels:
@@ -101,10 +113,7 @@ class SendPolicy:
                 ) from error
             if user_id in members:
                 return Access()
-        raise NotAllowed(
-            "You are not allowed to send SMS with this bot. Ask an admin to add your Slack user id to "
-            "SMS_ALLOWED_USERS, or you to one of the user groups in SMS_ALLOWED_USERGROUPS."
-        )
+        raise NotAllowed(NOT_ALLOWED)
 
 
 K = TypeVar("K", bound=Hashable)

@@ -15,6 +15,7 @@ import phonenumbers
 from bot.domain.errors import InvalidInput
 from bot.domain.receivers import ParsedCommand, parse_command
 from bot.domain.sms_text import MAX_PARTS, measure
+from bot.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -34,24 +35,24 @@ class Subcommand:
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("help", ("-h", "--help", "?"), "", "shows this"),
-    Subcommand("usage", (), "", "how much you sent in the last 24 hours, and your limits"),
-    Subcommand("credits", (), "", "the credits left, and the team's use this month"),
+    Subcommand("help", ("-h", "--help", "?"), "", N_("shows this")),
+    Subcommand("usage", (), "", N_("how much you sent in the last 24 hours, and your limits")),
+    Subcommand("credits", (), "", N_("the credits left, and the team's use this month")),
     Subcommand(
         "history",
         (),
         "[@person]",
-        "your latest sends with links to their threads (admins: anyone's, and a CSV of the month)",
+        N_("your latest sends with links to their threads (admins: anyone's, and a CSV of the month)"),
     ),
     Subcommand(
         "contacts",
         (),
         "[add NAME NUMBER | remove NAME]",
-        "the team's contacts (admins add and remove them); `/sms @NAME Your message` sends to one",
+        N_("the team's contacts (admins add and remove them); `/sms @NAME Your message` sends to one"),
     ),
-    Subcommand("optout", ("opt-out",), "NUMBER [note]", "stops all SMS to a number", admins_only=True),
-    Subcommand("optin", ("opt-in",), "NUMBER", "undoes an opt-out", admins_only=True),
-    Subcommand("optouts", (), "", "lists the opted-out numbers", admins_only=True),
+    Subcommand("optout", ("opt-out",), "NUMBER [note]", N_("stops all SMS to a number"), admins_only=True),
+    Subcommand("optin", ("opt-in",), "NUMBER", N_("undoes an opt-out"), admins_only=True),
+    Subcommand("optouts", (), "", N_("lists the opted-out numbers"), admins_only=True),
 )
 _BY_WORD = {word: sub for sub in SUBCOMMANDS for word in sub.words}
 
@@ -70,13 +71,13 @@ class SendExample:
 
 
 SEND_EXAMPLES: tuple[SendExample, ...] = (
-    SendExample("+34600000001 Your message", "one number"),
-    SendExample("+34600000001,+34600000002 Your message", "several numbers, separated by commas"),
-    SendExample("+34600000001 +34600000002 Your message", "several numbers, separated by spaces"),
-    SendExample("0034600000001 Your message", "the 00 international prefix"),
+    SendExample("+34600000001 Your message", N_("one number")),
+    SendExample("+34600000001,+34600000002 Your message", N_("several numbers, separated by commas")),
+    SendExample("+34600000001 +34600000002 Your message", N_("several numbers, separated by spaces")),
+    SendExample("0034600000001 Your message", N_("the 00 international prefix")),
     # With SMS_DEFAULT_REGION, a national number of that country: see :func:`read_examples`.
 )
-NATIONAL = "a national number, with dashes"
+NATIONAL = N_("a national number, with dashes")
 
 
 @dataclass(frozen=True)

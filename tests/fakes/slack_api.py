@@ -585,7 +585,10 @@ class FakeSlack(FakeServer):
             return {"ok": True, "user": self._user(user, {"is_bot": True})}
         if user not in known:
             return _error("user_not_found")
-        return {"ok": True, "user": self._user(user, self.users.get(user, {}))}
+        found = self._user(user, self.users.get(user, {}))
+        if str(params.get("include_locale", "")).lower() not in ("1", "true"):
+            found.pop("locale", None)  # as Slack: the locale only when asked for
+        return {"ok": True, "user": found}
 
     @staticmethod
     def _user(user: str, fields: dict[str, Any]) -> Params:
@@ -606,11 +609,6 @@ class FakeSlack(FakeServer):
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
-
-    def _missing_scope(self, scope: str) -> Params | None:
-        if scope in self.scopes:
-            return None
-        return {**_error("missing_scope"), "needed": scope, "provided": ",".join(self.scopes)}
 
     def _conversations_open(self, params: Params) -> Params:
         users = str(params.get("users") or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -15,6 +16,7 @@ from bot.domain.command_syntax import find_subcommand
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import ParsedCommand, parse_command
 from bot.domain.recipients import DirectoryUnavailable, Recipients
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
 from bot.slack.blocks import compose_modal, error_message, unescape
 from bot.slack.client import SLACK_FAILURES
@@ -38,6 +40,7 @@ class CommandDeps:
     sender_id: str | None  # the OVH sender the help names
     recipients: Recipients  # people, user groups and contacts named as receivers
     stop_clause: bool = False  # OVH appends its STOP mention: the help's lengths keep room for it
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
 
 
 def register(app: App, deps: CommandDeps) -> None:
@@ -59,7 +62,12 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
     word, _, rest = text.partition(" ")
     subcommand = find_subcommand(word)
     if subcommand is not None and subcommand.name == "help" and not rest.strip():
-        message = help_message(deps.default_region, deps.sender_id, stop_clause=deps.stop_clause)
+        message = help_message(
+            deps.default_region,
+            deps.sender_id,
+            stop_clause=deps.stop_clause,
+            t=deps.translator(requester.user_id),
+        )
         ack(text=message.text, blocks=message.blocks)
         return
     if not text:

@@ -20,6 +20,7 @@ from bot.domain.limits import Usage
 from bot.domain.receivers import parse_receiver
 from bot.domain.records import SendRecord
 from bot.domain.standing import standing
+from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendService
 from bot.slack.blocks import compose_modal
 from bot.slack.client import SLACK_FAILURES
@@ -77,6 +78,7 @@ class HomeDeps:
     rates: Callable[[str], float | None]  # OVH's public credits per SMS part to a country (None: unknown)
     sender_id: str | None
     default_region: str | None
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
 
 
 class HomePublisher:
@@ -115,7 +117,7 @@ class HomePublisher:
         if readable:
             try:
                 if credits is None and (credits := deps.reports.latest_credits_left()) is not None:
-                    note = "as of the latest send: OVH could not be asked now"
+                    note = N_("as of the latest send: OVH could not be asked now")
                 region = self._region.get()
                 rate = Rate(region, deps.rates(region)) if region else None
                 mine = deps.reports.latest_sends(user_id)
@@ -127,12 +129,14 @@ class HomePublisher:
             user_id=user_id,
             standing=where,
             credits_left=credits,
-            credits_note=note if credits is not None else "OVH could not be asked",
+            credits_note=note if credits is not None else N_("OVH could not be asked"),
             rate=rate,
             senders=sorted(senders),
             sends=[self._shown(record) for record in mine],
             admin=admin,
-            problems=() if readable else ("The database could not be read: use and history are missing.",),
+            problems=()
+            if readable
+            else (N_("The database could not be read: use and history are missing."),),
         )
 
     def _admin_panel(self) -> AdminPanel:
@@ -155,7 +159,8 @@ class HomePublisher:
     def publish(self, user_id: str) -> bool:
         """Publish ``user_id``'s Home tab; False (logged) when Slack did not take it. Never raises."""
         try:
-            self.deps.slack.views_publish(user_id=user_id, view=home_view(self.facts(user_id)))
+            view = home_view(self.facts(user_id), self.deps.translator(user_id))
+            self.deps.slack.views_publish(user_id=user_id, view=view)
         except SLACK_FAILURES as error:
             log.warning("the Home tab of %s was not published: %s", user_id, error)
             return False
@@ -207,12 +212,13 @@ def handle_send_button(
     if requester is None:
         return
     deps = publisher.deps
+    t = deps.translator(requester.user_id)
     with after_ack(deps.slack, requester):
         allowed = deps.sending.rules.policy.allowed_channels
         try:  # who may send at all: the channel is picked in the form
             deps.sending.authorize(requester.user_id, min(allowed) if allowed else None)
         except NotAllowed as refusal:
-            requester.tell(deps.slack, refusal.user_message)
+            requester.tell(deps.slack, t._(refusal.user_message))
             return
         view = compose_modal(channel_id="", response_url=None, default_region=deps.default_region)
         try:
@@ -221,7 +227,7 @@ def handle_send_button(
             )
         except SLACK_FAILURES as error:
             log.warning("views.open from the Home tab failed: %s", error)
-            requester.tell(deps.slack, "The form could not be opened in time. Click Send SMS again.")
+            requester.tell(deps.slack, t._("The form could not be opened in time. Click Send SMS again."))
 
 
 def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -> None:
@@ -232,11 +238,12 @@ def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -
     if requester is None:
         return
     deps = publisher.deps
+    t = deps.translator(requester.user_id)
     with after_ack(deps.slack, requester):
         if not deps.sending.is_admin(requester.user_id):
             log.warning("%s, not an admin, clicked Opt in: refused", requester.user_id)
             requester.tell(
-                deps.slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them."
+                deps.slack, t._("Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
             )
             return
         actions = body.get("actions")
@@ -249,7 +256,7 @@ def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -
             receiver = parse_receiver(value if isinstance(value, str) else "", None)
             removed = deps.opt_outs.remove(receiver.e164)
         except (InvalidInput, LedgerUnavailable) as error:
-            requester.tell(deps.slack, error.user_message)
+            requester.tell(deps.slack, t._(error.user_message))
             return
         if removed:
             log.info("%s opted %s in from the Home tab", requester.user_id, receiver.e164[:4])

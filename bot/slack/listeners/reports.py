@@ -16,11 +16,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import LedgerUnavailable
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendService
 from bot.slack.audit import show_privately
 from bot.slack.blocks import SlackMessage, info_message
 from bot.slack.client import SLACK_FAILURES, failure_reason
-from bot.slack.home import Shown, number, send_line
+from bot.slack.home import Shown, number, send_line, use_line
 from bot.slack.ids import USER_ID, is_id
 from bot.slack.listeners.requester import Requester, after_ack
 from bot.slack.permalinks import Permalinks
@@ -44,33 +45,33 @@ class ReportDeps:
     reports: Reports
     permalinks: Permalinks
     credits_left: Callable[[], float | None]  # OVH's balance now (None: it could not be asked)
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
 
 
 def handle(name: str, rest: str, requester: Requester, deps: ReportDeps) -> None:
     """Answer `/sms credits` or `/sms history …` privately (after the ack)."""
     try:
         if name == "credits":
-            requester.tell(deps.slack, credits_answer(deps), error=False)
+            requester.tell(deps.slack, credits_answer(deps, deps.translator(requester.user_id)), error=False)
         else:
             history(rest, requester, deps)
     except LedgerUnavailable as error:
         requester.tell(deps.slack, error.user_message)
 
 
-def credits_answer(deps: ReportDeps) -> str:
+def credits_answer(deps: ReportDeps, t: Translator = ENGLISH) -> str:
     """Credits left on the OVH account, and the team's use this month from the ledger."""
     left = deps.credits_left()
+    credits = t._("*Credits left:*")
     if left is not None:
-        lines = [f"*Credits left:* {number(left)}"]
+        lines = [f"{credits} {number(left)}"]
     elif (latest := deps.reports.latest_credits_left()) is not None:
-        lines = [f"*Credits left:* {number(latest)} _(as of the latest send: OVH could not be asked now)_"]
+        why = t._("as of the latest send: OVH could not be asked now")
+        lines = [f"{credits} {number(latest)} _({why})_"]
     else:
-        lines = ["*Credits left:* unknown: OVH could not be asked, and no send recorded a balance yet."]
+        lines = [credits + " " + t._("unknown: OVH could not be asked, and no send recorded a balance yet.")]
     month = deps.reports.this_month()
-    lines.append(
-        f"*This month (UTC):* {month.sends:,} send(s), {month.sms:,} SMS, {number(month.credits)} credits "
-        "(failed sends not counted)"
-    )
+    lines.append(use_line(t._("This month (UTC)"), month, t) + " " + t._("(failed sends not counted)"))
     return "\n".join(lines)
 
 
@@ -88,33 +89,45 @@ def whose(rest: str) -> str | None:
 
 def history(rest: str, requester: Requester, deps: ReportDeps) -> None:
     """The latest sends of the person asking, or (admins) of the person named, with their thread links."""
+    t = deps.translator(requester.user_id)
     try:
         user_id = whose(rest) or requester.user_id
     except ValueError:
         requester.tell(
             deps.slack,
-            "Name the person with a mention Slack completes (`/sms history @alice`, picked from the list), or "
-            "type `/sms history` alone for your own sends.",
+            t._(
+                "Name the person with a mention Slack completes (`/sms history @alice`, picked from the list), or "
+                "type `/sms history` alone for your own sends."
+            ),
         )
         return
     if user_id != requester.user_id and not deps.sending.is_admin(requester.user_id):
         requester.tell(
-            deps.slack, "Only the bot's admins see other people's sends. `/sms history` shows yours."
+            deps.slack, t._("Only the bot's admins see other people's sends. `/sms history` shows yours.")
         )
         return
     records = deps.reports.latest_sends(user_id, HISTORY_SIZE)
-    who = "Your" if user_id == requester.user_id else f"<@{user_id}>'s"
+    mine = user_id == requester.user_id
     if not records:
-        text = f"{'You have' if who == 'Your' else f'<@{user_id}> has'} sent no SMS yet."
+        text = (
+            t._("You have sent no SMS yet.")
+            if mine
+            else t._("{person} has sent no SMS yet.").format(person=f"<@{user_id}>")
+        )
     else:
-        lines = [f"*{who} latest sends ({len(records)}):*"]
-        lines += [f"• {send_line(Shown(record, deps.permalinks.of(record)))}" for record in records]
+        title = (
+            t._("*Your latest sends ({count}):*")
+            if mine
+            else t._("*{person}'s latest sends ({count}):*").format(person=f"<@{user_id}>", count="{count}")
+        )
+        lines = [title.format(count=len(records))]
+        lines += [f"• {send_line(Shown(record, deps.permalinks.of(record)), t=t)}" for record in records]
         text = "\n".join(lines)
     if not deps.sending.is_admin(requester.user_id):
         requester.tell(deps.slack, text, error=False)
         return
     message = info_message(text)
-    message = SlackMessage(message.text, [*message.blocks, export_buttons()])
+    message = SlackMessage(message.text, [*message.blocks, export_buttons(t)])
     shown = show_privately(
         deps.slack,
         message,
@@ -126,7 +139,7 @@ def history(rest: str, requester: Requester, deps: ReportDeps) -> None:
         log.warning("could not show %s their history", requester.user_id)
 
 
-def export_buttons() -> dict[str, Any]:
+def export_buttons(t: Translator = ENGLISH) -> dict[str, Any]:
     """The admins' buttons under `/sms history`: the team's sends of a month as a CSV file in their DM."""
     return {
         "type": "actions",
@@ -138,7 +151,10 @@ def export_buttons() -> dict[str, Any]:
                 "value": period,
                 "text": {"type": "plain_text", "text": label},
             }
-            for period, label in (("this_month", "CSV of this month"), ("last_month", "CSV of last month"))
+            for period, label in (
+                ("this_month", t._("CSV of this month")),
+                ("last_month", t._("CSV of last month")),
+            )
         ],
     }
 
@@ -164,11 +180,12 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
     requester = _clicker(body)
     if requester is None:
         return
+    t = deps.translator(requester.user_id)
     with after_ack(deps.slack, requester):
         if not deps.sending.is_admin(requester.user_id):
             log.warning("%s, not an admin, clicked the CSV button: refused", requester.user_id)
             requester.tell(
-                deps.slack, "Only the bot's admins get the ledger as a file. `/sms history` shows yours."
+                deps.slack, t._("Only the bot's admins get the ledger as a file. `/sms history` shows yours.")
             )
             return
         actions = body.get("actions")
@@ -190,23 +207,29 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
                 channel=dm,
                 content=content,
                 filename=name,
-                title=f"SMS sends, {since:%B %Y} (UTC)",
-                initial_comment=f"{len(rows):,} send(s) from {since:%Y-%m-%d} to {until - timedelta(days=1):%Y-%m-%d}, "
-                "receivers masked. `smsbot export` gives any period, in CSV or JSON.",
+                title=t._("SMS sends, {month} (UTC)").format(month=f"{since:%Y-%m}"),
+                initial_comment=t._(
+                    "{count} send(s) from {start} to {end}, receivers masked. `smsbot export` gives any period, in "
+                    "CSV or JSON."
+                ).format(
+                    count=f"{len(rows):,}",
+                    start=f"{since:%Y-%m-%d}",
+                    end=f"{until - timedelta(days=1):%Y-%m-%d}",
+                ),
             )
         except SLACK_FAILURES as error:
             log.warning("the CSV for %s was not uploaded: %s", requester.user_id, error)
             why = error.response.get("error") if isinstance(error, SlackApiError) else failure_reason(error)
             requester.tell(
                 deps.slack,
-                f"The file could not be sent ({why}). The app may lack the files:write and "
-                "im:write scopes: an admin of the Slack app can add them and reinstall it; `smsbot export` works "
-                "meanwhile.",
+                t._(
+                    "The file could not be sent ({why}). The app may lack the files:write and im:write scopes: an "
+                    "admin of the Slack app can add them and reinstall it; `smsbot export` works meanwhile."
+                ).format(why=why),
             )
             return
-        requester.tell(
-            deps.slack, f"`{name}` is in your messages with the bot ({len(rows):,} send(s)).", error=False
-        )
+        done = t._("`{name}` is in your messages with the bot ({count} send(s)).")
+        requester.tell(deps.slack, done.format(name=name, count=f"{len(rows):,}"), error=False)
 
 
 def _clicker(body: dict[str, Any]) -> Requester | None:

@@ -1,0 +1,141 @@
+"""Spanish and English: the person's Slack locale picks the catalogue; every marked string is in every
+catalogue; English for any other locale."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from bot.i18n import ENGLISH, for_locale, languages, read_catalogue
+from bot.i18n.extract import gaps, marked
+from tests.events import open_home
+from tests.harness import blocks_text, settled_records
+
+
+@pytest.mark.parametrize("language", [language for language in languages() if language != "en"])
+def test_every_catalogue_translates_exactly_what_the_code_marks(language):
+    found = gaps(language)
+    assert found.missing == [], f"{language}: translate these (python -m bot.i18n lists every string)"
+    assert found.stale == [], f"{language}: the code no longer has these"
+
+
+@pytest.mark.parametrize("language", [language for language in languages() if language != "en"])
+def test_a_translation_keeps_the_placeholders_and_the_markup_of_its_string(language):
+    def fields(text: str) -> list[str]:
+        return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+    for message in read_catalogue(language):
+        if not message.id:
+            continue
+        assert fields(message.string) == fields(message.id), message.id
+        for token in ("`/sms", "SMS_", "*"):
+            assert message.id.count(token) == message.string.count(token) or token == "*", message.id
+        assert message.id.count("*") % 2 == message.string.count("*") % 2, message.id
+
+
+def test_the_code_marks_strings_and_none_is_empty():
+    ids = [message.id for message in marked() if message.id]
+    assert len(ids) > 90
+    assert all(isinstance(i, str) and i.strip() for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("es-ES", "es"),
+        ("es-LA", "es"),
+        ("es_MX", "es"),
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("fr-FR", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
+)
+def test_a_locale_picks_its_language_and_english_otherwise(locale, language):
+    assert for_locale(locale).language == language
+
+
+def test_english_is_the_text_of_the_code():
+    assert ENGLISH._("Send SMS") == "Send SMS"
+    assert for_locale("es-ES")._("Send SMS") == "Enviar SMS"
+    assert for_locale("es-ES")._("a string nobody marked") == "a string nobody marked"
+
+
+def test_the_home_tab_of_a_spanish_speaker_is_in_spanish(bot, slack, fake_slack):
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+    slack.command("+34600000001 Hola")
+    settled_records(bot)
+
+    shown = blocks_text(fake_slack.wait_for_home("UALICE"))
+
+    assert "*Puedes enviar SMS*." in shown
+    assert "*Créditos restantes:* 99" in shown
+    assert "SMS hoy: quedan 99 de 100 SMS (1 usados en las últimas 24 horas)" in shown
+    assert "a +34******001 · :white_check_mark: enviado" in shown
+    assert "Enviar SMS" in shown and "Tus últimos envíos" in shown
+    assert "You can send" not in shown
+
+
+@pytest.mark.parametrize("locale", ["en-US", "fr-FR"])
+def test_the_home_tab_is_in_english_for_english_and_any_other_locale(bot, slack, fake_slack, locale):
+    fake_slack.users["UALICE"] = {"locale": locale}
+    open_home(slack, "UALICE")
+
+    shown = blocks_text(fake_slack.wait_for_home("UALICE"))
+    assert "*You can send SMS*." in shown and "Send SMS" in shown
+
+
+def test_a_refusal_on_the_home_tab_is_translated(bot, slack, fake_slack):
+    fake_slack.users["UBOB"] = {"locale": "es-ES"}
+    open_home(slack, "UBOB")
+
+    shown = blocks_text(fake_slack.wait_for_home("UBOB"))
+    assert ":no_entry: *No puedes enviar SMS.* No tienes permiso para enviar SMS con este bot." in shown
+
+
+def test_the_help_and_credits_answer_in_spanish(bot, slack, fake_slack):
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+
+    help_text = blocks_text(slack.command("help").json())
+    url = fake_slack.new_response_url()
+    slack.command("credits", response_url=url)
+    credits = blocks_text(fake_slack.wait_for_response(url)[0])
+
+    assert "*Envía un SMS desde Slack* :iphone:" in help_text
+    assert "• `/sms +34600000001 Tu mensaje`: un número (envía a +34 600 00 00 01)." in help_text
+    assert "*Solo administradores*" in help_text
+    assert "*Créditos restantes:* 100" in credits
+    assert "*Este mes (UTC):* 0 envío(s), 0 SMS, 0 créditos (sin contar los envíos fallidos)" in credits
+
+
+def test_the_locale_is_asked_once_then_remembered(bot, slack, fake_slack):
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+    open_home(slack, "UALICE")
+    fake_slack.wait_for_home("UALICE")
+    open_home(slack, "UALICE")
+    fake_slack.wait_for_home("UALICE", 2)
+
+    asked = [c for c in fake_slack.calls_to("users.info") if c.get("user") == "UALICE"]
+    assert len(asked) == 1 and str(asked[0]["include_locale"]).lower() in ("1", "true")
+
+
+def test_the_sms_text_is_never_translated(bot, slack, fake_slack, fake_ovh):
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+    slack.command("+34600000001 Send SMS")  # a text that is also a string of the catalogue
+    settled_records(bot)
+    assert [job.body["message"] for job in fake_ovh.jobs] == ["Send SMS"]
+
+
+def test_a_locale_slack_cannot_give_falls_back_to_english(bot, slack, fake_slack):
+    fake_slack.fail_next("users.info", error="user_not_visible", times=5)
+    open_home(slack, "UALICE")
+    assert "*You can send SMS*." in blocks_text(fake_slack.wait_for_home("UALICE"))
+
+
+def test_no_string_mixes_a_placeholder_into_markup_it_would_break():
+    for message in marked():
+        if message.id:
+            assert not re.search(r"<\{[a-z]+\}", message.id), message.id
