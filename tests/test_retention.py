@@ -236,3 +236,18 @@ def test_the_upgrade_from_the_previous_schema_adds_the_task_ready_to_claim(datab
         assert all_sends(Ledger(engine))[0].message == "hi"
     finally:
         engine.dispose()
+
+
+def test_the_numbers_of_named_receivers_are_masked_and_their_names_kept(cli, env, bot, slack):
+    bot.core.contacts.add("reception", "+34600000009", "UADMIN")
+    slack.command("@reception +34600000001 Hola")
+    [record] = settled_records(bot, 1)
+    assert [entry["e164"] for entry in record.recipients if entry.get("e164")] == ["+34600000009"]
+
+    cli("purge", env={**env, "SMS_RETENTION_DAYS": "0"})
+
+    [erased] = all_sends(bot.ledger)
+    [contact] = [entry for entry in erased.recipients if entry.get("contact")]
+    assert contact["contact"] == "reception" and contact["e164"] == "+34******009"
+    assert "600000009" not in str(erased.recipients)
+    assert sorted(erased.receivers) == ["+34******001", "+34******009"]

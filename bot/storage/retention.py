@@ -1,6 +1,7 @@
 """Retention: the ledger keeps phone numbers and texts only for ``SMS_RETENTION_DAYS``.
 
-Past that, a send's text is erased and its numbers are masked (``+34******001``); its counts, credits,
+Past that, a send's text is erased and its numbers are masked (``+34******001``: those asked for, accepted,
+rejected, and those of the people and contacts it named, whose ids and names stay); its counts, credits,
 statuses, job ids and key stay, so limits, reports and exports still add up and a redelivered request is
 still known. Only settled sends are erased: a pending or unknown one (recovery may still look for it at
 OVH by its receivers and text, or send it), one held under a lease, and one whose audit recovery may still
@@ -59,6 +60,22 @@ def masked(numbers: list[str]) -> list[str]:
     return [number if "*" in number else mask(number) for number in numbers]
 
 
+def erased_recipients(entries: list[dict[str, str]] | None) -> list[dict[str, str]] | None:
+    """The named receivers (people, contacts) with their numbers masked and the reason one was skipped (which
+    may quote a profile's phone) erased; who they were (the Slack id, the contact's name) stays."""
+    if not entries:
+        return entries
+    kept = []
+    for entry in entries:
+        entry = dict(entry)
+        if entry.get("e164"):
+            entry["e164"] = masked([entry["e164"]])[0]
+        if entry.get("skipped"):
+            entry["skipped"] = "(erased)"
+        kept.append(entry)
+    return kept
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     """What a run did: how many sends it erased, and the cut-off (sends recorded before it)."""
@@ -102,7 +119,11 @@ class Retention:
             with begin_immediate(self.engine) as conn:
                 rows = conn.execute(
                     sa.select(
-                        sends.c.id, sends.c.receivers, sends.c.accepted_receivers, sends.c.rejected_receivers
+                        sends.c.id,
+                        sends.c.receivers,
+                        sends.c.accepted_receivers,
+                        sends.c.rejected_receivers,
+                        sends.c.recipients,
                     )
                     .where(self.erasable(now), sends.c.id.not_in(skip) if skip else sa.true())
                     .order_by(sends.c.id)
@@ -117,6 +138,7 @@ class Retention:
                             receivers=masked(row.receivers),
                             accepted_receivers=masked(row.accepted_receivers),
                             rejected_receivers=masked(row.rejected_receivers),
+                            recipients=erased_recipients(row.recipients),
                         )
                     )
                     if result.rowcount:
