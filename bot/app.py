@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -15,15 +16,18 @@ from bot.domain.destinations import DestinationPolicy
 from bot.domain.recipients import Recipients
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
+from bot.ovh.deliveries import OvhDeliveries
 from bot.ovh.gateway import OvhGateway
 from bot.ovh.rates import RateBook, http_fetch
 from bot.ovh.simulator import simulated_rate
 from bot.sending.acks_first import AckGate, AcksFirstExecutor
+from bot.sending.delivery import DeliveryFollower, DeliveryLoop, FollowSettings
 from bot.sending.recovery import Recovery, RecoveryLoop
 from bot.sending.service import Rules, SendService
 from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
+from bot.slack.delivery import DeliveryPoster
 from bot.slack.listeners import home, register_listeners, reports, workflow
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
@@ -37,6 +41,7 @@ from bot.slack.people import SlackPeople
 from bot.slack.permalinks import Permalinks
 from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
+from bot.storage.deliveries import DeliveryStore
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Reports
@@ -63,6 +68,7 @@ class Core:
     recovery: Recovery
     recipients: Recipients  # people, user groups and contacts named as receivers
     contacts: ContactList
+    follower: DeliveryFollower  # after a send: delivery receipts, replies, credit alerts
 
 
 def build_core(settings: Settings) -> Core:
@@ -121,6 +127,14 @@ def build_core(settings: Settings) -> Core:
         lease_seconds=settings.recovery_after_seconds,
         retry_after_seconds=settings.recovery_interval_seconds,
     )
+    follower = DeliveryFollower(
+        DeliveryStore(engine),
+        ledger,
+        OvhDeliveries(ovh_client),
+        DeliveryPoster(slack),
+        opt_outs,
+        follow_settings(settings),
+    )
     return Core(
         settings=settings,
         engine=engine,
@@ -135,6 +149,20 @@ def build_core(settings: Settings) -> Core:
         recovery=recovery,
         recipients=recipients,
         contacts=contacts,
+        follower=follower,
+    )
+
+
+def follow_settings(settings: Settings) -> FollowSettings:
+    """How the delivery follower behaves, from the settings."""
+    return FollowSettings(
+        poll_seconds=settings.delivery_poll_seconds,
+        validity=timedelta(hours=settings.delivery_validity_hours),
+        reads_per_minute=settings.ovh_reads_per_minute,
+        replies_channel=settings.replies_channel,
+        alert_channel=settings.alert_channel,
+        credits_alert_below=settings.credits_alert_below,
+        read_seconds=settings.ovh_connect_timeout + settings.ovh_read_timeout,
     )
 
 
@@ -149,6 +177,7 @@ class SmsBot:
     workers: ThreadPoolExecutor  # the send workers: OVH calls and audit posts after the ack
     recovery_loop: RecoveryLoop | None = None
     retention_loop: RetentionLoop | None = None
+    delivery_loop: DeliveryLoop | None = None
 
     def start_recovery(self) -> None:
         """Recover what a previous run left unsettled now, then keep doing it periodically."""
@@ -160,6 +189,18 @@ class SmsBot:
         settings = self.core.settings
         self.retention_loop = RetentionLoop(Retention(self.core.engine, settings.retention_days))
         self.retention_loop.start()
+
+    def start_delivery(self) -> None:
+        """Follow deliveries and replies now, then every SMS_DELIVERY_POLL_SECONDS (and soon after each
+        send, or OVH's push)."""
+        self.delivery_loop = DeliveryLoop(self.core.follower, self.core.settings.delivery_poll_seconds)
+        self.core.sending.after_report = self.delivery_loop.wake
+        self.delivery_loop.start()
+
+    def wake_delivery(self) -> None:
+        """Run a delivery pass soon (OVH's push said an SMS changed); no-op when the loop is not running."""
+        if self.delivery_loop is not None:
+            self.delivery_loop.wake()
 
     def drain(self) -> None:
         """Wait until every acknowledged request is done: listeners first, then the sends they queued."""
@@ -173,6 +214,8 @@ class SmsBot:
             self.recovery_loop.stop()
         if self.retention_loop is not None:
             self.retention_loop.stop()
+        if self.delivery_loop is not None:
+            self.delivery_loop.stop()
         self.core.engine.dispose()
 
 

@@ -72,6 +72,15 @@ class Settings:
     retention_days: int = (
         365  # texts and full numbers of settled sends older than this are erased (0: at once)
     )
+    # After a send (issue 11): delivery receipts, replies and credit alerts; see _delivery.
+    delivery_poll_seconds: float = 30.0
+    delivery_validity_hours: float = 48.0
+    ovh_reads_per_minute: int = 30
+    ovh_callback_token: str | None = field(default=None, repr=False)
+    replies_channel: str | None = None
+    allow_replies: bool = False
+    alert_channel: str | None = None
+    credits_alert_below: float | None = None
 
     @property
     def ovh_simulated(self) -> bool:
@@ -182,6 +191,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         **_database(r),
         **_runtime(r, slowest_ovh_call=ovh["ovh_connect_timeout"] + ovh["ovh_read_timeout"]),
         **_retention(r),
+        **_delivery(r),
     }
     if r.problems:
         raise ConfigurationError(
@@ -371,3 +381,43 @@ def _retention(r: _Reader) -> dict[str, Any]:
         )
         return {"retention_days": 365}
     return {"retention_days": int(value)}
+
+
+# OVH_CALLBACK_TOKEN is a secret in a URL: long enough not to be guessed, and only URL-safe characters.
+CALLBACK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{24,128}$")
+
+
+def _delivery(r: _Reader) -> dict[str, Any]:
+    """What follows a send: SMS_DELIVERY_POLL_SECONDS, SMS_DELIVERY_VALIDITY_HOURS, SMS_OVH_READS_PER_MINUTE,
+    OVH_CALLBACK_TOKEN, SMS_REPLIES_CHANNEL, SMS_ALLOW_REPLIES, SMS_ALERT_CHANNEL, SMS_CREDITS_ALERT_BELOW."""
+    token = r.raw("OVH_CALLBACK_TOKEN")
+    if token is not None and not CALLBACK_TOKEN.match(token):
+        r.problems.append(
+            "OVH_CALLBACK_TOKEN must be 24 to 128 letters, digits, `-` or `_` (it is the secret part of the "
+            "callback URL): generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+        token = None
+
+    def channel(name: str) -> str | None:
+        found = r.ids(name, CHANNEL_ID, "Slack channel ids (C…, G…)")
+        if len(found) > 1:
+            r.problems.append(f"{name} must be one channel id (C… or G…), not a list.")
+        return next(iter(sorted(found)), None) if len(found) == 1 else None
+
+    below_raw = r.raw("SMS_CREDITS_ALERT_BELOW")
+    below = r.number("SMS_CREDITS_ALERT_BELOW", 0.0, minimum=0, maximum=1_000_000) if below_raw else None
+    alert_channel = channel("SMS_ALERT_CHANNEL")
+    if below is not None and alert_channel is None and r.raw("SMS_ALERT_CHANNEL") is None:
+        r.problems.append(
+            "SMS_CREDITS_ALERT_BELOW is set but SMS_ALERT_CHANNEL is not: name the channel (C…) the alert goes to."
+        )
+    return {
+        "delivery_poll_seconds": r.number("SMS_DELIVERY_POLL_SECONDS", 30.0, minimum=5, maximum=3600),
+        "delivery_validity_hours": r.number("SMS_DELIVERY_VALIDITY_HOURS", 48.0, minimum=1, maximum=168),
+        "ovh_reads_per_minute": int(r.number("SMS_OVH_READS_PER_MINUTE", 30, minimum=1, maximum=60)),
+        "ovh_callback_token": token,
+        "replies_channel": channel("SMS_REPLIES_CHANNEL"),
+        "allow_replies": r.boolean("SMS_ALLOW_REPLIES", False),
+        "alert_channel": alert_channel,
+        "credits_alert_below": below,
+    }

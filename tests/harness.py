@@ -273,7 +273,8 @@ def audit_thread(fake_slack: Any, channel: str = "COPS", sends: int = 1) -> list
     while True:
         posts = [p for p in fake_slack.calls_to("chat.postMessage") if p.get("channel") == channel]
         parents = [p for p in posts if not p.get("thread_ts")]
-        replies = [p for p in posts if p.get("thread_ts")]
+        # The delivery status message and replies by SMS follow in the thread: they are not the audit's.
+        replies = [p for p in posts if p.get("thread_ts") and not after_the_send(p)]
         if len(parents) >= sends and len(replies) >= sends:
             break
         if time.monotonic() > deadline:
@@ -285,6 +286,17 @@ def audit_thread(fake_slack: Any, channel: str = "COPS", sends: int = 1) -> list
         parent = next(p for ts, p in ts_of.items() if ts == reply["thread_ts"])
         pairs.append((parent, reply))
     return pairs
+
+
+def after_the_send(params: dict) -> bool:
+    """Whether a thread post is one the delivery follower made (status message, reply), not the audit."""
+    metadata = params.get("metadata")
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    return isinstance(metadata, dict) and metadata.get("event_type") in (
+        "smsbot_delivery_status",
+        "smsbot_sms_reply",
+    )
 
 
 def _posted_messages(fake_slack: Any) -> list[dict]:

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     _stop_on_sigterm()
     bot.start_recovery()
     bot.start_retention()
+    bot.start_delivery()
     try:
         if args.http:
             return _serve_http(bot, args)

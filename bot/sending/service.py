@@ -9,7 +9,7 @@ audit sink, :class:`~bot.domain.access.Directory`), never on the OVH or Slack cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -153,6 +153,8 @@ class SendService:
         self.unknown_grace_seconds = unknown_grace_seconds
         self.max_receivers_per_job = max_receivers_per_job
         self.rates = rates
+        # Called once a send is reported (the delivery follower starts following it soon after).
+        self.after_report: Callable[[], None] | None = None
 
     @property
     def stop_clause(self) -> bool:
@@ -255,6 +257,8 @@ class SendService:
                 unrecorded = error
             else:
                 unrecorded = None
+        if self.after_report is not None and record.status is SendStatus.SENT:
+            self.after_report()
         return Reported(record, outcome, unrecorded)
 
     def _send(self, request: SendRequest) -> tuple[SendRecord, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import resource
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.context.ack import Ack
@@ -26,6 +28,7 @@ from bot.server.socket_mode import AckNotSent
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
+CALLBACK_PREFIX = "/ovh/callback/"
 StartResponse = Callable[..., Any]
 log = logging.getLogger(__name__)
 _STOP_CHECK_SECONDS = 0.5
@@ -84,6 +87,9 @@ def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[
             return _answer(
                 start_response, status, {"status": "ok" if result.ok else "error", **result.details}
             )
+        if isinstance(path, str) and path.startswith(CALLBACK_PREFIX) and method in ("GET", "POST"):
+            status = ovh_callback(bot, path.removeprefix(CALLBACK_PREFIX), environ)
+            return _answer(start_response, status, {"ok": True} if status == 200 else {"error": "not found"})
         if path == EVENTS_PATH and method == "POST":
             with bot.acks.acknowledging():  # sends queued meanwhile wait: acks go first
                 response = _slack_event(bot, verifier, environ)
@@ -93,6 +99,43 @@ def wsgi_app(bot: SmsBot) -> Callable[[dict[str, Any], StartResponse], Iterable[
         return _answer(start_response, 404, {"error": "not found"})
 
     return application
+
+
+# The most of a callback's body that is read: OVH sends a few short form fields.
+CALLBACK_BODY_BYTES = 16 * 1024
+
+
+def ovh_callback(bot: SmsBot, token: str, environ: dict[str, Any]) -> int:
+    """OVH's push that a sent SMS changed state: the HTTP status to answer.
+
+    A token that does not match OVH_CALLBACK_TOKEN (or none set) is a 404, and nothing changes. A matching
+    one is only a hint: its ``id`` names the SMS to read from OVH at the next pass (soon after), and
+    nothing else from the request is believed. OVH wants a 200, whatever the bot makes of it.
+    """
+    expected = bot.core.settings.ovh_callback_token
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        return 404
+    fields = parse_qs(str(environ.get("QUERY_STRING") or ""))
+    if environ.get("REQUEST_METHOD") == "POST":
+        try:
+            length = min(int(environ.get("CONTENT_LENGTH") or 0), CALLBACK_BODY_BYTES)
+            body = environ["wsgi.input"].read(length).decode("utf-8", "replace") if length > 0 else ""
+        except (ValueError, OSError):
+            body = ""
+        for name, values in parse_qs(body).items():
+            fields.setdefault(name, values)
+    raw = (fields.get("id") or [""])[0].strip()
+    if not raw.isdigit() or len(raw) > 18:
+        log.info("OVH callback without a readable SMS id: nothing to read")
+        return 200
+    try:
+        followed = bot.core.follower.hint(int(raw))
+    except Exception:  # the push is only a hint: the next pass reads what is due anyway
+        log.exception("OVH callback for SMS %s could not be noted", raw)
+        return 200
+    if followed:
+        bot.wake_delivery()
+    return 200
 
 
 def _answer(start_response: StartResponse, status: int, body: dict[str, Any]) -> Iterable[bytes]:

@@ -462,6 +462,11 @@ def _parent_metadata(record: SendRecord) -> dict[str, Any]:
     }
 
 
+def parent_metadata(record: SendRecord) -> dict[str, Any]:
+    """The metadata of a send's parent message (what an update of the parent must carry again)."""
+    return _parent_metadata(record)
+
+
 def _reply_metadata(record: SendRecord, state: str, part: int, parts: int) -> dict[str, Any]:
     payload = {
         "send_id": record.id,

@@ -64,6 +64,37 @@ DELIVERED = Delivery()
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """The states an SMS goes through: `(seconds after its creation, Delivery)` steps, in order. Before the
+    first step's time the first step holds. Time is the fake's (`FakeOvh.advance`), so tests choose it."""
+
+    steps: tuple[tuple[float, Delivery], ...]
+
+    def at(self, age: float) -> Delivery:
+        """What the operator reported for an SMS this many seconds old."""
+        current = self.steps[0][1]
+        for when, delivery in self.steps:
+            if when <= age:
+                current = delivery
+        return current
+
+
+def timeline(*steps: tuple[float, Delivery]) -> Timeline:
+    """`timeline((0, PENDING), (60, DELIVERED))`: pending, then delivered a minute after creation."""
+    return Timeline(tuple(steps))
+
+
+PENDING = Delivery(receipt=4, ptt=0, sent_after=0.0, delivered_after=None)
+# The operator's words for the codes the fake knows (`GET /sms/ptts`); others are a 404.
+PTT_DESCRIPTIONS = {
+    4: "Message delivered",
+    5: "Message undelivered",
+    23: "Unknown number",
+    24: "Subscriber absent",
+}
+
+
+@dataclass(frozen=True)
 class OvhJob:
     """An accepted `POST /sms/{sn}/jobs`."""
 
@@ -110,7 +141,7 @@ class _Outgoing:
     credits: float
     parts: int
     created: datetime
-    delivery: Delivery
+    delivery: Delivery | Timeline
 
 
 class FakeOvh(FakeServer):
@@ -167,8 +198,12 @@ class FakeOvh(FakeServer):
         self._ids = itertools.count(10_000_001)
         self._query_ids = itertools.count(1)
         self._created = datetime.now(UTC).replace(microsecond=0)
-        self.delivery = DELIVERED
-        self.deliveries: dict[str, Delivery] = {}
+        self.delivery: Delivery | Timeline = DELIVERED
+        self.deliveries: dict[str, Delivery | Timeline] = {}
+        self.elapsed = 0.0  # seconds the fake's clock is ahead of the real one (see `advance`)
+        self.callback_url = ""  # the account's callBack (PUT /sms/{sn} sets it)
+        self._incoming: dict[int, dict[str, Any]] = {}
+        self._incoming_ids = itertools.count(50_000_001)
         self.utc_offset = timedelta(hours=1)
         self.zoned_datetimes = True
         # OVH's public rates (`GET /sms/rates/destinations`): credits per SMS part by lower-case country;
@@ -275,7 +310,47 @@ class FakeOvh(FakeServer):
             with self._lock:
                 self.held -= 1
 
-    def set_delivery(self, sms_id: int, delivery: Delivery) -> None:
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward: SMS following a `Timeline` move on as if that much time passed."""
+        with self._lock:
+            self.elapsed += seconds
+
+    def purge(self, sms_id: int) -> None:
+        """OVH forgets an SMS (its history was purged): reading it is a 404."""
+        with self._lock:
+            self._outgoing.pop(sms_id, None)
+            self._pending.pop(sms_id, None)
+
+    def receive(self, sender: str, message: str, *, tag: str = "", ago: float = 0.0) -> int:
+        """Someone sends an SMS to the account (a reply): it is listed by `GET /sms/{sn}/incoming`."""
+        with self._lock:
+            incoming_id = next(self._incoming_ids)
+            self._incoming[incoming_id] = {
+                "id": incoming_id,
+                "sender": sender,
+                "message": message,
+                "tag": tag,
+                "credits": 0.0,
+                "created": _now() + timedelta(seconds=self.elapsed - ago),
+            }
+            return incoming_id
+
+    def garbage_next(
+        self, payload: Any, *, path_contains: str, method: str | None = "GET", times: int = 1
+    ) -> None:
+        """Answer the next `times` matching requests with a 200 whose JSON is `payload` (what OVH's schema
+        does not allow: garbage)."""
+        raw = json.dumps(payload).encode()
+        failure = _Failure(200, None, "", times, False, path_contains, method, False, raw=raw)
+        with self._lock:
+            self._failures.append(failure)
+
+    def sms_ids(self, receiver: str | None = None) -> list[int]:
+        """The ids of the SMS sent (to `receiver`, when given), oldest first."""
+        with self._lock:
+            return [i for i, sms in self._outgoing.items() if receiver in (None, sms.receiver)]
+
+    def set_delivery(self, sms_id: int, delivery: Delivery | Timeline) -> None:
         """The operator reported something new for an SMS already sent (or still queued)."""
         with self._lock:
             sms = self._outgoing.get(sms_id) or self._pending[sms_id]
@@ -375,6 +450,8 @@ class FakeOvh(FakeServer):
             return json_response(200, list(self.services))
         if parts == ["sms", "estimate"] and method == "POST":
             return self._estimate(body)
+        if parts == ["sms", "ptts"] and method == "GET":
+            return self._ptt(query)
         if parts[0] != "sms":
             return _message(404, "Got an invalid (or empty) URL")
         service, rest = parts[1], parts[2:]
@@ -383,6 +460,16 @@ class FakeOvh(FakeServer):
         match method, rest:
             case "GET", []:
                 return json_response(200, self._account(service))
+            case "PUT", []:
+                if isinstance(body, dict) and "callBack" in body:
+                    self.callback_url = body["callBack"] or ""
+                return json_response(200, None)
+            case "GET", ["incoming"]:
+                return self._incoming_list(query)
+            case "GET", ["incoming", incoming_id] if (
+                incoming_id.isdigit() and int(incoming_id) in self._incoming
+            ):
+                return json_response(200, self._incoming_detail(self._incoming[int(incoming_id)]))
             case "GET", ["senders"]:
                 return json_response(200, list(self.senders))
             case "GET", ["senders", sender] if sender in self.senders:
@@ -464,7 +551,7 @@ class FakeOvh(FakeServer):
             "creditsHoldByQuota": 0,
             "userQuantityWithQuota": 0,
             "smsResponse": {"responseType": "noResponse", "cgiUrl": "", "text": "", "trackingOptions": []},
-            "callBack": "",
+            "callBack": self.callback_url,
         }
 
     def _send(self, service: str, body: Any) -> HttpResponse:
@@ -547,8 +634,54 @@ class FakeOvh(FakeServer):
     def _later(self, sms: _Outgoing, seconds: float | None) -> str | None:
         return None if seconds is None else self._date(sms.created + timedelta(seconds=seconds))
 
+    def _ptt(self, query: dict[str, str]) -> HttpResponse:
+        raw = query.get("ptt", "")
+        if not raw.lstrip("-").isdigit():
+            return _message(400, "Missing or invalid parameter: ptt")
+        described = PTT_DESCRIPTIONS.get(int(raw))
+        if described is None:
+            return _message(404, f"The requested object (ptt = {raw}) does not exist")
+        return json_response(200, {"comment": "", "description": described, "duration": "permanent"})
+
+    def _incoming_list(self, query: dict[str, str]) -> HttpResponse:
+        since = query.get("creationDatetime.from")
+        try:
+            earliest = datetime.fromisoformat(since) if since else None
+        except ValueError:
+            return _message(400, "Invalid parameter: creationDatetime.from")
+        if earliest is not None and earliest.tzinfo is None:
+            earliest = earliest.replace(tzinfo=UTC)
+        return json_response(
+            200,
+            [
+                sms["id"]
+                for sms in self._incoming.values()
+                if (earliest is None or sms["created"] >= earliest)
+                and query.get("sender", sms["sender"]) == sms["sender"]
+                and query.get("tag", sms["tag"]) == sms["tag"]
+            ],
+        )
+
+    def _incoming_detail(self, sms: dict[str, Any]) -> dict[str, Any]:
+        # The fields of OVH's sms.Incoming.
+        return {
+            "id": sms["id"],
+            "sender": sms["sender"],
+            "message": sms["message"],
+            "tag": sms["tag"],
+            "credits": sms["credits"],
+            "creationDatetime": self._date(sms["created"]),
+        }
+
+    def _delivery_now(self, sms: _Outgoing) -> Delivery:
+        if isinstance(sms.delivery, Timeline):
+            age = (_now() - sms.created).total_seconds() + self.elapsed
+            return sms.delivery.at(age)
+        return sms.delivery
+
     def _outgoing_detail(self, sms: _Outgoing) -> dict[str, Any]:
         # The fields of OVH's sms.Outgoing.
+        delivery = self._delivery_now(sms)
         return {
             "id": sms.id,
             "receiver": sms.receiver,
@@ -557,13 +690,13 @@ class FakeOvh(FakeServer):
             "numberOfSms": sms.parts,
             "tag": sms.tag,
             "sender": sms.sender,
-            "deliveryReceipt": sms.delivery.receipt,
-            "ptt": sms.delivery.ptt,
+            "deliveryReceipt": delivery.receipt,
+            "ptt": delivery.ptt,
             "credits": sms.credits,
             "differedDelivery": 0,
             "creationDatetime": self._date(sms.created),
-            "sentAt": self._later(sms, sms.delivery.sent_after),
-            "deliveredAt": self._later(sms, sms.delivery.delivered_after),
+            "sentAt": self._later(sms, delivery.sent_after),
+            "deliveredAt": self._later(sms, delivery.delivered_after),
             "batchID": None,
             "messageID": None,
             "tariffCode": None,
@@ -678,6 +811,8 @@ def _type_error(type_name: str, value: Any) -> str | None:
         if not isinstance(value, list):
             return f"Given data ({value!r}) is not an array"
         return next((error for item in value if (error := _type_error(type_name[:-2], item))), None)
+    if type_name.startswith("sms.") and type_name not in _SCHEMA["enums"]:
+        return None if isinstance(value, dict) else f"Given data ({value!r}) is not an object of {type_name}"
     if type_name in _SCHEMA["enums"]:
         allowed = _SCHEMA["enums"][type_name]
         if value not in allowed:
