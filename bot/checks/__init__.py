@@ -10,6 +10,7 @@ Each area has its module (settings, Slack, OVH, database); this one runs them in
 from __future__ import annotations
 
 from bot.checks.database import check_database
+from bot.checks.delivery import check_delivery
 from bot.checks.ovh import check_ovh, create_token_url, rule_matches
 from bot.checks.result import CheckResult, Status, exit_status, shown_url
 from bot.checks.settings import check_settings
@@ -21,6 +22,7 @@ __all__ = [
     "CheckResult",
     "Status",
     "check_database",
+    "check_delivery",
     "check_ovh",
     "check_settings",
     "check_slack",
@@ -38,5 +40,6 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         *check_settings(settings),
         *check_slack(settings),
         *check_ovh(settings),
+        *check_delivery(settings),
         *check_database(settings),
     ]

@@ -18,6 +18,8 @@ Exit statuses:
   at start-up; 2 a setting must change (a refused token, a URL that is not Slack's) or the database
   cannot be used. Either way one line says what failed and what to check, never a traceback.
 - ``smsbot contacts import FILE``: 0 imported, 2 nothing imported (rows to fix, listed; an unreadable file).
+- ``smsbot callback set URL | show | clear``: 0 done, 1 OVH refused or failed, 2 the URL or the settings
+  are wrong (or OVH is simulated).
 - Every command: 2 when the settings cannot be read (each problem is named); ``smsbot`` alone prints the
   usage and exits with 2.
 """
@@ -28,7 +30,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.cli import check, contacts, export, purge, run, send
+from bot.cli import callback, check, contacts, export, purge, run, send
 
 
 def _version() -> str:
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     contacts.add_parser(commands)
     export.add_parser(commands)
     purge.add_parser(commands)
+    callback.add_parser(commands)
     return parser
 
 
