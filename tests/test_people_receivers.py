@@ -195,3 +195,33 @@ def test_a_channel_where_a_receiver_should_be_is_quoted_as_seen(bot, slack, fake
 
     assert "`#dev` is not a phone number" in blocks_text(answer.json())
     assert fake_ovh.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("scope", "text"),
+    [("users:read", f"{BOB} Hola"), ("usergroups:read", f"{ONCALL} Hola")],
+)
+def test_a_missing_scope_is_named_for_an_admin_to_add(bot, fake_slack, fake_ovh, scope, text):
+    people(fake_slack, UBOB="600000002")
+    fake_slack.usergroup_members = {"SONCALL": ["UBOB"]}
+    fake_slack.scopes = [granted for granted in fake_slack.scopes if granted != scope]
+
+    told = private_answer(bot, fake_slack, text)
+
+    assert f"The bot's Slack app lacks the {scope} scope" in told and "nothing was sent" in told
+    assert fake_ovh.jobs == [] and all_sends(bot.ledger) == []
+
+
+def test_a_large_group_is_sent_to_with_each_member_looked_up_once(bot, slack, fake_slack, fake_ovh):
+    members = [f"UM{index:03d}" for index in range(30)]
+    for index, user in enumerate(members):
+        fake_slack.users[user] = {"name": f"m{index}", "profile": {"phone": f"6000001{index:02d}"}}
+    fake_slack.usergroup_members = {"SONCALL": members}
+
+    slack.command(f"{ONCALL} Hola a todos", escaped=True)
+
+    audit_thread(fake_slack)
+    [job] = fake_ovh.jobs
+    assert len(job.body["receivers"]) == 30
+    asked = [call.params["user"] for call in fake_slack.calls if call.method == "users.info"]
+    assert sorted(asked) == members  # once each: the lookups made together are kept for the send

@@ -23,6 +23,7 @@ from bot.domain.recipients import (
 class Directory:
     def __init__(self, people: dict[str, Person], groups: dict[str, list[str]]) -> None:
         self.people, self.groups, self.asked = people, groups, 0
+        self.warmed: list[list[str]] = []
 
     def person(self, user_id: str) -> Person | None:
         self.asked += 1
@@ -30,6 +31,9 @@ class Directory:
 
     def group_members(self, group_id: str) -> Sequence[str] | None:
         return self.groups.get(group_id)
+
+    def warm(self, user_ids: Sequence[str]) -> None:
+        self.warmed.append(list(user_ids))
 
 
 class Book:
@@ -100,3 +104,12 @@ def test_a_form_field_names_contacts_by_words_that_start_with_a_letter(text, nam
 def test_a_form_names_nobody_is_an_error():
     with pytest.raises(InvalidInput, match="Enter at least one phone number"):
         Recipients(DIRECTORY, BOOK, "ES").resolve_field(" , ")
+
+
+def test_people_named_and_group_members_are_asked_about_together():
+    directory = Directory(DIRECTORY.people, DIRECTORY.groups)
+
+    with pytest.raises(InvalidInput, match="@bea has no phone"):
+        resolve([PersonRef("UANA"), GroupRef("SALL", "all"), PersonRef("UBEA")], directory, None, "ES")
+
+    assert directory.warmed == [["UANA", "UBEA"], ["UANA", "UBEA"]]

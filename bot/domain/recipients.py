@@ -85,6 +85,10 @@ class People(Protocol):
         """The user ids of the group's members, or None if there is no such group. Raises on failure."""
         ...
 
+    def warm(self, user_ids: Sequence[str]) -> None:
+        """Ask about these people at once (the answers are kept for :meth:`person`); never raises."""
+        ...
+
 
 class ContactBook(Protocol):
     """The named numbers the admins keep."""
@@ -113,9 +117,10 @@ class Resolved:
 class DirectoryUnavailable(SmsBotError):
     """The directory could not be asked (Slack failed); ``reason`` says what failed, for the log."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, user_message: str = "") -> None:
         super().__init__(
-            "Slack did not say who the people you named are, so nothing was sent. Try again in a minute."
+            user_message
+            or "Slack did not say who the people you named are, so nothing was sent. Try again in a minute."
         )
         self.reason = reason
 
@@ -182,6 +187,8 @@ def resolve(
     found: dict[str, Receiver] = {}
     skipped: list[Skipped] = []
     contact_numbers = _contacts(targets, contacts, problems)
+    if people is not None:  # a form may pick a hundred people: asked about together, not one by one
+        people.warm([target.user_id for target in targets if isinstance(target, PersonRef)])
     for target in targets:
         if isinstance(target, Receiver):
             found.setdefault(target.e164, target)
@@ -244,6 +251,7 @@ def _group(
     if members is None:
         problems.append(f"{ref.shown} is not a user group of this workspace (it may have been deleted).")
         return []
+    people.warm(members)
     receivers: list[Receiver] = []
     for user_id in members:
         person = people.person(user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,6 +22,12 @@ from bot.slack.client import SLACK_FAILURES, failure_reason
 # Slack's answers for an id that names nobody; anything else is a failure to ask.
 _NO_USER = {"user_not_found", "users_not_found", "invalid_user"}
 _NO_GROUP = {"no_such_subteam", "subteam_not_found", "invalid_subteam"}
+# users.info is in Slack's tier 4 (100+ calls a minute): a few at once stay well within it.
+WARM_WORKERS = 8
+_MISSING_SCOPE = (
+    "The bot's Slack app lacks the {scope} scope, which naming {what} as receivers needs, so nothing was "
+    "sent. Ask an admin to add it (manifest.yml has it) and reinstall the app; `smsbot check` says so too."
+)
 
 
 class SlackPeople:
@@ -39,13 +46,24 @@ class SlackPeople:
         """See :meth:`bot.domain.recipients.People.group_members`; raises :class:`DirectoryUnavailable`."""
         return self._groups.get(group_id)
 
+    def warm(self, user_ids: Sequence[str]) -> None:
+        """Look these people up concurrently, so that a form's hundred picked people (answered before its
+        3-second ack) or a large group cost a few round trips, not one each. Failures are left for
+        :meth:`person` to meet again (they are not kept)."""
+        wanted = list(dict.fromkeys(user_ids))
+        if len(wanted) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(WARM_WORKERS, len(wanted))) as pool:
+            for future in [pool.submit(self._people.get, user_id) for user_id in wanted]:
+                future.exception()  # waited for; a failure is met again, and told, by person()
+
     def _person(self, user_id: str) -> Person | None:
         try:
             user = self._client.users_info(user=user_id).get("user") or {}
         except SlackApiError as error:
             if _code(error) in _NO_USER:
                 return None
-            raise DirectoryUnavailable(f"users.info: {_code(error)}") from error
+            raise _unavailable("users.info", error, "users:read", "people") from error
         except SLACK_FAILURES as error:
             raise DirectoryUnavailable(f"users.info: {failure_reason(error)}") from error
         profile = user.get("profile") or {}
@@ -64,10 +82,17 @@ class SlackPeople:
         except SlackApiError as error:
             if _code(error) in _NO_GROUP:
                 return None
-            raise DirectoryUnavailable(f"usergroups.users.list: {_code(error)}") from error
+            raise _unavailable("usergroups.users.list", error, "usergroups:read", "user groups") from error
         except SLACK_FAILURES as error:
             raise DirectoryUnavailable(f"usergroups.users.list: {failure_reason(error)}") from error
         return tuple(str(user) for user in response.get("users") or [])
+
+
+def _unavailable(method: str, error: SlackApiError, scope: str, what: str) -> DirectoryUnavailable:
+    code = _code(error)
+    if code == "missing_scope":
+        return DirectoryUnavailable(f"{method}: {code}", _MISSING_SCOPE.format(scope=scope, what=what))
+    return DirectoryUnavailable(f"{method}: {code}")
 
 
 def _code(error: SlackApiError) -> str:
