@@ -155,3 +155,20 @@ def test_a_follow_ups_parent_whose_answer_was_lost_is_found_in_the_thread_not_po
     assert lost  # Slack took the follow-up's parent, and its answer never came back
     in_thread = [m for m in fake_slack.messages["COPS"] if m.get("thread_ts") == first_send.audit_ts]
     assert sum("> Segunda" in blocks_text(m) for m in in_thread) == 1
+
+
+def test_a_follow_up_whose_thread_was_deleted_starts_its_own(bot, slack, fake_slack, fake_ovh, first_send):
+    message = button_message(fake_slack)
+    slack.click(message, button_value(message))
+    view = fake_slack.wait_for_view()
+    view["id"] = "V0FOLLOWUP"
+    # Someone deleted the first send's parent message (and so its thread) meanwhile.
+    fake_slack.messages["COPS"] = [m for m in fake_slack.messages["COPS"] if m["ts"] != first_send.audit_ts]
+
+    slack.submit_modal(view, receivers="+34600000001", message="Segunda")
+
+    follow_up = settled_records(bot, count=2)[1]
+    assert follow_up.audit_status == "thread" and follow_up.audit_ts != first_send.audit_ts
+    [parent] = [m for m in fake_slack.messages["COPS"] if m["ts"] == follow_up.audit_ts]
+    assert "> Segunda" in blocks_text(parent) and "thread_ts" not in parent
+    assert button_value(button_message(fake_slack, send_id=follow_up.id)) == str(follow_up.id)

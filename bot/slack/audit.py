@@ -9,6 +9,7 @@ privately: through the command's response_url, an ephemeral message, or a DM fro
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from http.client import HTTPException
@@ -186,6 +187,12 @@ class AuditReporter:
                 find=lambda: self._find_parent(record),
             )
         except SlackApiError as error:
+            if _code(error) == "thread_not_found" and record.thread_ts:
+                # The thread a follow-up was to join was deleted: its audit starts a thread of its own.
+                log.info("send #%d: the thread it follows is gone; posting its own", record.id)
+                return self._report(
+                    dataclasses.replace(record, thread_ts=None), response_url, note, late=late
+                )
             if _code(error) not in CHANNEL_ERRORS:
                 return self._slack_failed(record, error)
             log.info("send #%d: cannot post in %s (%s)", record.id, record.channel_id, _code(error))
