@@ -317,5 +317,10 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     home.register(app, home_tab)
     reports.register(app, report_deps)
-    workflow.register(app, workflow.WorkflowDeps(sends=sends, default_region=settings.sms_default_region))
+    workflow.register(
+        app,
+        workflow.WorkflowDeps(
+            sends=sends, default_region=settings.sms_default_region, translator=locales.translator
+        ),
+    )
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

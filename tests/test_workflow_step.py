@@ -140,3 +140,13 @@ def test_the_manifest_declares_the_step_the_bot_serves():
     assert re.findall(r"^      (\w+):$", outputs, re.M) == list(SEND_SMS_OUTPUTS)
     assert re.findall(r"^        type: (\S+)$", outputs, re.M) == list(SEND_SMS_OUTPUTS.values())
     assert "      - function_executed" in text and "function_runtime: remote" in text
+
+
+def test_the_steps_error_is_in_the_language_of_the_person_it_acts_for(bot, slack, fake_slack, fake_ovh):
+    fake_slack.users["UBOB"] = {"locale": "es-ES"}
+
+    execution_id, _ = run_step(slack, fake_slack, step_inputs(user="UBOB"))
+
+    done = fake_slack.wait_for_function(execution_id)
+    assert done["error"].startswith("No tienes permiso para enviar SMS con este bot.")
+    assert fake_ovh.jobs == []

@@ -22,6 +22,7 @@ from slack_bolt.context.fail import Fail
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import parse_receivers
 from bot.domain.records import DuplicateRequest, SendRecord, SendStatus
+from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendRequest
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.ids import CHANNEL_ID, USER_ID, is_id
@@ -38,6 +39,7 @@ class WorkflowDeps:
 
     sends: SendDeps
     default_region: str | None
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the language of the step's person
 
 
 class _Refused(Exception):
@@ -57,13 +59,15 @@ def handle_step(
     if not isinstance(execution_id, str) or not execution_id:
         log.warning("a function_executed event without its execution id was ignored")
         return
+    user = (inputs or {}).get("user")
+    t = deps.translator(user) if is_id(USER_ID, user) else ENGLISH
     try:
         request = _request(execution_id, inputs or {}, deps, event)
         deps.sends.sending.check_content(request.receivers, request.message, opt_outs=False)
     except (_Refused, InvalidInput) as error:
-        _fail(fail, _message(error), execution_id)
+        _fail(fail, t._(_message(error)), execution_id)
         return
-    deps.sends.workers.submit(partial(_send, request, deps, complete, fail))
+    deps.sends.workers.submit(partial(_send, request, deps, complete, fail, t))
 
 
 def _request(
@@ -71,16 +75,18 @@ def _request(
 ) -> SendRequest:
     user, channel = inputs.get("user"), inputs.get("channel")
     if not is_id(USER_ID, user):
-        raise _Refused("The step's `user` input must be a Slack user (the person the SMS is sent for).")
+        raise _Refused(N_("The step's `user` input must be a Slack user (the person the SMS is sent for)."))
     if not is_id(CHANNEL_ID, channel):
-        raise _Refused("The step's `channel` input must be a Slack channel (where the audit thread goes).")
+        raise _Refused(
+            N_("The step's `channel` input must be a Slack channel (where the audit thread goes).")
+        )
     receivers, message = inputs.get("receivers"), inputs.get("message")
     if not isinstance(receivers, str) or not receivers.strip():
         raise _Refused(
-            "The step's `receivers` input is empty: give one or more phone numbers, like +34600000001."
+            N_("The step's `receivers` input is empty: give one or more phone numbers, like +34600000001.")
         )
     if not isinstance(message, str):
-        raise _Refused("The step's `message` input is empty: give the text to send.")
+        raise _Refused(N_("The step's `message` input is empty: give the text to send."))
     function = event.get("function")
     team = function.get("team_id") if isinstance(function, dict) else None
     return SendRequest(
@@ -100,7 +106,9 @@ def _message(error: Exception) -> str:
     )
 
 
-def _send(request: SendRequest, deps: WorkflowDeps, complete: Complete, fail: Fail) -> None:
+def _send(
+    request: SendRequest, deps: WorkflowDeps, complete: Complete, fail: Fail, t: Translator = ENGLISH
+) -> None:
     """The whole send on a send worker, then the step's outcome."""
     try:
         reported = deps.sends.sending.send_and_report(request, deps.sends.audit)
@@ -109,36 +117,37 @@ def _send(request: SendRequest, deps: WorkflowDeps, complete: Complete, fail: Fa
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
         return
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
-        _fail(fail, refusal.user_message, request.request_key)
+        _fail(fail, t._(refusal.user_message), request.request_key)
         return
     except Exception:
         log.exception("the workflow step %s hit an unexpected error", request.request_key)
         _fail(
             fail,
-            "The bot hit an unexpected error: the SMS may or may not have gone out. Check the audit thread "
-            "before running the step again, and tell an admin.",
+            t._(
+                "The bot hit an unexpected error: the SMS may or may not have gone out. Check the audit thread "
+                "before running the step again, and tell an admin."
+            ),
             request.request_key,
         )
         return
-    finish(reported.record, complete, fail)
+    finish(reported.record, complete, fail, t)
     deps.sends.after_send(request.user_id)
 
 
-def finish(record: SendRecord, complete: Complete, fail: Fail) -> None:
+def finish(record: SendRecord, complete: Complete, fail: Fail, t: Translator = ENGLISH) -> None:
     """Complete the step from a settled send: success with its outputs once OVH accepted it, else why not."""
     if record.status is SendStatus.SENT:
         outputs = {"job_ids": list(record.ovh_job_ids), "credits_used": record.credits_used or 0.0}
         _call(lambda: complete(outputs=outputs), record.request_key)
     elif record.status is SendStatus.UNKNOWN:
-        _fail(
-            fail,
+        lost = t._(
             "OVH's answer was lost: the SMS may or may not have gone out. The bot checks with OVH and reports in "
-            f"the audit thread (send #{record.id}); do not run the step again before reading it.",
-            record.request_key,
+            "the audit thread (send #{id}); do not run the step again before reading it."
         )
+        _fail(fail, lost.format(id=record.id), record.request_key)
     else:
-        reason = record.error_message or "OVH sent nothing."
-        _fail(fail, f"Not sent: {reason}", record.request_key)
+        reason = record.error_message or t._("OVH sent nothing.")
+        _fail(fail, t._("Not sent: {reason}").format(reason=reason), record.request_key)
 
 
 def _fail(fail: Fail, message: str, key: str) -> None:
