@@ -298,6 +298,7 @@ def create_bot(settings: Settings) -> SmsBot:
                 limits=settings.limits,
                 default_region=settings.sms_default_region,
                 contacts=ContactsDeps(core.sending, core.contacts, settings.sms_default_region),
+                translator=locales.translator,
             ),
             reports=report_deps,
             default_region=settings.sms_default_region,

@@ -139,3 +139,19 @@ def test_no_string_mixes_a_placeholder_into_markup_it_would_break():
     for message in marked():
         if message.id:
             assert not re.search(r"<\{[a-z]+\}", message.id), message.id
+
+
+def test_usage_and_the_admins_only_answer_are_in_spanish(bot, slack, fake_slack):
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+
+    url = fake_slack.new_response_url()
+    slack.command("usage", response_url=url)
+    usage = blocks_text(fake_slack.wait_for_response(url)[0])
+    url = fake_slack.new_response_url()
+    slack.command("optouts", response_url=url)
+    refused = blocks_text(fake_slack.wait_for_response(url)[0])
+
+    assert "*Tus SMS en las últimas 24 horas:* 0 (0.0 créditos)" in usage
+    assert "Límites: 100 SMS, sin límite créditos al día" in usage
+    assert "Un envío puede ir a 50 números." in usage
+    assert "Solo los administradores del bot gestionan las bajas (SMS_ADMIN_USERS)." in refused

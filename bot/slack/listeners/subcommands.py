@@ -12,6 +12,7 @@ from bot.domain.command_syntax import Subcommand
 from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, parse_receivers
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendService
 from bot.slack.blocks import display_number, escape, shorten
 from bot.slack.listeners import contacts
@@ -33,6 +34,7 @@ class SubcommandDeps:
     limits: Limits
     default_region: str | None
     contacts: contacts.ContactsDeps
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
 
 
 def handle(
@@ -50,7 +52,10 @@ def handle(
         return
     name = subcommand.name
     if subcommand.admins_only and not deps.sending.is_admin(requester.user_id):
-        requester.tell(slack, "Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
+        t = deps.translator(requester.user_id)
+        requester.tell(
+            slack, t._("Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
+        )
         return
     try:
         requester.tell(slack, handlers[name](rest, requester.user_id, deps), error=False)
@@ -59,20 +64,28 @@ def handle(
 
 
 def _usage(_rest: str, user_id: str, deps: SubcommandDeps) -> str:
-    limits = deps.limits
+    limits, t = deps.limits, deps.translator(user_id)
     mine, _channel = deps.ledger.usage(user_id)
-    lines = [f"*Your SMS over the last 24 hours:* {mine.sms:,} ({mine.credits:,.1f} credits)"]
+    lines = [
+        t._("*Your SMS over the last 24 hours:* {sms} ({credits} credits)").format(
+            sms=f"{mine.sms:,}", credits=f"{mine.credits:,.1f}"
+        )
+    ]
     lines.append(
-        f"Limits: {_limit(limits.user_sms_per_day)} SMS, {_limit(limits.user_credits_per_day)} credits per day"
+        t._("Limits: {sms} SMS, {credits} credits per day").format(
+            sms=_limit(limits.user_sms_per_day, t), credits=_limit(limits.user_credits_per_day, t)
+        )
     )
-    lines.append(f"One send may go to {_limit(limits.receivers_per_send)} numbers.")
+    lines.append(
+        t._("One send may go to {count} numbers.").format(count=_limit(limits.receivers_per_send, t))
+    )
     if deps.sending.is_admin(user_id):
-        lines.append("You are an admin of the bot: the limits do not hold for you.")
+        lines.append(t._("You are an admin of the bot: the limits do not hold for you."))
     return "\n".join(lines)
 
 
-def _limit(value: int) -> str:
-    return f"{value:,}" if value else "unlimited"
+def _limit(value: int, t: Translator = ENGLISH) -> str:
+    return f"{value:,}" if value else t._("unlimited")
 
 
 def _opt_out(rest: str, user_id: str, deps: SubcommandDeps) -> str:
