@@ -286,6 +286,7 @@ def create_bot(settings: Settings) -> SmsBot:
         workers=workers,
         slack=core.slack,
         after_send=home_tab.after_send,
+        translator=locales.translator,
     )
     register_listeners(
         app,

@@ -155,3 +155,17 @@ def test_usage_and_the_admins_only_answer_are_in_spanish(bot, slack, fake_slack)
     assert "Límites: 100 SMS, sin límite créditos al día" in usage
     assert "Un envío puede ir a 50 números." in usage
     assert "Solo los administradores del bot gestionan las bajas (SMS_ADMIN_USERS)." in refused
+
+
+def test_a_refused_send_is_told_in_spanish(start_bot, fake_slack, fake_ovh):
+    from tests.harness import SlackSender
+
+    bot = start_bot(SMS_ALLOWED_CHANNELS="CSALES", SMS_ALLOWED_USERS="UALICE")
+    fake_slack.users["UALICE"] = {"locale": "es-ES"}
+    url = fake_slack.new_response_url()
+
+    SlackSender(bot.url).command("+34600000001 Hola", channel_id="COPS", response_url=url)
+
+    told = blocks_text(fake_slack.wait_for_response(url)[0])
+    assert "No se pueden enviar SMS desde esta conversación." in told
+    assert fake_ovh.jobs == []

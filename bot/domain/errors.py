@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.i18n import N_
+
 
 class SmsBotError(Exception):
     """Base class of the errors the bot expects and can explain."""
@@ -56,21 +58,21 @@ class DeliveryError(SmsBotError):
 
 
 # What a database failure means for the person, by what was under way: one wording for every edge.
-DATABASE_DOWN = "The bot's database is not answering, so nothing was done. Try again in a minute."
-NOT_RECORDED = (
+DATABASE_DOWN = N_("The bot's database is not answering, so nothing was done. Try again in a minute.")
+NOT_RECORDED = N_(
     "The bot could not record your send (its database is not answering), so nothing was sent. "
     "Try again in a minute."
 )
-OPT_OUTS_UNREADABLE = (
+OPT_OUTS_UNREADABLE = N_(
     "The bot cannot check its opt-out list (its database is not answering), so nothing was sent. "
     "Try again in a minute."
 )
-RECORDED_NOT_SENT = (
+RECORDED_NOT_SENT = N_(
     "The bot recorded your send, but its database stopped answering before the SMS went to OVH, so "
     "nothing has gone out yet. Do not send it again: the bot sends it once its database is back, and its "
     "audit thread says what happened."
 )
-ANSWER_NOT_RECORDED = (
+ANSWER_NOT_RECORDED = N_(
     "Your SMS was handed to OVH, but the bot could not record OVH's answer (its database is not "
     "answering). Do not send it again: the audit thread will be posted once the database is back."
 )

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.records import DuplicateRequest
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest, SendService
 from bot.slack.audit import AuditReporter, show_privately
 from bot.slack.blocks import error_message, info_message
@@ -95,6 +96,7 @@ class SendDeps:
     slack: WebClient
     # Called with the author's user id once a send of theirs was reported (the App Home refreshes); never raises.
     after_send: Callable[[str], object] = lambda _user_id: None
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the language to tell a person in
 
 
 def send_in_background(deps: SendDeps, request: SendRequest, response_url: str | None) -> None:
@@ -124,4 +126,5 @@ def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | No
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
-        requester.tell(deps.slack, refusal.user_message)
+        # A refusal marked for translation (bot/i18n) reads in the person's language; any other stays as is.
+        requester.tell(deps.slack, deps.translator(request.user_id)._(refusal.user_message))
