@@ -251,3 +251,53 @@ def test_the_numbers_of_named_receivers_are_masked_and_their_names_kept(cli, env
     assert contact["contact"] == "reception" and contact["e164"] == "+34******009"
     assert "600000009" not in str(erased.recipients)
     assert sorted(erased.receivers) == ["+34******001", "+34******009"]
+
+
+def test_old_delivery_reports_and_replies_lose_their_numbers_and_texts(cli, env, bot, slack):
+    from bot.storage.deliveries import deliveries, replies
+
+    slack.command("+34600000001 Hola")
+    [record] = settled_records(bot, 1)
+    now = datetime.now(UTC)
+    row = {"service": "sms-test", "created_at": now, "updated_at": now, "next_check_at": now}
+    with bot.ledger.engine.begin() as conn:
+        conn.execute(
+            sa.insert(deliveries),
+            [
+                {**row, "send_id": record.id, "sms_id": 1, "receiver": "+34600000001", "state": "delivered"},
+                {**row, "send_id": record.id, "sms_id": 2, "receiver": "+34600000002", "state": "pending"},
+            ],
+        )
+        reply = {"service": "sms-test", "created_at": now, "next_try_at": now, "send_id": record.id}
+        conn.execute(
+            sa.insert(replies),
+            [
+                {
+                    **reply,
+                    "incoming_id": 1,
+                    "sender": "+34600000001",
+                    "e164": "+34600000001",
+                    "message": "Vale, gracias",
+                    "state": "posted",
+                },
+                {
+                    **reply,
+                    "incoming_id": 2,
+                    "sender": "+34600000003",
+                    "e164": "+34600000003",
+                    "message": "¿Quién es?",
+                    "state": "pending",
+                },
+            ],
+        )
+
+    outcome = cli("purge", env={**env, "SMS_RETENTION_DAYS": "0"})
+
+    said = " ".join(outcome.out.split())  # the terminal's lines are wrapped
+    assert "Also the numbers of 1 delivery report(s) and the senders and texts of 1 reply(ies)." in said
+    with bot.ledger.engine.connect() as conn:
+        receivers = dict(conn.execute(sa.select(deliveries.c.sms_id, deliveries.c.receiver)).all())
+        kept = {r.incoming_id: r for r in conn.execute(sa.select(replies)).all()}
+    assert receivers == {1: "+34******001", 2: "+34600000002"}  # a pending one is still followed
+    assert (kept[1].message, kept[1].sender, kept[1].e164) == ("", "+34******001", "+34******001")
+    assert (kept[2].message, kept[2].e164) == ("¿Quién es?", "+34600000003")  # not posted yet

@@ -59,6 +59,7 @@ def purge(_args: argparse.Namespace) -> int:
     )
     say(
         f"{marks.ok} Erased the text and numbers of {result.changed:,} send(s) {window} "
-        "(SMS_RETENTION_DAYS); their counts, credits and statuses stay."
+        "(SMS_RETENTION_DAYS); their counts, credits and statuses stay. Also the numbers of "
+        f"{result.deliveries:,} delivery report(s) and the senders and texts of {result.replies:,} reply(ies)."
     )
     return 0

@@ -19,13 +19,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.domain.deliveries import DeliveryState
 from bot.domain.receivers import mask
 from bot.domain.records import AuditStatus, SendStatus
 from bot.storage.db import begin_immediate, translated
+from bot.storage.deliveries import REPLY_PENDING, deliveries, replies
 from bot.storage.ledger import AUDIT_RETRY_WINDOW, metadata, sends
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,11 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def _free(table: sa.Table, now: datetime) -> sa.ColumnElement[bool]:
+    """No worker holds the row (its lease ran out, or it has none)."""
+    return sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+
+
 def masked(numbers: list[str]) -> list[str]:
     """The numbers with most digits hidden; already masked ones stay as they are."""
     return [number if "*" in number else mask(number) for number in numbers]
@@ -78,10 +86,13 @@ def erased_recipients(entries: list[dict[str, str]] | None) -> list[dict[str, st
 
 @dataclass(frozen=True)
 class PurgeResult:
-    """What a run did: how many sends it erased, and the cut-off (sends recorded before it)."""
+    """What a run did: how many sends it erased, and the cut-off (sends recorded before it); and how many
+    delivery reports (their receiver) and replies (their sender and text) of the same age it erased."""
 
     changed: int
     before: datetime
+    deliveries: int = 0
+    replies: int = 0
 
 
 class Retention:
@@ -147,10 +158,72 @@ class Retention:
                         skip.add(row.id)
             if len(rows) < BATCH:
                 break
-        log.info(
-            "retention: erased the text and numbers of %d send(s) older than %d day(s)", changed, self.days
+        cutoff = now - timedelta(days=self.days)
+        delivered = self._erase(
+            deliveries,
+            [deliveries.c.receiver],
+            sa.and_(
+                deliveries.c.created_at < cutoff,
+                deliveries.c.state != DeliveryState.PENDING.value,  # still followed: its number is read
+                deliveries.c.receiver.is_not(None),
+                deliveries.c.receiver.not_like("%*%"),
+                _free(deliveries, now),
+            ),
+            lambda row: {"receiver": masked([row.receiver])[0]},
         )
-        return PurgeResult(changed, now - timedelta(days=self.days))
+        replied = self._erase(
+            replies,
+            [replies.c.sender, replies.c.e164],
+            sa.and_(
+                replies.c.created_at < cutoff,
+                replies.c.state != REPLY_PENDING,  # still to be posted in its thread
+                replies.c.message != "",
+                _free(replies, now),
+            ),
+            lambda row: {
+                "message": "",
+                "sender": masked([row.sender])[0] if row.sender else row.sender,
+                "e164": masked([row.e164])[0] if row.e164 else None,
+            },
+        )
+        log.info(
+            "retention: erased the text and numbers of %d send(s), %d delivery report(s) and %d reply(ies) older "
+            "than %d day(s)",
+            changed,
+            delivered,
+            replied,
+            self.days,
+        )
+        return PurgeResult(changed, cutoff, delivered, replied)
+
+    def _erase(
+        self,
+        table: sa.Table,
+        columns: list[sa.Column[Any]],
+        wanted: sa.ColumnElement[bool],
+        values: Callable[[Any], dict[str, Any]],
+    ) -> int:
+        """Erase, batch by batch, the rows of ``table`` that ``wanted`` selects (checked again by each UPDATE)."""
+        changed = 0
+        skip: set[int] = set()
+        while True:
+            with begin_immediate(self.engine) as conn:
+                rows = conn.execute(
+                    sa.select(table.c.id, *columns)
+                    .where(wanted, table.c.id.not_in(skip) if skip else sa.true())
+                    .order_by(table.c.id)
+                    .limit(BATCH)
+                ).all()
+                for row in rows:
+                    done = conn.execute(
+                        table.update().where(table.c.id == row.id, wanted).values(**values(row))
+                    )
+                    if done.rowcount:
+                        changed += 1
+                    else:
+                        skip.add(row.id)
+            if len(rows) < BATCH:
+                return changed
 
     @translated
     def claim(self, *, due_only: bool) -> str | None:
