@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
 from bot.slack.delivery import DeliveryPoster
-from bot.slack.listeners import home, register_listeners, reports, workflow
+from bot.slack.listeners import home, register_listeners, replies, reports, workflow
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
@@ -82,7 +82,9 @@ def build_core(settings: Settings) -> Core:
     contacts = ContactList(engine)
     slack = make_web_client(settings.slack_bot_token, settings.slack_api_url)
     ovh_client = OvhClient.from_settings(settings)
-    gateway = OvhGateway(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
+    gateway = OvhGateway(
+        ovh_client, no_stop_clause=settings.ovh_no_stop_clause, allow_replies=settings.allow_replies
+    )
     account = OvhAccount(ovh_client, no_stop_clause=settings.ovh_no_stop_clause)
     rates = RateBook(simulated_rate if settings.ovh_simulated else http_fetch(settings.ovh_base_url))
     rules = Rules(
@@ -323,6 +325,15 @@ def create_bot(settings: Settings) -> SmsBot:
         app,
         workflow.WorkflowDeps(
             sends=sends, default_region=settings.sms_default_region, translator=locales.translator
+        ),
+    )
+    replies.register(
+        app,
+        replies.ReplyDeps(
+            sends=sends,
+            replies=core.follower.store,
+            ledger=core.ledger,
+            default_region=settings.sms_default_region,
         ),
     )
     return SmsBot(app=app, core=core, acks=acks, executor=executor, workers=workers)

@@ -122,3 +122,28 @@ def test_reads_stay_within_the_budget_every_instance_shares(start_bot, fake_slac
     assert reads() == 60
     # Each pass reads at most its share: 15 at the default 30 s poll.
     assert len(set(r.path for r in fake_ovh.requests if "/outgoing/" in r.path)) == 56
+
+
+@pytest.mark.postgres
+def test_two_instances_on_postgresql_post_each_reply_once(start_bot, postgres_url, fake_slack, fake_ovh):
+    one = start_bot(DATABASE_URL=postgres_url)
+    two = start_bot(DATABASE_URL=postgres_url)
+    clock = SharedClock(fake_ovh, one, two)
+    SlackSender(one.url).command("+34600000001,+34600000002 ¿Venís?")
+    settled_records(one)
+    _together(one, two)
+    for number, text in (("+34600000001", "sí"), ("+34600000002", "no"), ("+34600000001", "STOP")):
+        fake_ovh.receive(number, text)
+
+    for _ in range(3):
+        clock.advance(30)
+        _together(one, two)
+
+    posted = [
+        m
+        for m in fake_slack.messages["COPS"]
+        if (m.get("metadata") or {}).get("event_type") == "smsbot_sms_reply"
+    ]
+    assert len(posted) == 3
+    assert [o.e164 for o in one.core.opt_outs.all()] == ["+34600000001"]
+    assert len(status_messages(fake_slack)) == 1

@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 class OvhGateway:
     """Posts SMS jobs. Thread-safe (see :class:`~bot.ovh.client.OvhClient`)."""
 
-    def __init__(self, client: OvhClient, *, no_stop_clause: bool = True) -> None:
+    def __init__(
+        self, client: OvhClient, *, no_stop_clause: bool = True, allow_replies: bool = False
+    ) -> None:
         self._client = client
         self.no_stop_clause = no_stop_clause
+        # SMS_ALLOW_REPLIES: ask OVH for a sender people can answer (senderForResponse).
+        self.allow_replies = allow_replies
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OvhGateway:
@@ -48,7 +52,10 @@ class OvhGateway:
             "tag": tag,
             "receivers": receivers,
         }
-        if self.sender_id:
+        if self.allow_replies:
+            # A short number people can answer (SMS_ALLOW_REPLIES): it takes the place of any sender name.
+            body["senderForResponse"] = True
+        elif self.sender_id:
             body["sender"] = self.sender_id
         else:
             body["senderForResponse"] = False

@@ -104,7 +104,14 @@ class DeliverySink(Protocol):
     """
 
     def show_status(
-        self, view: StatusView, channel: str, thread_ts: str, status_ts: str | None, *, look_first: bool
+        self,
+        view: StatusView,
+        channel: str,
+        thread_ts: str,
+        parent_ts: str,
+        status_ts: str | None,
+        *,
+        look_first: bool,
     ) -> Posted:
         """Post the status message in the thread, or update it in place; bring the parent's summary up to date."""
         ...
@@ -337,7 +344,12 @@ class DeliveryFollower:
             return  # the lease was lost: its new holder posts it
         view = StatusView(record, statuses, self.settings.validity)
         posted = self.sink.show_status(
-            view, row.channel_id, row.thread_ts, row.status_ts, look_first=row.posting
+            view,
+            row.channel_id,
+            row.thread_ts,
+            row.parent_ts or row.thread_ts,
+            row.status_ts,
+            look_first=row.posting,
         )
         if posted.closed:
             log.warning(
@@ -426,7 +438,7 @@ class DeliveryFollower:
             reply.message,
             thread,
             stopped,
-            self.who(number) if self.who and reply.e164 else None,
+            self._who(reply.e164, thread),
         )
         channel = thread.channel_id if thread else self.settings.replies_channel
         if channel is None:
@@ -459,6 +471,17 @@ class DeliveryFollower:
                 )
             self.store.reply_done(reply, REPLY_POSTED if posted.ts else REPLY_LOGGED, posted.ts)
             report.replies.append(reply.id)
+
+    def _who(self, e164: str | None, thread: Thread | None) -> str | None:
+        """How the send named this number (a person, a contact), else what the plugged-in directory says."""
+        if e164 is None:
+            return None
+        if thread is not None:
+            record = self.ledger.get(thread.send_id)
+            label = record.labels().get(e164) if record is not None else None
+            if label:
+                return label
+        return self.who(e164) if self.who else None
 
     # --- credits ------------------------------------------------------------------------------------
 

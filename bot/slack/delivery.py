@@ -58,7 +58,14 @@ class DeliveryPoster:
         )
 
     def show_status(
-        self, view: StatusView, channel: str, thread_ts: str, status_ts: str | None, *, look_first: bool
+        self,
+        view: StatusView,
+        channel: str,
+        thread_ts: str,
+        parent_ts: str,
+        status_ts: str | None,
+        *,
+        look_first: bool,
     ) -> Posted:
         """Post or update the status message, then the parent's summary (its failure is only logged)."""
         message = status_message(view.record.id, view.statuses, view.validity)
@@ -74,15 +81,15 @@ class DeliveryPoster:
                 )
         except SLACK_FAILURES as error:
             return self._failed(f"send #{view.record.id}: its status message", error)
-        self._update_parent(view, channel, thread_ts)
+        self._update_parent(view, channel, parent_ts)
         return Posted(ts=status_ts)
 
-    def _update_parent(self, view: StatusView, channel: str, thread_ts: str) -> None:
+    def _update_parent(self, view: StatusView, channel: str, parent_ts: str) -> None:
         parent = with_summary(audit_parent(view.record), view.statuses)
         try:
             self._client.chat_update(
                 channel=channel,
-                ts=thread_ts,
+                ts=parent_ts,
                 text=parent.text,
                 blocks=parent.blocks,
                 metadata=parent_metadata(view.record),
@@ -149,34 +156,45 @@ class DeliveryPoster:
     def _find(self, channel: str, thread_ts: str | None, event: str, key: str, value: int) -> str | None:
         """The ts of a message the bot posted with this metadata, in the thread (or the channel's latest
         messages), if Slack holds one; None when it does not or cannot be read (then a second copy is
-        possible, and the log says so)."""
-        cursor = None
+        possible, and the log says so). The bot posts in public channels without joining them, but only a
+        member may read one: it joins and reads again."""
         try:
-            for _ in range(LOOKUP_PAGES):
-                if thread_ts is not None:
-                    page = self._client.conversations_replies(
-                        channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
-                    )
-                else:
-                    page = self._client.conversations_history(
-                        channel=channel, include_all_metadata=True, limit=200, cursor=cursor
-                    )
-                for message in page.get("messages") or []:
-                    metadata = message.get("metadata") or {}
-                    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-                    if (
-                        metadata.get("event_type") == event
-                        and isinstance(payload, dict)
-                        and payload.get(key) == value
-                    ):
-                        return str(message["ts"])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not page.get("has_more") or not cursor:
-                    return None
+            try:
+                return self._look(channel, thread_ts, event, key, value)
+            except SlackApiError as error:
+                if _code(error) != "not_in_channel" or not channel.startswith("C"):
+                    raise
+            self._client.conversations_join(channel=channel)
+            return self._look(channel, thread_ts, event, key, value)
         except SLACK_FAILURES as error:
             log.warning(
                 "could not look in %s for a message posted before (%s): a second copy is possible",
                 channel,
-                error,
+                _code(error) or error,
             )
+        return None
+
+    def _look(self, channel: str, thread_ts: str | None, event: str, key: str, value: int) -> str | None:
+        cursor = None
+        for _ in range(LOOKUP_PAGES):
+            if thread_ts is not None:
+                page = self._client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            else:
+                page = self._client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+                if (
+                    metadata.get("event_type") == event
+                    and isinstance(payload, dict)
+                    and payload.get(key) == value
+                ):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
         return None

@@ -162,7 +162,8 @@ class ReportRow:
     posting: bool
     lease_owner: str | None
     channel_id: str | None
-    thread_ts: str | None
+    thread_ts: str | None  # the thread the status message goes in
+    parent_ts: str | None  # the send's own parent (a reply in the thread, for a follow-up)
 
 
 @dataclass(frozen=True)
@@ -469,9 +470,9 @@ class DeliveryStore:
                 if row is None:
                     continue
                 thread = conn.execute(
-                    sa.select(sends.c.audit_channel_id, sends.c.channel_id, sends.c.audit_ts).where(
-                        sends.c.id == send_id
-                    )
+                    sa.select(
+                        sends.c.audit_channel_id, sends.c.channel_id, sends.c.audit_ts, sends.c.thread_ts
+                    ).where(sends.c.id == send_id)
                 ).one()
             claimed.append(
                 ReportRow(
@@ -482,7 +483,8 @@ class DeliveryStore:
                     posting=row.posting,
                     lease_owner=owner,
                     channel_id=thread.audit_channel_id or thread.channel_id,
-                    thread_ts=thread.audit_ts,
+                    thread_ts=thread.thread_ts or thread.audit_ts,
+                    parent_ts=thread.audit_ts,
                 )
             )
         return claimed
@@ -545,7 +547,12 @@ class DeliveryStore:
         """The audit thread of the latest send that reached this number, if any."""
         query = (
             sa.select(
-                sends.c.id, sends.c.audit_channel_id, sends.c.channel_id, sends.c.audit_ts, sends.c.user_id
+                sends.c.id,
+                sends.c.audit_channel_id,
+                sends.c.channel_id,
+                sends.c.audit_ts,
+                sends.c.thread_ts,
+                sends.c.user_id,
             )
             .join(deliveries, deliveries.c.send_id == sends.c.id)
             .where(
@@ -560,7 +567,10 @@ class DeliveryStore:
             row = conn.execute(query).one_or_none()
         if row is None:
             return None
-        return Thread(row.id, row.audit_channel_id or row.channel_id, row.audit_ts, row.user_id)
+        # A follow-up's audit is in the thread of the send it follows: the reply goes there too.
+        return Thread(
+            row.id, row.audit_channel_id or row.channel_id, row.thread_ts or row.audit_ts, row.user_id
+        )
 
     @translated
     def add_reply(self, values: dict[str, Any], now: datetime) -> int | None:

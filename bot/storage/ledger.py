@@ -164,7 +164,8 @@ class Ledger:
             "estimated_credits": estimated_credits,
             "recipients": recipients or None,
             "follows": follows.id if follows else None,
-            "thread_ts": follows.audit_ts if follows else None,
+            # The thread of the send followed (its own, or the one it followed in turn): one thread per story.
+            "thread_ts": (follows.thread_ts or follows.audit_ts) if follows else None,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:
