@@ -244,3 +244,29 @@ def test_sms_allow_replies_asks_ovh_for_a_sender_people_can_answer(start_bot, fa
     settled_records(bot)
     [job] = fake_ovh.jobs
     assert job.body["senderForResponse"] is True and "sender" not in job.body
+
+
+def test_retention_erases_the_numbers_and_texts_followed_after_a_send(bot, slack, fake_slack, fake_ovh):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from bot.storage.deliveries import deliveries, replies
+    from bot.storage.retention import Retention
+
+    clock = Clock(bot, fake_ovh)
+    _send(bot, slack)
+    run_pass(bot)
+    fake_ovh.receive("+34600000001", "Mi dirección es Calle Mayor 1")
+    run_pass(bot)
+    later = clock.now + timedelta(days=31)
+
+    Retention(bot.core.engine, 30, clock=lambda: later).purge()
+
+    with bot.core.engine.connect() as conn:
+        [receiver] = conn.execute(sa.select(deliveries.c.receiver)).scalars()
+        [(message, sender, e164)] = conn.execute(
+            sa.select(replies.c.message, replies.c.sender, replies.c.e164)
+        )
+    assert "600000001" not in receiver and receiver.startswith("+34")
+    assert message == "" and "600000001" not in sender and "600000001" not in (e164 or "")

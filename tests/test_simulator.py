@@ -203,3 +203,17 @@ def test_smsbot_send_and_check_say_the_simulator_is_in_use(simulator_env, fake_s
     assert check.returncode == 0, check.stdout + check.stderr
     assert "! simulator: OVH_ENDPOINT=simulator: OVH is simulated on this machine." in check.stdout
     assert "OVH_APPLICATION_KEY" not in check.stdout.split("\nOVH\n")[0]  # no key asked for in Settings
+
+
+def test_the_simulator_answers_what_the_delivery_follower_reads(start_bot, fake_slack):
+    from tests.delivery_support import run_pass, status_text
+    from tests.harness import SlackSender, settled_records
+
+    bot = start_bot(OVH_ENDPOINT="simulator")
+    SlackSender(bot.url).command("+34600000001 Hola")
+    settled_records(bot)
+
+    report = run_pass(bot)
+
+    assert not report.rate_limited and report.reads == 2  # the replies (none), then the SMS
+    assert "1 of 1 delivered" in status_text(fake_slack)

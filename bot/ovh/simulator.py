@@ -74,6 +74,8 @@ class SimulatedOvh:
                 return self._credential()
             if path == "/sms":
                 return [SIMULATED_SERVICE]
+            if path == "/sms/ptts":
+                return {"description": "Message delivered", "comment": "", "duration": "permanent"}
             service, rest = self._service_path(path)
             if rest == "":
                 return self._account(service)
@@ -84,6 +86,8 @@ class SimulatedOvh:
                 return self._outgoing(int(match.group(1)))
             if rest == "/jobs":
                 return []  # a simulated job is sent at once: nothing waits in the queue
+            if rest == "/incoming":
+                return []  # nobody answers a simulated SMS
             if rest.startswith("/senders/"):
                 return {"sender": rest.removeprefix("/senders/"), "status": "enable", "type": "alpha"}
         raise _not_found(path)

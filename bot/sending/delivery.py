@@ -139,6 +139,7 @@ class PassReport:
     replies: list[int] = field(default_factory=list)  # reply ids posted or logged
     rate_limited: bool = False
     credit_alert: bool = False
+    more: bool = False  # a cap on posts was reached: another pass soon (not only at the next poll)
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,9 @@ class DeliveryFollower:
 
     def _publish(self, report: PassReport) -> None:
         now = self.clock()
-        for row in self.store.claim_reports(now, POSTS_PER_PASS, self.settings.lease_seconds):
+        claimed = self.store.claim_reports(now, POSTS_PER_PASS, self.settings.lease_seconds)
+        report.more = report.more or len(claimed) >= POSTS_PER_PASS
+        for row in claimed:
             self._publish_one(row, report)
 
     def _publish_one(self, row: ReportRow, report: PassReport) -> None:
@@ -420,7 +423,9 @@ class DeliveryFollower:
 
     def _post_replies(self, report: PassReport) -> None:
         now = self.clock()
-        for reply in self.store.claim_replies(now, POSTS_PER_PASS, self.settings.lease_seconds):
+        claimed = self.store.claim_replies(now, POSTS_PER_PASS, self.settings.lease_seconds)
+        report.more = report.more or len(claimed) >= POSTS_PER_PASS
+        for reply in claimed:
             self._post_reply(reply, report)
 
     def _post_reply(self, reply: ReplyRow, report: PassReport) -> None:
@@ -560,7 +565,8 @@ class DeliveryLoop:
         while not self._stop.is_set():
             self._wake.clear()
             started = time.monotonic()
-            self._follower.run_once()
+            if self._follower.run_once().more:
+                self._wake.set()  # more to post than one pass takes: go on after the gap
             with self._passes_changed:
                 self.passes += 1
                 self._passes_changed.notify_all()

@@ -655,7 +655,8 @@ class DeliveryStore:
     @translated
     def incoming_since(self, now: datetime, first: timedelta) -> datetime:
         """From when replies are read: as stored, or ``first`` before now the first time."""
-        with self.engine.begin() as conn:
+        # Reads, then may write: on SQLite the write lock is taken from the first statement.
+        with begin_immediate(self.engine) as conn:
             since = conn.execute(
                 sa.select(counters.c.since).where(counters.c.name == INCOMING_SINCE)
             ).scalar_one_or_none()
