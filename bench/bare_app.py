@@ -1,5 +1,5 @@
-"""The floor: a Bolt app that only acknowledges `/sms` (and publishes a fixed Home tab when it is opened),
-served as the bot serves itself.
+"""The floor: a Bolt app that only acknowledges `/sms` (publishes a fixed Home tab when it is opened, and
+answers a form's keystroke with its view unchanged), served as the bot serves itself.
 
 ``python -m bench.bare_app --port N`` (environment: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_SIGNING_SECRET).
 waitress with the bot's server settings (32 threads, backlog 2048), Bolt's own WSGI adapter, and the
@@ -41,6 +41,16 @@ def main() -> None:
     def publish_home(event: dict, client: WebClient) -> None:
         view = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}]}
         client.views_publish(user_id=event["user"], view=view)
+
+    @app.block_action({"action_id": "value"})
+    def refresh(ack: Ack, body: dict, client: WebClient) -> None:
+        # The floor of a live form: acknowledge the keystroke and send the view back unchanged.
+        ack()
+        view = body["view"]
+        kept = ("type", "title", "blocks", "close", "submit", "private_metadata", "callback_id")
+        client.views_update(
+            view_id=view["id"], hash=view["hash"], view={key: view[key] for key in kept if key in view}
+        )
 
     handler = SlackRequestHandler(app)
 

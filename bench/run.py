@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench.apps import ROOT, Databases, Fakes
 from bench.big_send import measure_big_send
+from bench.keystrokes import measure_keystrokes
 from bench.measure import load_average, progress
 from bench.report import ack_table, machine, revision, row_table
 from bench.scenarios import DEFAULT_WORKERS, AckSizes, measure_acks, measure_process, measure_slow_burst
@@ -50,7 +51,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--process-requests", type=int, default=200, help="requests of each kind for CPU per request (200)"
     )
+    parser.add_argument("--keystrokes", type=int, default=200, help="form keystrokes → views.update (200)")
     parser.add_argument("--only-acks", action="store_true", help="measure the acks only (a quick look)")
+    parser.add_argument(
+        "--only-keystrokes", action="store_true", help="measure the form's live summary only (a quick look)"
+    )
     parser.add_argument(
         "--baseline",
         help="another version of the bot to measure in the same run: a git revision (main, HEAD~3...) or "
@@ -96,8 +101,13 @@ def main(argv: list[str] | None = None) -> None:
         try:
             texts = Texts()
             baseline = (args.baseline, checkout(args.baseline, folder)) if args.baseline else None
-            ack_rows, other_rows = measure_acks(fakes, dbs, folder, sizes, texts, baseline)
+            ack_rows, other_rows = [], []
+            if not args.only_keystrokes:
+                ack_rows, other_rows = measure_acks(fakes, dbs, folder, sizes, texts, baseline)
             if not args.only_acks:
+                progress(f"{args.keystrokes} keystrokes in the form, one at a time")
+                other_rows += measure_keystrokes(fakes, dbs, folder, args.keystrokes)
+            if not (args.only_acks or args.only_keystrokes):
                 for workers in [int(w) for w in args.workers.split(",") if w.strip()]:
                     progress(
                         f"{args.slow_sends} concurrent sends, OVH answering in 1 s, {workers} send workers"
@@ -125,8 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     loads = "" if load_before is None else f"; load average {load_before:.2f} when it began"
     print(f"Machine: {machine()}; ledger: {dbs.kind}; whole run {time.perf_counter() - began:.0f} s{loads}")
     print()
-    print("\n".join(ack_table(ack_rows)))
-    print()
+    if ack_rows:
+        print("\n".join(ack_table(ack_rows)))
+        print()
     print("\n".join(row_table(other_rows)))
 
 

@@ -35,6 +35,7 @@ from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.shortcuts import ShortcutDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
+from bot.slack.listeners.summary import SummaryDeps
 from bot.slack.listeners.views import ViewDeps
 from bot.slack.locales import Locales
 from bot.slack.people import SlackPeople
@@ -318,6 +319,7 @@ def create_bot(settings: Settings) -> SmsBot:
         ),
         ShortcutDeps(sends=sends, default_region=settings.sms_default_region),
         ActionDeps(sends=sends, ledger=core.ledger, default_region=settings.sms_default_region),
+        SummaryDeps(sending=core.sending, default_region=settings.sms_default_region),
     )
     home.register(app, home_tab)
     reports.register(app, report_deps)

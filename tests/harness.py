@@ -19,7 +19,7 @@ from bot.domain.records import SendRecord
 from bot.sending.recovery import RecoveryReport
 from bot.server.http import HttpServer
 from bot.settings import Settings
-from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from bot.slack.compose import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger, sends
 from tests.fakes.slack_api import new_trigger_id, response_error
 
@@ -246,6 +246,51 @@ class SlackSender:
             **fields,
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def interaction(self, payload: dict[str, Any], *, user_id: str = "UALICE") -> Answer:
+        """Post an interaction payload (``block_actions``, ``view_submission``) from ``user_id``."""
+        payload = {
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user_id, "name": user_id.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0SMSBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": new_trigger_id(),
+            **payload,
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def keystroke(
+        self,
+        view: dict[str, Any],
+        *,
+        block_id: str,
+        value: str,
+        values: dict[str, str] | None = None,
+        typed_at: float | None = None,
+        user_id: str = "UALICE",
+    ) -> Answer:
+        """A keystroke in an input of ``view`` (as Slack shows it, with its id and hash), as Slack reports
+        it for ``dispatch_action``: ``value`` is the field's text now, ``values`` the other typed fields."""
+        typed = {**(values or {}), block_id: value}
+        state = {
+            block: {"value": {"type": "plain_text_input", "value": text}} for block, text in typed.items()
+        }
+        action = {
+            "type": "plain_text_input",
+            "block_id": block_id,
+            "action_id": "value",
+            "value": value,
+            "action_ts": f"{time.time() if typed_at is None else typed_at:.6f}",
+        }
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "container": {"type": "view", "view_id": view["id"]},
+                "view": {**view, "state": {"values": state}},
+                "actions": [action],
+            },
+            user_id=user_id,
+        )
 
 
 def blocks_text(params: dict[str, Any]) -> str:

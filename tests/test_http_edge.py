@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from bot.server.http import MAX_BODY_BYTES, RECEIVE_SECONDS, HttpServer
-from bot.slack.blocks import compose_modal
+from bot.slack.compose import compose_modal
 from tests.harness import RunningBot, SlackSender, audit_thread
 from tests.processes import HttpBotProcess
 

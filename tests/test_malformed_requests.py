@@ -33,7 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.server.http import EVENTS_PATH
-from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from bot.slack.compose import COMPOSE_CALLBACK_ID
 from tests.fakes.slack_api import new_trigger_id
 from tests.harness import SIGNING_SECRET, TEAM_ID, Answer, RunningBot, SlackSender, all_sends
 

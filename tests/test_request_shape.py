@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.errors import InvalidInput
 from bot.domain.sms_text import check_message
-from bot.slack.blocks import COMPOSE_CALLBACK_ID, compose_modal
+from bot.slack.compose import COMPOSE_CALLBACK_ID, compose_modal
 from bot.slack.ids import CHANNEL_ID, TEAM_ID, USER_ID, is_id
 from tests.harness import SlackSender, blocks_text
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from bot.slack.blocks import (
-    COMPOSE_CALLBACK_ID,
     MAX_BLOCKS,
     MESSAGE_LIMIT,
     NOT_IN_CHANNEL_HINT,
@@ -15,11 +14,11 @@ from bot.slack.blocks import (
     PrivateReason,
     audit_details,
     audit_parent,
-    compose_modal,
     display_number,
     info_message,
     private_result,
 )
+from bot.slack.compose import COMPOSE_CALLBACK_ID, compose_modal
 from tests.test_audit_trail import _record as record
 
 
@@ -36,7 +35,7 @@ def test_the_send_form_says_what_each_field_takes() -> None:
         "response_url": "https://hooks.example/1",
     }
     assert [view[key]["text"] for key in ("title", "submit", "close")] == ["Send an SMS", "Send", "Cancel"]
-    receivers, message, context = view["blocks"]
+    receivers, message, summary, context = view["blocks"]
     assert (receivers["block_id"], receivers["label"]["text"]) == ("receivers", "To")
     assert receivers["hint"]["text"] == (
         "One or more numbers, separated by commas; numbers without a country code are read as ES numbers."
@@ -47,6 +46,11 @@ def test_the_send_form_says_what_each_field_takes() -> None:
         "Up to 6 SMS: 918 plain characters, or 402 with emoji or other characters outside the SMS alphabet."
     )
     assert message["element"]["multiline"] is True
+    for field in (receivers, message):  # each keystroke refreshes the summary
+        assert field["dispatch_action"] is True
+        assert field["element"]["dispatch_action_config"] == {"trigger_actions_on": ["on_character_entered"]}
+    assert (summary["type"], summary["block_id"]) == ("context", "summary")
+    assert summary["elements"][0]["text"] == "Type a message to see its length and what it will cost."
     assert context["elements"][0]["text"] == (
         "The send and OVH's answer are posted in the channel where you typed `/sms`."
     )

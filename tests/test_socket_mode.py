@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.records import AuditStatus, SendRecord, SendStatus
-from bot.slack.blocks import COMPOSE_CALLBACK_ID
+from bot.slack.compose import COMPOSE_CALLBACK_ID
 from bot.storage.ledger import Ledger
 from tests.fakes.ovh_api import FakeOvh, OvhJob
 from tests.fakes.slack_api import FakeSlack, SlackCall, new_trigger_id

@@ -6,7 +6,6 @@ mention people or disguise a link.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,12 +14,8 @@ from typing import Any
 
 import phonenumbers
 
-from bot.domain.errors import InputField
 from bot.domain.records import SendRecord, SendStatus
-from bot.domain.sms_text import MAX_PARTS
 
-COMPOSE_CALLBACK_ID = "sms_compose"
-INPUT_ACTION_ID = "value"
 SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in a message
 SHOWN_RECEIVERS = 20  # numbers named in a parent message; the thread lists them all
@@ -409,77 +404,3 @@ def info_message(text: str) -> SlackMessage:
     note = _context(f"_… {hidden:,} more line(s) not shown here: too long for one Slack message._")
     blocks = [*(_section(c) for c in kept), note, _section(last)]
     return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=blocks)
-
-
-def compose_modal(
-    *,
-    channel_id: str,
-    response_url: str | None,
-    default_region: str | None,
-) -> dict[str, Any]:
-    """The `/sms` form. Context for the submission travels in ``private_metadata``."""
-    national = (
-        f"numbers without a country code are read as {default_region} numbers"
-        if default_region
-        else ("write numbers with their country code, e.g. +34600000001")
-    )
-    receivers_input = {
-        "type": "plain_text_input",
-        "action_id": INPUT_ACTION_ID,
-        "max_length": 3000,
-        "placeholder": {"type": "plain_text", "text": "+34600000001, +34600000002"},
-    }
-    message_input = {
-        "type": "plain_text_input",
-        "action_id": INPUT_ACTION_ID,
-        "multiline": True,
-        "max_length": 3000,
-        "placeholder": {"type": "plain_text", "text": "Your message"},
-    }
-    return {
-        "type": "modal",
-        "callback_id": COMPOSE_CALLBACK_ID,
-        "private_metadata": json.dumps({"channel_id": channel_id, "response_url": response_url}),
-        "title": {"type": "plain_text", "text": "Send an SMS"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": InputField.RECEIVERS.value,
-                "label": {"type": "plain_text", "text": "To"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": f"One or more numbers, separated by commas; {national}.",
-                },
-                "element": receivers_input,
-            },
-            {
-                "type": "input",
-                "block_id": InputField.MESSAGE.value,
-                "label": {"type": "plain_text", "text": "Message"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": f"Up to {MAX_PARTS} SMS: 918 plain characters, or 402 with emoji or other "
-                    "characters outside the SMS alphabet.",
-                },
-                "element": message_input,
-            },
-            _context("The send and OVH's answer are posted in the channel where you typed `/sms`."),
-        ],
-    }
-
-
-def modal_values(view: dict[str, Any]) -> dict[str, str]:
-    """The typed values of a submitted compose modal, by block id (anything not typed text is left out)."""
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else None
-    if not isinstance(values, dict):
-        return {}
-    typed: dict[str, str] = {}
-    for block_id, actions in values.items():
-        action = actions.get(INPUT_ACTION_ID) if isinstance(actions, dict) else None
-        value = action.get("value") if isinstance(action, dict) else None
-        if isinstance(value, str):
-            typed[block_id] = value
-    return typed

@@ -160,6 +160,7 @@ class FakeSlack(FakeServer):
         self._last_micros = 0
         self._used_triggers: set[str] = set()
         self._views: dict[str, str] = {}  # view id -> its current hash
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as Slack now shows it
         self._methods: dict[str, Callable[[Params], Params]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -546,6 +547,7 @@ class FakeSlack(FakeServer):
         n = next(self._counter)
         stored = {**view, "id": view_id or f"V{n:08d}", "hash": f"{time.time():.6f}.{n:08x}"}
         self._views[stored["id"]] = stored["hash"]
+        self.views[stored["id"]] = stored
         return stored
 
     def _apps_connections_open(self, authorization: str | None) -> Params:

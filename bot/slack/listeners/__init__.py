@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, shortcuts, views
+from bot.slack.listeners import actions, commands, shortcuts, summary, views
 from bot.slack.request_ids import refuse_malformed_ids
 
 
@@ -12,6 +12,7 @@ def register_listeners(
     view_deps: views.ViewDeps,
     shortcut_deps: shortcuts.ShortcutDeps,
     action_deps: actions.ActionDeps,
+    summary_deps: summary.SummaryDeps,
 ) -> None:
     """Bind every listener to the app, each with only what it needs."""
     app.use(refuse_malformed_ids)  # before any listener reads an id
@@ -19,3 +20,4 @@ def register_listeners(
     views.register(app, view_deps)
     shortcuts.register(app, shortcut_deps)
     actions.register(app, action_deps)
+    summary.register(app, summary_deps)

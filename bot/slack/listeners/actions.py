@@ -18,8 +18,9 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import LedgerUnavailable, NotAllowed
 from bot.domain.records import AuditStatus, SendRecord
-from bot.slack.blocks import FOLLOW_UP_ACTION_ID, compose_modal, display_number
+from bot.slack.blocks import FOLLOW_UP_ACTION_ID, display_number
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.compose import compose_modal
 from bot.slack.form_extras import MAX_PICKED, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
 from bot.storage.ledger import Ledger

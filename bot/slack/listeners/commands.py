@@ -18,8 +18,9 @@ from bot.domain.receivers import ParsedCommand, parse_command
 from bot.domain.recipients import DirectoryUnavailable, Recipients
 from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
-from bot.slack.blocks import compose_modal, error_message, unescape
+from bot.slack.blocks import error_message, unescape
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.compose import compose_modal
 from bot.slack.form_extras import with_people_picker
 from bot.slack.help import help_message
 from bot.slack.listeners import reports, subcommands

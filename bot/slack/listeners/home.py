@@ -22,8 +22,8 @@ from bot.domain.records import SendRecord
 from bot.domain.standing import standing
 from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendService
-from bot.slack.blocks import compose_modal
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.compose import compose_modal
 from bot.slack.form_extras import with_channel_picker, with_people_picker
 from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFacts, Shown, home_view
 from bot.slack.ids import USER_ID, is_id

@@ -11,8 +11,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import NotAllowed
-from bot.slack.blocks import compose_modal
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.compose import compose_modal
 from bot.slack.form_extras import with_channel_picker, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
 from bot.slack.markup import plain_text

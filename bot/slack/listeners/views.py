@@ -14,7 +14,7 @@ from bot.domain.recipients import DirectoryUnavailable, Recipients, Resolved
 from bot.domain.records import SendRecord
 from bot.domain.sms_text import check_message
 from bot.sending.service import SendRequest
-from bot.slack.blocks import COMPOSE_CALLBACK_ID, modal_values
+from bot.slack.compose import COMPOSE_CALLBACK_ID, compose_values
 from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
 from bot.slack.listeners.actions import follow_up_of
 from bot.slack.listeners.requester import SendDeps, send_in_background
@@ -52,12 +52,12 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
     channel_id = metadata.get("channel_id") if isinstance(metadata.get("channel_id"), str) else None
     channel_id = picked_channel(view) or channel_id  # a form opened from a global shortcut
     response_url = metadata.get("response_url") if isinstance(metadata.get("response_url"), str) else None
-    values = modal_values(view)
+    values = compose_values(view)
     errors: dict[str, str] = {}
-    resolved = form_receivers(view, values.get(InputField.RECEIVERS, ""), user_id, channel_id, deps, errors)
+    resolved = form_receivers(view, values.receivers, user_id, channel_id, deps, errors)
     receivers = resolved.receivers
     follows = _follows(deps, metadata, channel_id, errors)
-    message = values.get(InputField.MESSAGE, "")
+    message = values.message
     try:
         check_message(message, stop_clause=deps.sends.sending.stop_clause)
     except InvalidInput as error:

@@ -1,0 +1,331 @@
+"""Block Kit of the compose form: the form itself, its live summary, what a submission holds, and the
+confirmation shown before a costly send. Pure functions from values to Slack JSON and back.
+
+The form is built from a :class:`ComposeForm`: what the account offers (senders, replies), what the form
+opens with (:class:`ComposeInitial`: a shortcut's text, a follow-up's receivers) and any extra blocks a
+caller slots in after the receivers field (a people picker). The live summary replaces one block of the
+view Slack returned, so whatever else the view holds is kept as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.cost import CostEstimate, UnicodeCulprit, credits_text
+from bot.domain.sms_text import MAX_PARTS, Segmentation, encoding_label, show_char
+from bot.slack.blocks import escape
+
+COMPOSE_CALLBACK_ID = "sms_compose"
+INPUT_ACTION_ID = "value"
+RECEIVERS_BLOCK = "receivers"
+MESSAGE_BLOCK = "message"
+SUMMARY_BLOCK = "summary"
+SENDER_BLOCK = "sender"
+SEND_AT_BLOCK = "send_at"
+REPLIES_BLOCK = "allow_replies"
+ACCOUNT_DEFAULT_SENDER = "-"  # the select's value for "the account's default sender" (no `sender` sent)
+EMPTY_SUMMARY = "Type a message to see its length and what it will cost."
+# What views.update takes of a view (Slack returns more: id, hash, state, team_id, ...).
+_VIEW_FIELDS = (
+    "type",
+    "title",
+    "blocks",
+    "close",
+    "submit",
+    "private_metadata",
+    "callback_id",
+    "clear_on_close",
+    "notify_on_close",
+    "external_id",
+    "submit_disabled",
+)
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    """What the OVH account offers the form: its enabled senders, and whether receivers can reply."""
+
+    senders: tuple[str, ...] = ()
+    default_sender: str | None = None  # OVH_SMS_SENDER; None: the account's default
+    replies: bool = False
+    schedule: bool = False  # whether "send later" is offered
+
+    def sender_choices(self) -> list[tuple[str, str]]:
+        """(value, label) of each sender one may pick: the account's default first when no sender is set."""
+        choices = [] if self.default_sender else [(ACCOUNT_DEFAULT_SENDER, "The account's default")]
+        names = list(self.senders)
+        if self.default_sender and self.default_sender not in names:
+            names.insert(0, self.default_sender)
+        return choices + [(name, name) for name in names]
+
+
+@dataclass(frozen=True)
+class ComposeInitial:
+    """What the form opens with (a message shortcut's text, a follow-up's receivers)."""
+
+    receivers: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ComposeForm:
+    """Everything the form is built from."""
+
+    metadata: dict[str, Any]  # context for the submission: channel_id, response_url, and any caller's keys
+    default_region: str | None
+    options: ComposeOptions = ComposeOptions()
+    initial: ComposeInitial = ComposeInitial()
+    extra_blocks: Sequence[dict[str, Any]] = ()  # placed right after the receivers field
+    summary: str = EMPTY_SUMMARY
+
+
+@dataclass(frozen=True)
+class ComposeValues:
+    """What a submitted (or live) form holds. Extensions read ``state`` for their own blocks."""
+
+    receivers: str = ""
+    message: str = ""
+    sender: str | None = None  # None: not picked (the field is hidden, or the account's default)
+    send_at: int | None = None  # Unix seconds
+    allow_replies: bool = False
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def compose_view(form: ComposeForm) -> dict[str, Any]:
+    """The `/sms` form. Context for the submission travels in ``private_metadata``."""
+    national = (
+        f"numbers without a country code are read as {form.default_region} numbers"
+        if form.default_region
+        else "write numbers with their country code, e.g. +34600000001"
+    )
+    receivers_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": INPUT_ACTION_ID,
+        "max_length": 3000,
+        "placeholder": _plain("+34600000001, +34600000002"),
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    message_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": INPUT_ACTION_ID,
+        "multiline": True,
+        "max_length": 3000,
+        "placeholder": _plain("Your message"),
+        "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
+    }
+    if form.initial.receivers:
+        receivers_input["initial_value"] = form.initial.receivers[:3000]
+    if form.initial.message:
+        message_input["initial_value"] = form.initial.message[:3000]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "input",
+            "block_id": RECEIVERS_BLOCK,
+            "dispatch_action": True,
+            "label": _plain("To"),
+            "hint": _plain(f"One or more numbers, separated by commas; {national}."),
+            "element": receivers_input,
+        },
+        *form.extra_blocks,
+        {
+            "type": "input",
+            "block_id": MESSAGE_BLOCK,
+            "dispatch_action": True,
+            "label": _plain("Message"),
+            "hint": _plain(
+                f"Up to {MAX_PARTS} SMS: 918 plain characters, or 402 with emoji or other characters "
+                "outside the SMS alphabet."
+            ),
+            "element": message_input,
+        },
+        summary_block(form.summary),
+        *_option_blocks(form.options),
+        _context("The send and OVH's answer are posted in the channel where you typed `/sms`."),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": COMPOSE_CALLBACK_ID,
+        "private_metadata": json.dumps(form.metadata),
+        "title": _plain("Send an SMS"),
+        "submit": _plain("Send"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def compose_modal(
+    *,
+    channel_id: str,
+    response_url: str | None,
+    default_region: str | None,
+    options: ComposeOptions = ComposeOptions(),
+    initial: ComposeInitial = ComposeInitial(),
+) -> dict[str, Any]:
+    """The form as `/sms` alone opens it, for a channel (and the command's response URL)."""
+    metadata = {"channel_id": channel_id, "response_url": response_url}
+    return compose_view(ComposeForm(metadata, default_region, options, initial))
+
+
+def _option_blocks(options: ComposeOptions) -> list[dict[str, Any]]:
+    """The sender (when there is a choice), "send later", and "allow replies" (where the account can)."""
+    blocks: list[dict[str, Any]] = []
+    choices = options.sender_choices()
+    if len(choices) > 1:
+        shown = [{"text": _plain(label[:75]), "value": value} for value, label in choices[:100]]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": SENDER_BLOCK,
+                "label": _plain("From"),
+                "hint": _plain("The name or number the SMS shows as its sender."),
+                "element": {
+                    "type": "static_select",
+                    "action_id": INPUT_ACTION_ID,
+                    "options": shown,
+                    "initial_option": shown[0],
+                },
+            }
+        )
+    if options.schedule:
+        blocks.append(_send_at_block())
+    if options.replies:
+        blocks.append(_replies_block())
+    return blocks
+
+
+def _send_at_block() -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": SEND_AT_BLOCK,
+        "optional": True,
+        "label": _plain("Send later"),
+        "hint": _plain("Leave empty to send now. OVH holds the SMS until then; you can cancel it."),
+        "element": {"type": "datetimepicker", "action_id": INPUT_ACTION_ID},
+    }
+
+
+def _replies_block() -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": REPLIES_BLOCK,
+        "optional": True,
+        "label": _plain("Replies"),
+        "element": {
+            "type": "checkboxes",
+            "action_id": INPUT_ACTION_ID,
+            "options": [
+                {
+                    "text": _plain("Allow replies"),
+                    "description": _plain(
+                        "Sent from OVH's short number, which receivers can answer for 48 hours "
+                        "(instead of the sender above; no links in the text)."
+                    ),
+                    "value": "yes",
+                }
+            ],
+        },
+    }
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def summary_block(text: str) -> dict[str, Any]:
+    """The live summary under the message."""
+    return {
+        "type": "context",
+        "block_id": SUMMARY_BLOCK,
+        "elements": [{"type": "mrkdwn", "text": text[:3000]}],
+    }
+
+
+def with_summary(view: dict[str, Any], text: str) -> dict[str, Any]:
+    """``view`` as Slack returned it, ready for views.update, with its summary replaced by ``text``."""
+    updated = {key: view[key] for key in _VIEW_FIELDS if key in view}
+    updated["blocks"] = [
+        summary_block(text) if block.get("block_id") == SUMMARY_BLOCK else block for block in view["blocks"]
+    ]
+    return updated
+
+
+def summary_text(
+    segmentation: Segmentation,
+    cost: CostEstimate,
+    culprit: UnicodeCulprit | None,
+    *,
+    bad_receivers: int = 0,
+) -> str:
+    """The live summary: characters, encoding, parts, receivers, estimated credits; and, when a few
+    characters make the text Unicode and so cost more parts, which ones and what keeping them costs."""
+    length = segmentation.units - segmentation.reserved
+    stop = " + STOP mention" if segmentation.reserved else ""
+    receivers = f"{cost.receivers:,} receiver" + ("" if cost.receivers == 1 else "s")
+    if bad_receivers:
+        receivers += f" (+{bad_receivers:,} not valid yet)"
+    parts = f"{segmentation.parts:,} SMS" if segmentation.parts == 1 else f"{segmentation.parts:,} SMS parts"
+    lines = [
+        f"{length:,} characters{stop} · {encoding_label(segmentation.encoding)} · {parts} · {receivers} · "
+        f"≈ *{credits_text(cost.credits)} credits*"
+    ]
+    if culprit is not None and culprit.parts_with > culprit.parts_without:
+        names = ", ".join(escape(show_char(char)) for char in culprit.characters)
+        lines.append(
+            f":bulb: {names} make{'s' if len(culprit.characters) == 1 else ''} the text Unicode: "
+            f"{culprit.parts_with} SMS parts instead of {culprit.parts_without}. "
+            f"Keeping {'it' if len(culprit.characters) == 1 else 'them'} costs "
+            + (
+                f"{credits_text(culprit.extra_credits)} more credits."
+                if cost.receivers
+                else f"{culprit.parts_with - culprit.parts_without} more SMS parts per receiver."
+            )
+        )
+    if cost.assumed:
+        lines.append("_OVH's rates could not be read: the estimate assumes 1 credit per SMS part._")
+    return "\n".join(lines)
+
+
+def compose_values(view: dict[str, Any]) -> ComposeValues:
+    """What a compose form holds (by block id), whatever Slack sent: anything malformed reads as empty."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return ComposeValues()
+
+    def action(block_id: str) -> dict[str, Any]:
+        actions = values.get(block_id)
+        found = actions.get(INPUT_ACTION_ID) if isinstance(actions, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    def text(block_id: str) -> str:
+        value = action(block_id).get("value")
+        return value if isinstance(value, str) else ""
+
+    selected = action(SENDER_BLOCK).get("selected_option")
+    sender = selected.get("value") if isinstance(selected, dict) else None
+    when = action(SEND_AT_BLOCK).get("selected_date_time")
+    checked = action(REPLIES_BLOCK).get("selected_options")
+    return ComposeValues(
+        receivers=text(RECEIVERS_BLOCK),
+        message=text(MESSAGE_BLOCK),
+        sender=sender if isinstance(sender, str) and sender != ACCOUNT_DEFAULT_SENDER else None,
+        send_at=when if isinstance(when, int) and not isinstance(when, bool) else None,
+        allow_replies=isinstance(checked, list)
+        and any(isinstance(option, dict) and option.get("value") == "yes" for option in checked),
+        state=values,
+    )
+
+
+def slack_date(moment: datetime) -> str:
+    """A date and time each person reads in their own time zone (with UTC as the fallback text)."""
+    stamp = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
