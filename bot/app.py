@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -19,20 +20,24 @@ from bot.ovh.client import OvhClient
 from bot.ovh.deliveries import OvhDeliveries
 from bot.ovh.gateway import OvhGateway
 from bot.ovh.rates import RateBook, http_fetch
+from bot.ovh.senders import SenderBook
 from bot.ovh.simulator import simulated_rate
 from bot.sending.acks_first import AckGate, AcksFirstExecutor
+from bot.sending.cancel import ScheduledSends
 from bot.sending.delivery import DeliveryFollower, DeliveryLoop, FollowSettings
 from bot.sending.recovery import Recovery, RecoveryLoop
 from bot.sending.service import Rules, SendService
 from bot.settings import Settings
 from bot.slack.audit import AuditReporter
 from bot.slack.client import SlackDirectory, make_web_client
+from bot.slack.compose import ComposeOptions
 from bot.slack.delivery import DeliveryPoster
 from bot.slack.listeners import home, register_listeners, replies, reports, workflow
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
+from bot.slack.listeners.scheduled import ScheduledDeps
 from bot.slack.listeners.shortcuts import ShortcutDeps
 from bot.slack.listeners.subcommands import SubcommandDeps
 from bot.slack.listeners.summary import SummaryDeps
@@ -64,6 +69,7 @@ class Core:
     gateway: OvhGateway
     account: OvhAccount  # read-only queries: dry runs' estimates and credits, recovery's traces
     rates: RateBook  # OVH's public credits per SMS part, by country
+    senders: SenderBook  # what the account offers the form: enabled senders, replies
     sending: SendService
     reporter: AuditReporter
     recovery: Recovery
@@ -147,6 +153,7 @@ def build_core(settings: Settings) -> Core:
         gateway=gateway,
         account=account,
         rates=rates,
+        senders=SenderBook(ovh_client),
         sending=sending,
         reporter=reporter,
         recovery=recovery,
@@ -227,6 +234,14 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
+def form_options(senders: SenderBook) -> ComposeOptions:
+    """What the form offers now: the account's enabled senders, replies where it takes them, send later."""
+    offer = senders.offer()
+    return ComposeOptions(
+        senders=offer.senders, default_sender=senders.default_sender, replies=offer.replies, schedule=True
+    )
+
+
 def create_bot(settings: Settings) -> SmsBot:
     """Build the bot from validated settings."""
     core = build_core(settings)
@@ -281,6 +296,7 @@ def create_bot(settings: Settings) -> SmsBot:
             sender_id=core.gateway.sender_id,
             default_region=settings.sms_default_region,
             translator=locales.translator,
+            form_options=partial(form_options, core.senders),
         )
     )
     sends = SendDeps(
@@ -291,6 +307,7 @@ def create_bot(settings: Settings) -> SmsBot:
         after_send=home_tab.after_send,
         translator=locales.translator,
     )
+    form_options_now = partial(form_options, core.senders)
     register_listeners(
         app,
         CommandDeps(
@@ -310,16 +327,28 @@ def create_bot(settings: Settings) -> SmsBot:
             recipients=core.recipients,
             stop_clause=core.sending.stop_clause,
             translator=locales.translator,
+            form_options=form_options_now,
         ),
         ViewDeps(
             sends=sends,
             default_region=settings.sms_default_region,
             recipients=core.recipients,
             ledger=core.ledger,
+            sender_enabled=core.senders.still_enabled,
         ),
-        ShortcutDeps(sends=sends, default_region=settings.sms_default_region),
-        ActionDeps(sends=sends, ledger=core.ledger, default_region=settings.sms_default_region),
+        ShortcutDeps(sends=sends, default_region=settings.sms_default_region, form_options=form_options_now),
+        ActionDeps(
+            sends=sends,
+            ledger=core.ledger,
+            default_region=settings.sms_default_region,
+            form_options=form_options_now,
+        ),
         SummaryDeps(sending=core.sending, default_region=settings.sms_default_region),
+        ScheduledDeps(
+            scheduled=ScheduledSends(core.ledger, core.gateway, core.sending.is_admin),
+            audit=core.reporter,
+            slack=core.slack,
+        ),
     )
     home.register(app, home_tab)
     reports.register(app, report_deps)

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command as alembic_command
 from sqlalchemy.engine import Engine
 
 from bot.domain.errors import LedgerUnavailable
 from bot.domain.limits import LimitExceeded, Limits, Usage
-from bot.storage.db import begin_immediate, create_engine, migrate
+from bot.storage.db import alembic_config, begin_immediate, create_engine, migrate
 from bot.storage.ledger import Ledger
 from tests.harness import all_sends, record_send
 
@@ -200,3 +201,24 @@ def test_sqlite_limits_hold_against_another_process_sending_at_the_same_moment(s
         sending.join(timeout=10)
         for engine in engines:
             engine.dispose()
+
+
+def test_a_database_at_the_delivery_schema_upgrades_to_scheduled_sends(tmp_path):
+    """Sends written before scheduling existed read back as sent at once, with replies off."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        alembic_command.upgrade(alembic_config(connection), "0008")
+        connection.execute(
+            sa.text(
+                "INSERT INTO sms_sends (request_key, source, created_at, updated_at, user_id, receivers, message, "
+                "status, ovh_job_ids, accepted_receivers, rejected_receivers, audit_status) VALUES ('command:old', "
+                "'command', '2026-11-30 10:00:00', '2026-11-30 10:00:00', 'UALICE', '[\"+34600000001\"]', 'hi', "
+                "'sent', '[1]', '[\"+34600000001\"]', '[]', 'thread')"
+            )
+        )
+
+    migrate(engine)
+
+    old = Ledger(engine).find_by_key("command:old")
+    assert old is not None
+    assert (old.send_at, old.allow_replies, old.cancelled_at, old.cancel_note) == (None, False, None, None)

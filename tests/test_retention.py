@@ -224,8 +224,18 @@ def test_the_upgrade_from_the_previous_schema_adds_the_task_ready_to_claim(datab
     try:
         with engine.connect() as conn:
             command.upgrade(alembic_config(conn), "0006")
+            # Written as that schema's rows were: today's ledger writes columns added since.
+            now = datetime.now(UTC)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sms_sends (request_key, source, created_at, updated_at, user_id, channel_id, "
+                    "receivers, message, status, ovh_job_ids, accepted_receivers, rejected_receivers, "
+                    "audit_status, lease_until, receiver_count) VALUES ('command:before', 'command', :now, :now, "
+                    "'UALICE', 'COPS', '[\"+34600000001\"]', 'hi', 'pending', '[]', '[]', '[]', 'pending', :now, 1)"
+                ),
+                {"now": now},
+            )
             conn.commit()
-        record_send(Ledger(engine), key="command:before", lease_seconds=0)
 
         migrate(engine)
 

@@ -24,7 +24,7 @@ from bot.domain.errors import (
 )
 from bot.domain.limits import Limits
 from bot.domain.receivers import parse_receivers
-from bot.domain.records import AuditStatus, JobResult, OvhTrace, SendRecord, SendStatus
+from bot.domain.records import AuditStatus, JobOptions, JobResult, OvhTrace, SendRecord, SendStatus
 from bot.sending.audit import AuditOutcome
 from bot.sending.recovery import Recovery
 from bot.sending.service import Rules, SendRequest, SendService
@@ -48,7 +48,9 @@ class ScriptedProvider:
         ] = {}  # job number (1-based) -> what it raises
         self.before_answer: Callable[[int], None] = lambda _job: None
 
-    def post(self, *, message: str, receivers: list[str], tag: str) -> JobResult:
+    def post(
+        self, *, message: str, receivers: list[str], tag: str, options: JobOptions | None = None
+    ) -> JobResult:
         self.posts.append(list(receivers))
         job = len(self.posts)
         self.before_answer(job)

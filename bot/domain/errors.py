@@ -24,6 +24,8 @@ class InputField(StrEnum):
 
     RECEIVERS = "receivers"
     MESSAGE = "message"
+    SENDER = "sender"
+    SEND_AT = "send_at"
 
 
 class InvalidInput(SmsBotError):

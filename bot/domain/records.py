@@ -19,6 +19,7 @@ class SendStatus(StrEnum):
     SENT = "sent"  # OVH accepted the job for at least one receiver
     FAILED = "failed"  # OVH sent nothing: refused, or every receiver rejected
     UNKNOWN = "unknown"  # OVH's answer was lost (timeout, dropped connection): it may have been sent
+    CANCELLED = "cancelled"  # a scheduled send whose jobs were all taken back from OVH before it went
 
 
 class AuditStatus(StrEnum):
@@ -76,6 +77,11 @@ class SendRecord:
     # send's thread, where this send's audit goes too.
     follows: int | None = None
     thread_ts: str | None = None
+    send_at: datetime | None = None  # a scheduled send: when OVH is to send it
+    allow_replies: bool = False  # sent from OVH's short number that receivers can answer
+    cancelled_at: datetime | None = None  # someone asked to cancel this scheduled send then
+    cancelled_by: str | None = None  # who (a Slack user id)
+    cancel_note: str | None = None  # what the cancellation came to, when not all of it was taken back
 
     def labels(self) -> dict[str, str]:
         """How the audit names each number reached through a person or a contact: ``{e164: "@alice"}``."""
@@ -84,6 +90,15 @@ class SendRecord:
     def skipped(self) -> list[tuple[str, str]]:
         """Group members the SMS did not go to: (who, why)."""
         return [(entry["label"], entry["skipped"]) for entry in self.recipients if entry.get("skipped")]
+
+    def scheduled(self, now: datetime) -> bool:
+        """Whether OVH holds this send until a time still to come."""
+        return self.send_at is not None and self.send_at > now
+
+    @property
+    def job_options(self) -> JobOptions:
+        """How this send's jobs are posted (sender, time, replies), as recorded."""
+        return JobOptions(sender=self.sender, send_at=self.send_at, allow_replies=self.allow_replies)
 
     @property
     def simulated(self) -> bool:
@@ -94,6 +109,15 @@ class SendRecord:
     def tag(self) -> str:
         """The tag sent to OVH with the job, to find it again (OVH's old API capped tags at 20 chars)."""
         return f"smsbot-{self.id}"
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How a job is posted beyond its text and receivers."""
+
+    sender: str | None = None  # None: the account's default sender
+    send_at: datetime | None = None  # None: at once
+    allow_replies: bool = False  # OVH's short number, which receivers can answer (no sender then)
 
 
 @dataclass(frozen=True)

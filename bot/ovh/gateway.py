@@ -6,11 +6,17 @@ The use case splits a send into jobs and decides what a failed job means; this m
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
+
+from ovh import exceptions as ovh_errors
 
 from bot.domain.errors import ConfigurationError, DeliveryError
-from bot.domain.records import JobResult
+from bot.domain.records import JobOptions, JobResult
+from bot.domain.schedule import differed_minutes
 from bot.ovh.client import OvhClient
+from bot.ovh.errors import translate_error
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +43,12 @@ class OvhGateway:
         """The sender the SMS go out from (OVH_SMS_SENDER), or None for the account's default."""
         return self._client.sender_id
 
-    def post(self, *, message: str, receivers: list[str], tag: str) -> JobResult:
-        """Post one job of ``message`` to E.164 ``receivers`` (at most about 500), tagged ``tag``.
+    def post(
+        self, *, message: str, receivers: list[str], tag: str, options: JobOptions | None = None
+    ) -> JobResult:
+        """Post one job of ``message`` to E.164 ``receivers`` (at most about 500), tagged ``tag``, from
+        ``options.sender`` (None: the account's default; no options: OVH_SMS_SENDER), held by OVH until
+        ``options.send_at``, or from OVH's short number that receivers can answer (``allow_replies``).
 
         Raises :class:`DeliveryError` (``maybe_sent`` when the answer was lost after OVH may have taken
         the job) or :class:`ConfigurationError` (no SMS service to send with).
@@ -52,13 +62,18 @@ class OvhGateway:
             "tag": tag,
             "receivers": receivers,
         }
-        if self.allow_replies:
-            # A short number people can answer (SMS_ALLOW_REPLIES): it takes the place of any sender name.
+        options = options or JobOptions(sender=self.sender_id)
+        if options.allow_replies or self.allow_replies:
+            # OVH's short number people can answer (the form's choice, or SMS_ALLOW_REPLIES): it replaces
+            # any sender name.
             body["senderForResponse"] = True
-        elif self.sender_id:
-            body["sender"] = self.sender_id
+        elif options.sender:
+            body["sender"] = options.sender
         else:
             body["senderForResponse"] = False
+        # Counted when the job is posted, so a send recovery posts late still goes at its time (or at once).
+        if minutes := differed_minutes(options.send_at, datetime.now(UTC)):
+            body["differedPeriod"] = minutes
         answer = self._client.call("post", f"/sms/{service}/jobs", posts=True, **body)
         credits_left = answer.get("creditsLeft")
         # OVH's report always has these fields. One without them says nothing of what was sent: it raises
@@ -82,3 +97,16 @@ class OvhGateway:
             return None
         credits = account.get("creditsLeft")
         return float(credits) if credits is not None else None
+
+    def cancel_job(self, service: str, job_id: int) -> bool:
+        """Take back a job OVH still holds (``DELETE /sms/{sn}/jobs/{id}``): False if OVH no longer has it
+        (it went out already). Raises :class:`DeliveryError` when OVH cannot be asked."""
+        try:
+            self._client.raw.delete(f"/sms/{quote(service, safe='')}/jobs/{int(job_id)}")
+        except ovh_errors.ResourceNotFoundError:
+            return False
+        except ovh_errors.APIError as error:
+            raise translate_error(
+                error, f"/sms/{service}/jobs/{job_id}", service=service, posts=False
+            ) from error
+        return True

@@ -88,6 +88,8 @@ class SimulatedOvh:
                 return []  # a simulated job is sent at once: nothing waits in the queue
             if rest == "/incoming":
                 return []  # nobody answers a simulated SMS
+            if rest == "/senders":
+                return []  # the account's default sender only
             if rest.startswith("/senders/"):
                 return {"sender": rest.removeprefix("/senders/"), "status": "enable", "type": "alpha"}
         raise _not_found(path)

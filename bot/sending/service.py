@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.domain.access import Access, Directory, SendPolicy
@@ -28,7 +29,8 @@ from bot.domain.errors import (
 from bot.domain.limits import Limits
 from bot.domain.receivers import Receiver, mask
 from bot.domain.recipients import Skipped
-from bot.domain.records import AuditStatus, JobResult, SendRecord, SendResult, SendStatus
+from bot.domain.records import AuditStatus, JobOptions, JobResult, SendRecord, SendResult, SendStatus
+from bot.domain.schedule import check_send_at
 from bot.domain.sms_text import Segmentation, check_message
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.storage.ledger import Ledger
@@ -60,8 +62,11 @@ class Gateway(Protocol):
     sender_id: str | None
     no_stop_clause: bool
 
-    def post(self, *, message: str, receivers: list[str], tag: str) -> JobResult:
-        """Post one job; raise :class:`DeliveryError` or :class:`ConfigurationError`."""
+    def post(
+        self, *, message: str, receivers: list[str], tag: str, options: JobOptions | None = None
+    ) -> JobResult:
+        """Post one job (``options``: sender, time, replies; None: the defaults); raise
+        :class:`DeliveryError` or :class:`ConfigurationError`."""
         ...
 
     def credits_left(self) -> float | None:
@@ -104,6 +109,10 @@ class SendRequest:
             entries.append(entry)
         entries.extend({"label": skip.label, "skipped": skip.reason} for skip in self.skipped)
         return entries
+
+    sender: str | None = None  # None: the bot's default (OVH_SMS_SENDER, or the account's)
+    send_at: datetime | None = None  # None: at once
+    allow_replies: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +207,8 @@ class SendService:
     def validate(self, request: SendRequest) -> tuple[Access, Segmentation]:
         """Every check that can be made before recording the send (the daily limits come at recording)."""
         access = self.authorize(request.user_id, request.channel_id)
+        if request.send_at is not None:
+            check_send_at(request.send_at, datetime.now(UTC))
         segmentation = self.check_content(request.receivers, request.message)
         if not access.admin:
             self.rules.limits.check_size(len(request.receivers))
@@ -299,8 +310,10 @@ class SendService:
             channel_id=request.channel_id,
             receivers=receivers,
             message=request.message,
-            sender=self.gateway.sender_id,
+            sender=request.sender or self.gateway.sender_id,
             estimated_credits=estimated_credits,
+            send_at=request.send_at,
+            allow_replies=request.allow_replies,
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
             recipients=request.recipients(),
@@ -386,7 +399,9 @@ class SendService:
                 raise _LeaseLost
             progress.posted = True
             try:
-                job = self.gateway.post(message=record.message, receivers=chunk, tag=record.tag)
+                job = self.gateway.post(
+                    message=record.message, receivers=chunk, tag=record.tag, options=record.job_options
+                )
             except (DeliveryError, ConfigurationError) as error:
                 if index == 0:
                     raise

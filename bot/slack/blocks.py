@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -190,6 +191,13 @@ def _messages(text: str, blocks: Blocks, footer: dict[str, Any] | None = None) -
     ]
 
 
+def slack_date(moment: datetime) -> str:
+    """A date and time each person reads in their own time zone (UTC in the fallback text)."""
+    stamp = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
 def _credits(value: float | None) -> str:
     if value is None:
         return "unknown"
@@ -201,7 +209,9 @@ _HEADLINE = {
     SendStatus.SENT: (":outbox_tray:", "sent an SMS to"),
     SendStatus.FAILED: (":x:", "could not send an SMS to"),
     SendStatus.UNKNOWN: (":grey_question:", "tried to send an SMS (outcome unknown) to"),
+    SendStatus.CANCELLED: (":no_entry_sign:", "scheduled, then cancelled, an SMS to"),
 }
+CANCEL_ACTION_ID = "sms_cancel_scheduled"
 
 
 # Said first in every parent message and thread of a simulated send (OVH_ENDPOINT=simulator).
@@ -218,6 +228,8 @@ def audit_parent(record: SendRecord) -> SlackMessage:
     text is never cut: a long one (918 `&`s are 4,590 characters once escaped) takes several sections.
     """
     icon, verb = _HEADLINE[record.status]
+    if record.send_at is not None and record.status is SendStatus.SENT:
+        icon, verb = ":alarm_clock:", f"scheduled for {slack_date(record.send_at)} an SMS to"
     shown = _numbers(record.receivers, labels=record.labels())
     if len(record.receivers) > SHOWN_RECEIVERS:
         shown += " (all listed in the thread)"
@@ -273,6 +285,7 @@ def audit_details(
         lines.append(":grey_question: *Outcome unknown*")
     else:
         lines.append(":hourglass_flowing_sand: *Waiting for OVH*")
+    lines += _schedule_lines(record)
     if record.error_message:
         lines.append(f"*Reason:* {escape(record.error_message)}")
     if record.ovh_job_ids:
@@ -312,7 +325,58 @@ def audit_details(
     if record.simulated and note:
         text = f"[Simulated] {text}"
     actions = [follow_up_actions(record)] if follow_up else []
-    return _messages(shorten(text, 3000), [*_sections("\n".join(lines)), *actions], _context(footer))
+    blocks = [*_sections("\n".join(lines)), *_cancel_button(record), *actions]
+    return _messages(shorten(text, 3000), blocks, _context(footer))
+
+
+def _schedule_lines(record: SendRecord) -> list[str]:
+    """When a scheduled send goes, and who cancelled it and what came of that."""
+    if record.send_at is None:
+        return []
+    if record.status is SendStatus.CANCELLED:
+        lines = [f":no_entry_sign: *Cancelled* by <@{record.cancelled_by}>: OVH will not send it."]
+    elif record.cancelled_at is not None:
+        lines = [f"*Cancel asked* by <@{record.cancelled_by}>."]
+    else:
+        lines = [f":alarm_clock: *OVH sends it* {slack_date(record.send_at)}."]
+    if record.cancel_note:
+        lines.append(escape(record.cancel_note))
+    return lines
+
+
+def _cancel_button(record: SendRecord) -> Blocks:
+    """A scheduled send's Cancel button, while OVH holds it. Its value names the send; the ledger says the
+    rest (and who may cancel it) when it is clicked."""
+    if not (
+        record.status is SendStatus.SENT
+        and record.cancelled_at is None
+        and record.scheduled(datetime.now(UTC))
+    ):
+        return []
+    return [
+        {
+            "type": "actions",
+            "block_id": "scheduled",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": CANCEL_ACTION_ID,
+                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "style": "danger",
+                    "value": str(record.id),
+                    "confirm": {
+                        "title": {"type": "plain_text", "text": "Cancel this SMS?"},
+                        "text": {
+                            "type": "plain_text",
+                            "text": "OVH will not send it. Only its author or an admin can.",
+                        },
+                        "confirm": {"type": "plain_text", "text": "Cancel the SMS"},
+                        "deny": {"type": "plain_text", "text": "Keep it"},
+                    },
+                }
+            ],
+        }
+    ]
 
 
 class PrivateReason(Enum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.cost import CostEstimate, UnicodeCulprit, credits_text
@@ -322,10 +321,3 @@ def compose_values(view: dict[str, Any]) -> ComposeValues:
         and any(isinstance(option, dict) and option.get("value") == "yes" for option in checked),
         state=values,
     )
-
-
-def slack_date(moment: datetime) -> str:
-    """A date and time each person reads in their own time zone (with UTC as the fallback text)."""
-    stamp = int(moment.timestamp())
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"

@@ -66,6 +66,11 @@ sends = sa.Table(
     # A follow-up: the send it follows up, and that send's audit thread, where this one's audit goes.
     sa.Column("follows", sa.Integer, nullable=True),
     sa.Column("thread_ts", sa.String(32), nullable=True),
+    sa.Column("send_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("allow_replies", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("cancelled_by", sa.String(32), nullable=True),
+    sa.Column("cancel_note", sa.Text, nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
@@ -82,7 +87,7 @@ def _record(row: Any) -> SendRecord:
     values["status"] = SendStatus(values["status"])
     values["audit_status"] = AuditStatus(values["audit_status"])
     values["recipients"] = values.get("recipients") or []
-    for column in ("created_at", "updated_at", "last_attempt_at", "lease_until"):
+    for column in ("created_at", "updated_at", "last_attempt_at", "lease_until", "send_at", "cancelled_at"):
         if values[column] is not None and values[column].tzinfo is None:  # SQLite keeps no zone; we write UTC
             values[column] = values[column].replace(tzinfo=UTC)
     return SendRecord(**values)
@@ -131,6 +136,8 @@ class Ledger:
         guard: UsageGuard | None = None,
         recipients: list[dict[str, str]] | None = None,
         follows: SendRecord | None = None,
+        send_at: datetime | None = None,
+        allow_replies: bool = False,
     ) -> SendRecord:
         """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
@@ -166,6 +173,8 @@ class Ledger:
             "follows": follows.id if follows else None,
             # The thread of the send followed (its own, or the one it followed in turn): one thread per story.
             "thread_ts": (follows.thread_ts or follows.audit_ts) if follows else None,
+            "send_at": send_at,
+            "allow_replies": allow_replies,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:
@@ -444,3 +453,40 @@ class Ledger:
         with self.engine.connect() as conn:
             row = conn.execute(sends.select().where(sends.c.request_key == request_key)).one_or_none()
         return _record(row) if row else None
+
+    @translated
+    def begin_cancel(self, send_id: int, user_id: str) -> tuple[SendRecord | None, bool]:
+        """Mark a scheduled send as being cancelled by ``user_id``, if it was sent to OVH, is still to go and
+        nobody asked before: the row (None if there is none) and whether this call is the one that did."""
+        now = self._clock()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sends.update()
+                .where(
+                    sends.c.id == send_id,
+                    sends.c.status == SendStatus.SENT.value,
+                    sends.c.send_at > now,
+                    sends.c.cancelled_at.is_(None),
+                )
+                .values(cancelled_at=now, cancelled_by=user_id, updated_at=now)
+                .returning(*sends.c)
+            ).one_or_none()
+            if row is not None:
+                return _record(row), True
+            row = conn.execute(sends.select().where(sends.c.id == send_id)).one_or_none()
+        return (_record(row) if row else None), False
+
+    @translated
+    def record_cancellation(self, send_id: int, *, cancelled: bool, note: str | None) -> SendRecord:
+        """What a cancellation came to: every job taken back (the send is cancelled), or ``note`` saying
+        what went out anyway."""
+        values: dict[str, Any] = {"cancel_note": note}
+        if cancelled:
+            values["status"] = SendStatus.CANCELLED.value
+        return self._update(send_id, values, only_from=(SendStatus.SENT,))[0]
+
+    @translated
+    def undo_cancel(self, send_id: int) -> SendRecord:
+        """Forget a cancellation OVH could not carry out (nothing was taken back), so it can be asked again."""
+        values = {"cancelled_at": None, "cancelled_by": None}
+        return self._update(send_id, values, only_from=(SendStatus.SENT,))[0]

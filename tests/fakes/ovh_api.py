@@ -142,6 +142,7 @@ class _Outgoing:
     parts: int
     created: datetime
     delivery: Delivery | Timeline
+    differed: int = 0  # minutes OVH holds it (differedPeriod)
 
 
 class FakeOvh(FakeServer):
@@ -211,6 +212,9 @@ class FakeOvh(FakeServer):
         self.rates: dict[str, float] = {}
         self.default_rate = 1.0
         self.rate_requests: list[str] = []  # the countries asked for, in order (kept out of `requests`)
+        # How the account handles replies (`smsResponse.responseType`: cgi, none or text).
+        self.response_type = "none"
+        self.deleted_jobs: list[int] = []  # job ids taken back with DELETE /sms/{sn}/jobs/{id}
         self.credential_status = "validated"
         self.credential_expiration: datetime | None = self._created + timedelta(days=365)
 
@@ -478,6 +482,8 @@ class FakeOvh(FakeServer):
                 return self._send(service, body)
             case "GET", ["jobs"]:
                 return json_response(200, [i for i, sms in self._pending.items() if sms.service == service])
+            case "DELETE", ["jobs", job_id] if job_id.isdigit() and int(job_id) in self._pending:
+                return self._delete_job(int(job_id))
             case "GET", ["jobs", job_id] if job_id.isdigit() and int(job_id) in self._pending:
                 return json_response(200, self._pending_detail(self._pending[int(job_id)]))
             case "GET", ["outgoing"]:
@@ -550,7 +556,12 @@ class FakeOvh(FakeServer):
             "creditsLeft": self.credits_left,
             "creditsHoldByQuota": 0,
             "userQuantityWithQuota": 0,
-            "smsResponse": {"responseType": "noResponse", "cgiUrl": "", "text": "", "trackingOptions": []},
+            "smsResponse": {
+                "responseType": self.response_type,
+                "cgiUrl": "",
+                "text": "",
+                "trackingOptions": [],
+            },
             "callBack": self.callback_url,
         }
 
@@ -596,7 +607,9 @@ class FakeOvh(FakeServer):
                 _now(),
                 delivery,
             )
-            (self._pending if self.queue_jobs else self._outgoing)[sms_id] = sms
+            sms.differed = int(body.get("differedPeriod") or 0)
+            # A deferred job waits in OVH's queue (GET /sms/{sn}/jobs) until its time, and can be deleted.
+            (self._pending if self.queue_jobs or sms.differed else self._outgoing)[sms_id] = sms
         answer = {
             "ids": ids,
             "validReceivers": valid,
@@ -607,6 +620,13 @@ class FakeOvh(FakeServer):
         if self.include_credits_left:
             answer["creditsLeft"] = self.credits_left
         return json_response(200, answer)
+
+    def _delete_job(self, job_id: int) -> HttpResponse:
+        """`DELETE /sms/{sn}/jobs/{id}`: a job still queued is taken back and its credits given back."""
+        sms = self._pending.pop(job_id)
+        self.credits_left += sms.credits
+        self.deleted_jobs.append(job_id)
+        return json_response(200, None)
 
     def deliver_queued(self) -> None:
         """OVH works through its queue: the pending jobs are sent."""
@@ -713,7 +733,7 @@ class FakeOvh(FakeServer):
             "creationDatetime": self._date(sms.created),
             "sentAt": None,
             "deliveredAt": None,
-            "differedDelivery": 0,
+            "differedDelivery": sms.differed,
             "numberOfSms": sms.parts,
             "messageLength": len(sms.message),
             "ptt": 0,

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, shortcuts, summary, views
+from bot.slack.listeners import actions, commands, scheduled, shortcuts, summary, views
 from bot.slack.request_ids import refuse_malformed_ids
 
 
@@ -13,6 +13,7 @@ def register_listeners(
     shortcut_deps: shortcuts.ShortcutDeps,
     action_deps: actions.ActionDeps,
     summary_deps: summary.SummaryDeps,
+    scheduled_deps: scheduled.ScheduledDeps,
 ) -> None:
     """Bind every listener to the app, each with only what it needs."""
     app.use(refuse_malformed_ids)  # before any listener reads an id
@@ -21,3 +22,4 @@ def register_listeners(
     shortcuts.register(app, shortcut_deps)
     actions.register(app, action_deps)
     summary.register(app, summary_deps)
+    scheduled.register(app, scheduled_deps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -20,7 +21,7 @@ from bot.domain.errors import LedgerUnavailable, NotAllowed
 from bot.domain.records import AuditStatus, SendRecord
 from bot.slack.blocks import FOLLOW_UP_ACTION_ID, display_number
 from bot.slack.client import SLACK_FAILURES
-from bot.slack.compose import compose_modal
+from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import MAX_PICKED, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
 from bot.storage.ledger import Ledger
@@ -37,6 +38,7 @@ class ActionDeps:
     sends: SendDeps
     ledger: Ledger
     default_region: str | None
+    form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
 
 
 def register(app: App, deps: ActionDeps) -> None:
@@ -66,6 +68,7 @@ def handle_follow_up(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
             channel_id=record.channel_id or "",
             response_url=requester.response_url,
             default_region=deps.default_region,
+            options=deps.form_options(),
         )
         view = with_people_picker(with_initial(view, receivers=numbers), initial_users=people)
         metadata = json.loads(view["private_metadata"]) | {"follows": record.id}

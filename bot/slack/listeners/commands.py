@@ -20,7 +20,7 @@ from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
 from bot.slack.blocks import error_message, unescape
 from bot.slack.client import SLACK_FAILURES
-from bot.slack.compose import compose_modal
+from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import with_people_picker
 from bot.slack.help import help_message
 from bot.slack.listeners import reports, subcommands
@@ -42,6 +42,7 @@ class CommandDeps:
     recipients: Recipients  # people, user groups and contacts named as receivers
     stop_clause: bool = False  # OVH appends its STOP mention: the help's lengths keep room for it
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
+    form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
 
 
 def register(app: App, deps: CommandDeps) -> None:
@@ -144,6 +145,7 @@ def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClien
             channel_id=requester.channel_id or "",
             response_url=requester.response_url,
             default_region=deps.default_region,
+            options=deps.form_options(),
         )
     )
     try:

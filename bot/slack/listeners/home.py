@@ -23,7 +23,7 @@ from bot.domain.standing import standing
 from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendService
 from bot.slack.client import SLACK_FAILURES
-from bot.slack.compose import compose_modal
+from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import with_channel_picker, with_people_picker
 from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFacts, Shown, home_view
 from bot.slack.ids import USER_ID, is_id
@@ -79,6 +79,7 @@ class HomeDeps:
     sender_id: str | None
     default_region: str | None
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
+    form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
 
 
 class HomePublisher:
@@ -220,7 +221,9 @@ def handle_send_button(
         except NotAllowed as refusal:
             requester.tell(deps.slack, t._(refusal.user_message))
             return
-        view = compose_modal(channel_id="", response_url=None, default_region=deps.default_region)
+        view = compose_modal(
+            channel_id="", response_url=None, default_region=deps.default_region, options=deps.form_options()
+        )
         try:
             client.views_open(
                 trigger_id=requester.trigger_id, view=with_people_picker(with_channel_picker(view))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -12,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import NotAllowed
 from bot.slack.client import SLACK_FAILURES
-from bot.slack.compose import compose_modal
+from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import with_channel_picker, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
 from bot.slack.markup import plain_text
@@ -36,6 +37,7 @@ class ShortcutDeps:
 
     sends: SendDeps
     default_region: str | None
+    form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
 
 
 def register(app: App, deps: ShortcutDeps) -> None:
@@ -70,7 +72,9 @@ def handle_global(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: Sh
         log.warning("a global shortcut without its user or trigger id was ignored")
         return
     with after_ack(deps.sends.slack, requester):
-        view = compose_modal(channel_id="", response_url=None, default_region=deps.default_region)
+        view = compose_modal(
+            channel_id="", response_url=None, default_region=deps.default_region, options=deps.form_options()
+        )
         _open(client, requester, deps, with_people_picker(with_channel_picker(view)))
 
 
@@ -97,6 +101,7 @@ def handle_message(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: S
             channel_id=requester.channel_id or "",
             response_url=requester.response_url,
             default_region=deps.default_region,
+            options=deps.form_options(),
         )
         _open(client, requester, deps, with_people_picker(with_initial(view, message=text)))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -12,15 +14,20 @@ from slack_bolt import Ack, App
 from bot.domain.errors import InputField, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.recipients import DirectoryUnavailable, Recipients, Resolved
 from bot.domain.records import SendRecord
+from bot.domain.schedule import check_send_at, from_timestamp
 from bot.domain.sms_text import check_message
 from bot.sending.service import SendRequest
-from bot.slack.compose import COMPOSE_CALLBACK_ID, compose_values
+from bot.slack.compose import COMPOSE_CALLBACK_ID, ComposeValues, compose_values
 from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
 from bot.slack.listeners.actions import follow_up_of
 from bot.slack.listeners.requester import SendDeps, send_in_background
 from bot.storage.ledger import Ledger
 
 OUT_OF_DATE = "This form is out of date. Close it and type `/sms` again."
+
+
+def _any_sender(_sender: str) -> bool | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class ViewDeps:
     default_region: str | None
     recipients: Recipients  # contacts by name in the receivers field, and the people picked
     ledger: Ledger | None = None  # the send a follow-up form follows
+    # Whether OVH lists a sender as enabled now (None: it did not say in time).
+    sender_enabled: Callable[[str], bool | None] = _any_sender
 
 
 def register(app: App, deps: ViewDeps) -> None:
@@ -62,6 +71,7 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         check_message(message, stop_clause=deps.sends.sending.stop_clause)
     except InvalidInput as error:
         errors[error.field] = error.user_message
+    sender, send_at = _sender_and_time(values, deps, errors)
     team = body.get("team")
     request = SendRequest(
         request_key=f"view:{view_id}",
@@ -73,6 +83,9 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         message=message,
         skipped=resolved.skipped,
         follows=follows,
+        sender=sender,
+        send_at=send_at,
+        allow_replies=values.allow_replies,
     )
     if not errors:
         try:
@@ -134,3 +147,22 @@ def _metadata(raw: Any) -> dict[str, Any] | None:
     except ValueError:
         return None
     return metadata if isinstance(metadata, dict) else None
+
+
+def _sender_and_time(
+    values: ComposeValues, deps: ViewDeps, errors: dict[str, str]
+) -> tuple[str | None, datetime | None]:
+    """The sender picked (if OVH still has it enabled) and the time to send at (if it can be scheduled);
+    what is wrong goes into ``errors``, by field."""
+    sender = None if values.allow_replies else values.sender
+    if sender is not None and deps.sender_enabled(sender) is False:
+        errors[InputField.SENDER] = (
+            f"OVH no longer lists {sender} as an enabled sender of this account. Pick another sender."
+        )
+    send_at = None
+    if values.send_at is not None:
+        try:
+            send_at = check_send_at(from_timestamp(values.send_at), datetime.now(UTC))
+        except InvalidInput as error:
+            errors[error.field] = error.user_message
+    return sender, send_at

@@ -1,9 +1,14 @@
-"""The fake OVH's public rates route, as OVH serves it: unsigned, checked against OVH's schema."""
+"""The fake OVH's routes for the form: public rates (unsigned, checked against OVH's schema), deferred jobs
+and their deletion."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import requests
 
+from bot.domain.records import JobOptions
+from bot.ovh.gateway import OvhGateway
 from tests.fakes.ovh_api import FakeOvh
 
 
@@ -34,3 +39,19 @@ def test_rates_can_fail_on_demand(fake_ovh):
 
     assert rate(fake_ovh, country="es").status_code == 503
     assert rate(fake_ovh, country="es").status_code == 200
+
+
+def test_a_deferred_job_waits_in_the_queue_until_deleted_and_its_credits_come_back(fake_ovh, make_settings):
+    fake_ovh.rules.append(("DELETE", "/sms/*/jobs/*"))
+    gateway = OvhGateway.from_settings(make_settings())
+    later = JobOptions(send_at=datetime.now(UTC) + timedelta(minutes=90))
+
+    job = gateway.post(message="Later", receivers=["+34600000001"], tag="t-1", options=later)
+
+    [posted] = fake_ovh.jobs
+    assert posted.body["differedPeriod"] in (90, 91)
+    assert fake_ovh.credits_left == 99
+    [job_id] = job.job_ids
+    assert gateway.cancel_job(job.service, job_id) is True
+    assert fake_ovh.deleted_jobs == [job_id] and fake_ovh.credits_left == 100
+    assert gateway.cancel_job(job.service, job_id) is False  # gone: OVH answers 404

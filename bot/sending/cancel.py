@@ -1,0 +1,112 @@
+"""Cancelling a scheduled send: its author or an admin takes its jobs back from OVH before they go.
+
+The request names a ledger row and nothing else; the row says whether there is anything to cancel and who
+may. The ledger marks the cancellation before OVH is asked, so two clicks (or two instances) cannot both
+go ahead; OVH's answer for each job then says what came of it, and the ledger records that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.domain.records import SendRecord, SendStatus
+from bot.storage.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class CancelOutcome(StrEnum):
+    """What a request to cancel came to."""
+
+    CANCELLED = "cancelled"  # every job taken back: nothing will be sent
+    TOO_LATE = "too_late"  # OVH had sent it already
+    PARTIAL = "partial"  # some jobs taken back, others had gone
+    NOT_FOUND = "not_found"  # no such send
+    NOT_ALLOWED = "not_allowed"  # not its author, nor an admin
+    NOT_SCHEDULED = "not_scheduled"  # not a send OVH holds for later (any more)
+    ALREADY = "already"  # someone asked before
+    FAILED = "failed"  # OVH could not be asked: nothing changed, it may be tried again
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """The outcome, the send as the ledger now holds it (None if there is none), and OVH's reason when
+    it failed."""
+
+    outcome: CancelOutcome
+    record: SendRecord | None
+    reason: str | None = None
+
+
+class JobCanceller(Protocol):
+    """What cancelling needs from the SMS provider (see :meth:`bot.ovh.gateway.OvhGateway.cancel_job`)."""
+
+    def cancel_job(self, service: str, job_id: int) -> bool:
+        """Take back a queued job: False if it went out already; raise :class:`DeliveryError`."""
+        ...
+
+
+class ScheduledSends:
+    """Cancels scheduled sends. Thread-safe."""
+
+    def __init__(self, ledger: Ledger, jobs: JobCanceller, is_admin: Callable[[str], bool]) -> None:
+        self.ledger = ledger
+        self.jobs = jobs
+        self.is_admin = is_admin
+
+    def cancel(self, send_id: int, user_id: str) -> Cancellation:
+        """Cancel send ``send_id`` for ``user_id``, if they may and OVH still holds it."""
+        record = self.ledger.get(send_id)
+        if record is None:
+            return Cancellation(CancelOutcome.NOT_FOUND, None)
+        if user_id != record.user_id and not self.is_admin(user_id):
+            return Cancellation(CancelOutcome.NOT_ALLOWED, record)
+        if record.cancelled_at is not None or record.status is SendStatus.CANCELLED:
+            return Cancellation(CancelOutcome.ALREADY, record)
+        if record.status is not SendStatus.SENT or not record.scheduled(datetime.now(UTC)):
+            return Cancellation(CancelOutcome.NOT_SCHEDULED, record)
+        claimed, mine = self.ledger.begin_cancel(send_id, user_id)
+        if not mine or claimed is None:
+            # Another click got there first, or the time came meanwhile.
+            outcome = (
+                CancelOutcome.ALREADY if claimed and claimed.cancelled_at else CancelOutcome.NOT_SCHEDULED
+            )
+            return Cancellation(outcome, claimed)
+        return self._take_back(claimed)
+
+    def _take_back(self, record: SendRecord) -> Cancellation:
+        taken, gone = [], []
+        for job_id in record.ovh_job_ids:
+            try:
+                (taken if self.jobs.cancel_job(str(record.ovh_service), job_id) else gone).append(job_id)
+            except (DeliveryError, ConfigurationError) as error:
+                log.warning(
+                    "send #%d: OVH did not take back job %d: %s", record.id, job_id, error.user_message
+                )
+                if not taken:
+                    return Cancellation(
+                        CancelOutcome.FAILED, self.ledger.undo_cancel(record.id), error.user_message
+                    )
+                gone.extend(j for j in record.ovh_job_ids if j not in taken and j not in gone)
+                break
+        log.info("send #%d: %d job(s) taken back, %d gone already", record.id, len(taken), len(gone))
+        if not gone:
+            return Cancellation(
+                CancelOutcome.CANCELLED, self.ledger.record_cancellation(record.id, cancelled=True, note=None)
+            )
+        if not taken:
+            note = "OVH had sent it already: the cancellation came too late."
+            outcome = CancelOutcome.TOO_LATE
+        else:
+            note = (
+                f"Only {len(taken)} of the {len(record.ovh_job_ids)} SMS were taken back: OVH had sent the "
+                "others already."
+            )
+            outcome = CancelOutcome.PARTIAL
+        return Cancellation(outcome, self.ledger.record_cancellation(record.id, cancelled=False, note=note))

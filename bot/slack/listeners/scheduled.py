@@ -1,0 +1,103 @@
+"""The "Cancel" button of a scheduled send's audit thread.
+
+The button's value names a ledger row and nothing more: the row says what there is to cancel and who may
+(its author and the bot's admins). Anyone else is told so privately, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.errors import LedgerUnavailable
+from bot.sending.audit import AuditSink
+from bot.sending.cancel import CancelOutcome, ScheduledSends
+from bot.slack.blocks import CANCEL_ACTION_ID, audit_details
+from bot.slack.client import SLACK_FAILURES
+from bot.slack.listeners.requester import Requester, after_ack
+
+log = logging.getLogger(__name__)
+
+_REFUSALS = {
+    CancelOutcome.NOT_FOUND: "This send is not in the bot's records, so there is nothing to cancel.",
+    CancelOutcome.NOT_ALLOWED: "Only the person who scheduled this SMS, or an admin of the bot, can cancel it.",
+    CancelOutcome.NOT_SCHEDULED: "This SMS is not waiting to be sent any more, so it cannot be cancelled.",
+    CancelOutcome.ALREADY: "Someone already cancelled this SMS.",
+}
+
+
+@dataclass(frozen=True)
+class ScheduledDeps:
+    """What the Cancel button needs: the cancellation use case, the audit sink, and a client to answer."""
+
+    scheduled: ScheduledSends
+    audit: AuditSink
+    slack: WebClient
+
+
+def register(app: App, deps: ScheduledDeps) -> None:
+    """Bind the Cancel button."""
+    app.block_action(CANCEL_ACTION_ID)(partial(handle_cancel, deps=deps))
+
+
+def handle_cancel(ack: Ack, body: dict[str, Any], *, deps: ScheduledDeps) -> None:
+    """Acknowledge, then cancel for whoever clicked, if the ledger says they may."""
+    ack()
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    user_id = user.get("id") if isinstance(user.get("id"), str) else None
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    actions = body.get("actions") if isinstance(body.get("actions"), list) else []
+    value = actions[0].get("value") if actions and isinstance(actions[0], dict) else None
+    if not user_id:
+        return
+    requester = Requester(
+        user_id=user_id,
+        trigger_id=None,
+        channel_id=channel.get("id") if isinstance(channel.get("id"), str) else None,
+        team_id=None,
+        response_url=body.get("response_url") if isinstance(body.get("response_url"), str) else None,
+    )
+    if not (isinstance(value, str) and value.isdigit()):
+        requester.tell(deps.slack, _REFUSALS[CancelOutcome.NOT_FOUND])
+        return
+    with after_ack(deps.slack, requester):
+        try:
+            result = deps.scheduled.cancel(int(value), user_id)
+        except LedgerUnavailable as error:
+            requester.tell(deps.slack, error.user_message)
+            return
+        if result.outcome in _REFUSALS:
+            log.info("cancel of send #%s by %s refused: %s", value, user_id, result.outcome)
+            requester.tell(deps.slack, _REFUSALS[result.outcome])
+            return
+        if result.outcome is CancelOutcome.FAILED:
+            requester.tell(deps.slack, f"OVH did not cancel the SMS, so it will still go: {result.reason}")
+            return
+        assert result.record is not None
+        _replace_button(deps.slack, body, result.record)
+        note = {  # who cancelled it is in the details, as a mention
+            CancelOutcome.CANCELLED: "Cancelled: OVH will not send it.",
+            CancelOutcome.TOO_LATE: "Cancel asked too late: OVH had sent it already.",
+            CancelOutcome.PARTIAL: "Cancelled, but OVH had sent part of it already.",
+        }[result.outcome]
+        deps.audit.report_update(result.record, note)
+
+
+def _replace_button(slack: WebClient, body: dict[str, Any], record: Any) -> None:
+    """Show the clicked message as the ledger now has it: the Cancel button goes."""
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not (isinstance(channel, str) and isinstance(ts, str)):
+        return
+    message = audit_details(record, follow_up=True)[-1]  # the buttons are in the last part
+    try:
+        slack.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+    except SLACK_FAILURES as error:
+        log.warning(
+            "send #%d: the audit message was not updated after its cancellation: %s", record.id, error
+        )
