@@ -35,6 +35,7 @@ from bot.slack.delivery import DeliveryPoster
 from bot.slack.listeners import home, register_listeners, replies, reports, workflow
 from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
+from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.contacts import ContactsDeps
 from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.scheduled import ScheduledDeps
@@ -48,6 +49,7 @@ from bot.slack.permalinks import Permalinks
 from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
 from bot.storage.deliveries import DeliveryStore
+from bot.storage.drafts import DraftStore
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Reports
@@ -234,11 +236,15 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
-def form_options(senders: SenderBook) -> ComposeOptions:
-    """What the form offers now: the account's enabled senders, replies where it takes them, send later."""
+def form_options(senders: SenderBook, allow_replies: bool = False) -> ComposeOptions:
+    """What the form offers now: the account's enabled senders, replies where it takes them (or where
+    SMS_ALLOW_REPLIES says so), send later."""
     offer = senders.offer()
     return ComposeOptions(
-        senders=offer.senders, default_sender=senders.default_sender, replies=offer.replies, schedule=True
+        senders=offer.senders,
+        default_sender=senders.default_sender,
+        replies=offer.replies or allow_replies,
+        schedule=True,
     )
 
 
@@ -296,7 +302,7 @@ def create_bot(settings: Settings) -> SmsBot:
             sender_id=core.gateway.sender_id,
             default_region=settings.sms_default_region,
             translator=locales.translator,
-            form_options=partial(form_options, core.senders),
+            form_options=partial(form_options, core.senders, settings.allow_replies),
         )
     )
     sends = SendDeps(
@@ -307,7 +313,13 @@ def create_bot(settings: Settings) -> SmsBot:
         after_send=home_tab.after_send,
         translator=locales.translator,
     )
-    form_options_now = partial(form_options, core.senders)
+    form_options_now = partial(form_options, core.senders, settings.allow_replies)
+    confirm = ConfirmDeps(
+        sends=sends,
+        drafts=DraftStore(core.engine),
+        above_credits=settings.confirm_above_credits,
+        above_receivers=settings.confirm_above_receivers,
+    )
     register_listeners(
         app,
         CommandDeps(
@@ -328,6 +340,7 @@ def create_bot(settings: Settings) -> SmsBot:
             stop_clause=core.sending.stop_clause,
             translator=locales.translator,
             form_options=form_options_now,
+            confirm=confirm,
         ),
         ViewDeps(
             sends=sends,
@@ -335,6 +348,7 @@ def create_bot(settings: Settings) -> SmsBot:
             recipients=core.recipients,
             ledger=core.ledger,
             sender_enabled=core.senders.still_enabled,
+            confirm=confirm,
         ),
         ShortcutDeps(sends=sends, default_region=settings.sms_default_region, form_options=form_options_now),
         ActionDeps(

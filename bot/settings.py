@@ -81,6 +81,8 @@ class Settings:
     allow_replies: bool = False
     alert_channel: str | None = None
     credits_alert_below: float | None = None
+    confirm_above_credits: float = 10.0  # a send estimated above this many credits asks its author to confirm
+    confirm_above_receivers: int = 10  # and one to more receivers than this
 
     @property
     def ovh_simulated(self) -> bool:
@@ -192,6 +194,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         **_runtime(r, slowest_ovh_call=ovh["ovh_connect_timeout"] + ovh["ovh_read_timeout"]),
         **_retention(r),
         **_delivery(r),
+        **_confirmation(r),
     }
     if r.problems:
         raise ConfigurationError(
@@ -420,4 +423,13 @@ def _delivery(r: _Reader) -> dict[str, Any]:
         "allow_replies": r.boolean("SMS_ALLOW_REPLIES", False),
         "alert_channel": alert_channel,
         "credits_alert_below": below,
+    }
+
+
+def _confirmation(r: _Reader) -> dict[str, Any]:
+    """SMS_CONFIRM_ABOVE_CREDITS and SMS_CONFIRM_ABOVE_RECEIVERS: when a send waits for its author to
+    confirm it."""
+    return {
+        "confirm_above_credits": r.number("SMS_CONFIRM_ABOVE_CREDITS", 10.0, minimum=0, maximum=1_000_000),
+        "confirm_above_receivers": r.whole("SMS_CONFIRM_ABOVE_RECEIVERS", 10),
     }

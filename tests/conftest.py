@@ -81,6 +81,9 @@ def env(fake_slack: FakeSlack, fake_ovh: FakeOvh, sqlite_url: str) -> dict[str, 
         "SMS_ALLOWED_COUNTRIES": "ES,FR,GB",
         "SMS_ALLOWED_USERS": "UALICE",
         "DATABASE_URL": sqlite_url,
+        # Costly sends ask for a confirmation first (tests/test_compose_confirm.py); elsewhere they go at once.
+        "SMS_CONFIRM_ABOVE_CREDITS": "100000",
+        "SMS_CONFIRM_ABOVE_RECEIVERS": "100000",
     }
 
 

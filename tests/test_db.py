@@ -203,7 +203,7 @@ def test_sqlite_limits_hold_against_another_process_sending_at_the_same_moment(s
             engine.dispose()
 
 
-def test_a_database_at_the_delivery_schema_upgrades_to_scheduled_sends(tmp_path):
+def test_a_database_at_the_delivery_schema_upgrades_to_scheduled_sends_and_drafts(tmp_path):
     """Sends written before scheduling existed read back as sent at once, with replies off."""
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.begin() as connection:
@@ -222,3 +222,4 @@ def test_a_database_at_the_delivery_schema_upgrades_to_scheduled_sends(tmp_path)
     old = Ledger(engine).find_by_key("command:old")
     assert old is not None
     assert (old.send_at, old.allow_replies, old.cancelled_at, old.cancel_note) == (None, False, None, None)
+    assert "sms_drafts" in sa.inspect(engine).get_table_names()

@@ -92,6 +92,11 @@ def unicode_culprit(
     return UnicodeCulprit(tuple(outsiders), segmentation.parts, without.parts, round(extra, 4))
 
 
+def needs_confirmation(cost: CostEstimate, *, above_credits: float, above_receivers: int) -> bool:
+    """Whether a send is costly enough to ask its author to confirm it first."""
+    return cost.credits > above_credits or cost.receivers > above_receivers
+
+
 def regions(receivers: Iterable[Receiver]) -> list[str]:
     """The distinct countries of ``receivers``, in order of first appearance."""
     return list(dict.fromkeys(receiver.region for receiver in receivers if receiver.region))

@@ -148,6 +148,12 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in shown.split("\n"))
 
 
+def sms_sections(text: str) -> Blocks:
+    """An SMS text as the phone shows it, quoted (escaped, direction controls shown): whole, over as many
+    sections as it needs."""
+    return _sections(_quote(text), prefix="> ")
+
+
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": shorten(text, SECTION_LIMIT)}}
 

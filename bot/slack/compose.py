@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.domain.cost import CostEstimate, UnicodeCulprit, credits_text
 from bot.domain.sms_text import MAX_PARTS, Segmentation, encoding_label, show_char
-from bot.slack.blocks import escape
+from bot.slack.blocks import display_number, escape, slack_date, sms_sections
 
 COMPOSE_CALLBACK_ID = "sms_compose"
 INPUT_ACTION_ID = "value"
@@ -321,3 +322,73 @@ def compose_values(view: dict[str, Any]) -> ComposeValues:
         and any(isinstance(option, dict) and option.get("value") == "yes" for option in checked),
         state=values,
     )
+
+
+CONFIRM_CALLBACK_ID = "sms_confirm"
+_SHOWN_RECEIVERS = 50
+
+
+@dataclass(frozen=True)
+class ConfirmationView:
+    """What the confirmation of a costly send shows."""
+
+    request_key: str
+    receivers: tuple[str, ...]  # E.164
+    message: str
+    stop_mention: bool  # OVH appends its STOP mention
+    estimate: str  # mrkdwn: parts, encoding, credits
+    sender: str  # mrkdwn: who it comes from
+    send_at: datetime | None
+
+
+def confirmation_view(confirm: ConfirmationView) -> dict[str, Any]:
+    """The view that asks the author to confirm a costly send: receivers, the text as the phone will show
+    it, the estimate, the sender and the time. Nothing is sent unless it is submitted."""
+    count = len(confirm.receivers)
+    shown = ", ".join(display_number(number) for number in confirm.receivers[:_SHOWN_RECEIVERS])
+    if count > _SHOWN_RECEIVERS:
+        shown += f" and {count - _SHOWN_RECEIVERS:,} more"
+    when = f"at {slack_date(confirm.send_at)}" if confirm.send_at else "now"
+    stop = "\n_OVH adds its STOP mention at the end._" if confirm.stop_mention else ""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f":warning: *This SMS goes to {count:,} receiver{'s' if count != 1 else ''}:* {shown}"[
+                    :3000
+                ],
+            },
+        },
+        _context("*The text, as the phone will show it:*"),
+        *sms_sections(confirm.message),
+        _context(f"{confirm.estimate}{stop}"),
+        _context(f"*From:* {confirm.sender}   *Sent:* {when}"),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CONFIRM_CALLBACK_ID,
+        "private_metadata": json.dumps({"request_key": confirm.request_key}),
+        "title": _plain("Confirm the SMS"),
+        "submit": _plain("Schedule it" if confirm.send_at else "Send it"),
+        "close": _plain("Back"),
+        "blocks": blocks[:100],
+    }
+
+
+def expired_view() -> dict[str, Any]:
+    """What a confirmation shows when the send it confirms is no longer kept (a day passed)."""
+    return {
+        "type": "modal",
+        "title": _plain("Confirm the SMS"),
+        "close": _plain("Close"),
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "This confirmation is out of date, so nothing was sent. Type `/sms` again.",
+                },
+            }
+        ],
+    }

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, scheduled, shortcuts, summary, views
+from bot.slack.listeners import actions, commands, confirm, scheduled, shortcuts, summary, views
 from bot.slack.request_ids import refuse_malformed_ids
 
 
@@ -23,3 +23,5 @@ def register_listeners(
     actions.register(app, action_deps)
     summary.register(app, summary_deps)
     scheduled.register(app, scheduled_deps)
+    if command_deps.confirm is not None:
+        confirm.register(app, command_deps.confirm)

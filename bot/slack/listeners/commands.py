@@ -13,9 +13,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.command_syntax import find_subcommand
+from bot.domain.cost import CostEstimate
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import ParsedCommand, parse_command
 from bot.domain.recipients import DirectoryUnavailable, Recipients
+from bot.domain.sms_text import Segmentation, check_message
 from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
 from bot.slack.blocks import error_message, unescape
@@ -24,6 +26,7 @@ from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import with_people_picker
 from bot.slack.help import help_message
 from bot.slack.listeners import reports, subcommands
+from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack, send_in_background
 from bot.slack.markup import CommandText
 
@@ -43,6 +46,7 @@ class CommandDeps:
     stop_clause: bool = False  # OVH appends its STOP mention: the help's lengths keep room for it
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
     form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
+    confirm: ConfirmDeps | None = None  # None: every send goes at once
 
 
 def register(app: App, deps: CommandDeps) -> None:
@@ -109,9 +113,10 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         with after_ack(deps.sends.slack, requester):
             named = resolve_named(deps, requester, request, parsed)
             if named is not None:
-                send_in_background(deps.sends, named, requester.response_url)
+                send_or_confirm(deps, requester, named, client)
         return
-    send_in_background(deps.sends, request, requester.response_url)
+    with after_ack(deps.sends.slack, requester):
+        send_or_confirm(deps, requester, request, client)
 
 
 def resolve_named(
@@ -131,6 +136,44 @@ def resolve_named(
         requester.tell(deps.sends.slack, failure.user_message)
         return None
     return dataclasses.replace(request, receivers=resolved.receivers, skipped=resolved.skipped)
+
+
+def send_or_confirm(deps: CommandDeps, requester: Requester, request: SendRequest, client: WebClient) -> None:
+    """Send at once; or, above the confirmation thresholds (a user group counts by its members), open the
+    same confirmation as the form's, and send nothing yet."""
+    if deps.confirm is not None:
+        segmentation = check_message(request.message, stop_clause=deps.sends.sending.stop_clause)
+        cost = deps.sends.sending.estimate(segmentation, request.receivers)
+        if deps.confirm.needed(cost):
+            open_confirmation(deps.confirm, requester, request, segmentation, cost, client)
+            return
+    send_in_background(deps.sends, request, requester.response_url)
+
+
+def open_confirmation(
+    confirm: ConfirmDeps,
+    requester: Requester,
+    request: SendRequest,
+    segmentation: Segmentation,
+    cost: CostEstimate,
+    client: WebClient,
+) -> None:
+    """Ask the person to confirm a costly send in a view opened with the command's trigger id."""
+    try:
+        confirm.sends.sending.authorize(requester.user_id, requester.channel_id)
+        view = confirm.draft(request, segmentation, cost, requester.response_url)
+    except (NotAllowed, LedgerUnavailable) as refusal:
+        requester.tell(confirm.sends.slack, refusal.user_message)
+        return
+    try:
+        client.views_open(trigger_id=requester.trigger_id, view=view)
+    except SLACK_FAILURES as error:
+        log.warning("views.open failed for a confirmation: %s", error)
+        requester.tell(
+            confirm.sends.slack,
+            "This send needs your confirmation, but the confirmation could not be opened (Slack allows only "
+            "3 seconds for it). Nothing was sent: type the command again.",
+        )
 
 
 def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClient) -> None:

@@ -20,6 +20,7 @@ from bot.sending.service import SendRequest
 from bot.slack.compose import COMPOSE_CALLBACK_ID, ComposeValues, compose_values
 from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
 from bot.slack.listeners.actions import follow_up_of
+from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.requester import SendDeps, send_in_background
 from bot.storage.ledger import Ledger
 
@@ -40,6 +41,7 @@ class ViewDeps:
     ledger: Ledger | None = None  # the send a follow-up form follows
     # Whether OVH lists a sender as enabled now (None: it did not say in time).
     sender_enabled: Callable[[str], bool | None] = _any_sender
+    confirm: ConfirmDeps | None = None  # None: every send goes at once
 
 
 def register(app: App, deps: ViewDeps) -> None:
@@ -87,15 +89,22 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         send_at=send_at,
         allow_replies=values.allow_replies,
     )
+    confirmation = None
     if not errors:
         try:
-            deps.sends.sending.validate(request)
+            _access, segmentation = deps.sends.sending.validate(request)
+            cost = deps.sends.sending.estimate(segmentation, request.receivers)
+            if deps.confirm is not None and deps.confirm.needed(cost):
+                confirmation = deps.confirm.draft(request, segmentation, cost, response_url)
         except InvalidInput as error:
             errors[error.field] = error.user_message
         except (NotAllowed, LedgerUnavailable) as refusal:
             errors[InputField.RECEIVERS] = refusal.user_message
     if errors:
         ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
+        return
+    if confirmation is not None:  # costly: nothing is sent until its author confirms it
+        ack(response_action="push", view=confirmation)
         return
     ack()
     send_in_background(deps.sends, request, response_url)
