@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.domain.errors import ConfigurationError
+from bot.domain.records import JobOptions
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
 from bot.ovh.gateway import OvhGateway
@@ -95,6 +96,22 @@ def test_a_simulated_job_answers_like_ovh_job_ids_credits_and_invalid_receivers(
     long = gateway.post(message="á" * 100, receivers=["+34600000003"], tag="t-2")  # Unicode: 2 parts
     assert long.credits_used == 2.0
     assert account.credits_left() == SIMULATED_CREDITS - 4
+
+
+def test_a_simulated_scheduled_job_waits_in_the_queue_until_cancelled():
+    client = OvhClient.from_settings(simulated_settings())
+    gateway, account = OvhGateway(client), OvhAccount(client)
+    later = JobOptions(send_at=datetime.now(UTC) + timedelta(hours=1))
+
+    job = gateway.post(message="Luego", receivers=["+34600000001"], tag="t-1", options=later)
+
+    [job_id] = job.job_ids
+    assert client.call("get", "/sms/simulator/jobs") == [job_id]
+    assert client.call("get", "/sms/simulator/outgoing", tag="t-1") == []  # not sent yet
+    assert account.credits_left() == SIMULATED_CREDITS - 1
+    assert gateway.cancel_job(job.service, job_id) is True
+    assert account.credits_left() == SIMULATED_CREDITS
+    assert gateway.cancel_job(job.service, job_id) is False
 
 
 def test_a_number_phonenumbers_does_not_know_as_mobile_is_an_invalid_receiver():

@@ -436,6 +436,48 @@ def test_the_modal_opens_and_bad_input_is_refused_inline_then_the_fixed_form_sen
     assert record.request_key == f"view:{view['id']}"
 
 
+def test_the_forms_summary_and_a_costly_sends_confirmation_work_over_socket_mode(
+    socket_bot, socket_mode, slack_api, ovh_api, channel
+):
+    payload = command_payload("", channel, response_url=slack_api.new_response_url())
+    acked(socket_mode, socket_mode.deliver("slash_commands", payload))
+    eventually(
+        lambda: any(
+            c.method == "views.open" and c.params["trigger_id"] == payload["trigger_id"]
+            for c in slack_api.calls
+        ),
+        "the form",
+    )
+    view = next(
+        c.response["view"]
+        for c in slack_api.calls
+        if c.method == "views.open" and c.params["trigger_id"] == payload["trigger_id"]
+    )
+    eleven = ", ".join(f"+346000000{n:02d}" for n in range(1, 12))  # above the default 10 receivers
+    text = unique("Aviso")
+    keystroke = {
+        **submission_payload(view, receivers=eleven, message=text),
+        "type": "block_actions",
+        "container": {"type": "view", "view_id": view["id"]},
+        "actions": [{"type": "plain_text_input", "block_id": "message", "action_id": "value", "value": text}],
+    }
+
+    assert acked(socket_mode, socket_mode.deliver("interactive", keystroke)).payload is None
+    eventually(
+        lambda: any(
+            c.method == "views.update" and c.params.get("view_id") == view["id"] for c in slack_api.calls
+        ),
+        "the summary's views.update",
+    )
+    ack = acked(
+        socket_mode,
+        socket_mode.deliver("interactive", submission_payload(view, receivers=eleven, message=text)),
+    )
+    assert ack.payload["response_action"] == "push"
+    assert ack.payload["view"]["callback_id"] == "sms_confirm"
+    assert jobs_with(ovh_api, text) == [] and socket_bot.ledger(channel) == []
+
+
 # --- stopping and starting -------------------------------------------------------------------------------
 
 

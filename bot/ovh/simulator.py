@@ -13,7 +13,10 @@ What it plays:
   valid mobile one, and the test range of numbers ending in ``999`` (e.g. ``+34600000999``), which plays
   a phone that cannot receive SMS;
 - the SMS it "sent", by tag, for recovery to find (kept in memory: a restart forgets them);
-- a validated key with exactly the bot's rules, an enabled sender, and ``POST /sms/estimate``.
+- a validated key with exactly the bot's rules, an enabled sender, and ``POST /sms/estimate``;
+- scheduled jobs (``differedPeriod``): kept in the queue (``GET /sms/{sn}/jobs``) until cancelled with
+  ``DELETE /sms/{sn}/jobs/{id}``, which gives their credits back;
+- OVH's public rates: one credit per SMS part to any country (:func:`simulated_rate`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from bot.domain.sms_text import Encoding, measure
 SIMULATED_CREDITS = 1000.0
 # Numbers ending in this play phones that cannot receive SMS: OVH answers them as invalid receivers.
 UNREACHABLE_SUFFIX = "999"
-_RULES = ("GET /sms", "GET /sms/*", "POST /sms/*/jobs", "POST /sms/estimate")
+_RULES = ("GET /sms", "GET /sms/*", "POST /sms/*/jobs", "POST /sms/estimate", "DELETE /sms/*/jobs/*")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class SimulatedOvh:
         self._ids = itertools.count(90_000_001)
         self.credits_left = credits
         self.sent: dict[int, _Sms] = {}
+        self.scheduled: dict[int, _Sms] = {}  # jobs sent with a differedPeriod, until cancelled
 
     @property
     def time_delta(self) -> int:
@@ -85,7 +89,9 @@ class SimulatedOvh:
             if match := re.fullmatch(r"/outgoing/(\d+)", rest):
                 return self._outgoing(int(match.group(1)))
             if rest == "/jobs":
-                return []  # a simulated job is sent at once: nothing waits in the queue
+                return sorted(self.scheduled)  # only scheduled jobs wait: the others are sent at once
+            if (match := re.fullmatch(r"/jobs/(\d+)", rest)) and int(match.group(1)) in self.scheduled:
+                return self._outgoing(int(match.group(1)), self.scheduled)
             if rest == "/incoming":
                 return []  # nobody answers a simulated SMS
             if rest == "/senders":
@@ -106,6 +112,17 @@ class SimulatedOvh:
                 return self._send(body)
         raise _not_found(path)
 
+    def delete(self, path: str, **_params: Any) -> Any:
+        """Answer a ``DELETE`` as OVH would: a scheduled job not yet sent is taken back, credits returned."""
+        with self._lock:
+            _service, rest = self._service_path(path)
+            match = re.fullmatch(r"/jobs/(\d+)", rest)
+            if match and int(match.group(1)) in self.scheduled:
+                sms = self.scheduled.pop(int(match.group(1)))
+                self.credits_left += sms.credits
+                return None
+        raise _not_found(path)
+
     def _service_path(self, path: str) -> tuple[str, str]:
         match = re.fullmatch(r"/sms/([^/]+)(/.*)?", path)
         if match is None or match.group(1) != SIMULATED_SERVICE:
@@ -124,8 +141,8 @@ class SimulatedOvh:
             "creditsLeft": self.credits_left,
         }
 
-    def _outgoing(self, sms_id: int) -> dict[str, Any]:
-        sms = self.sent.get(sms_id)
+    def _outgoing(self, sms_id: int, where: dict[int, _Sms] | None = None) -> dict[str, Any]:
+        sms = (self.sent if where is None else where).get(sms_id)
         if sms is None:
             raise _not_found(f"/outgoing/{sms_id}")
         return {
@@ -157,7 +174,10 @@ class SimulatedOvh:
         for receiver in valid:
             sms_id = next(self._ids)
             ids.append(sms_id)
-            self.sent[sms_id] = _Sms(
+            # A job with a differedPeriod waits in the queue, where it can be cancelled (it is never sent:
+            # the simulator sends nothing, and forgets its queue when the process ends).
+            queue = self.scheduled if body.get("differedPeriod") else self.sent
+            queue[sms_id] = _Sms(
                 sms_id, receiver, message, tag, str(body.get("sender") or ""), credits_each, created
             )
         return {

@@ -19,8 +19,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import LedgerUnavailable, NotAllowed
-from bot.slack.blocks import compose_modal, display_number
+from bot.slack.blocks import display_number
 from bot.slack.client import SLACK_FAILURES
+from bot.slack.compose import compose_modal
 from bot.slack.delivery_blocks import REPLY_ACTION_ID
 from bot.slack.form_extras import with_initial
 from bot.slack.listeners.actions import _click, followed
