@@ -171,3 +171,39 @@ def test_a_newer_keystroke_that_lost_the_race_is_shown_with_the_hash_the_older_l
     first_answer = next(call.response for call in fake_slack.calls if call.method == "views.update")
     assert updates[2]["hash"] == first_answer["view"]["hash"]
     assert summary_of(fake_slack.views[view["id"]]).startswith("7 characters")
+
+
+def test_people_picked_count_as_receivers_priced_as_local_numbers(form, fake_slack):
+    _bot, slack, view = form
+    state = {
+        "receivers": {"value": {"type": "plain_text_input", "value": "+34600000001"}},
+        "message": {"value": {"type": "plain_text_input", "value": "Hola"}},
+        "people": {"value": {"type": "multi_users_select", "selected_users": ["UBOB"]}},
+    }
+    pick = {"type": "multi_users_select", "block_id": "people", "action_id": "value"}
+    pick |= {"selected_users": ["UBOB", "UCAROL"], "action_ts": f"{time.time():.6f}"}
+
+    slack.interaction(
+        {
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": {**view, "state": {"values": state}},
+            "actions": [pick],
+        }
+    )
+
+    assert wait_for_summary(fake_slack, view["id"]).splitlines()[0] == (
+        "4 characters · GSM-7 · 1 SMS · 3 receivers (2 picked: priced as local numbers until their phones "
+        "are read) · ≈ *3.9 credits*"
+    )
+
+
+def test_a_form_opened_with_a_messages_text_shows_its_summary_at_once(form, fake_slack):
+    _bot, slack, _view = form
+
+    slack.message_shortcut({"text": "Reunión a las 9 :rocket:"})
+
+    view = fake_slack.wait_for_view(2)
+    assert summary_of(view).startswith(
+        "18 characters · Unicode · 1 SMS · 0 receivers · ≈ *0 credits*"
+    )  # 🚀: 2

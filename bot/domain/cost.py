@@ -67,13 +67,23 @@ class UnicodeCulprit:
     extra_credits: float  # 0 when the parts do not change
 
 
-def estimate(segmentation: Segmentation, receivers: Sequence[Receiver], rates: RateLookup) -> CostEstimate:
-    """Parts times receivers times each receiver's country's credits per part."""
+def estimate(
+    segmentation: Segmentation,
+    receivers: Sequence[Receiver],
+    rates: RateLookup,
+    *,
+    unresolved: int = 0,
+    unresolved_region: str | None = None,
+) -> CostEstimate:
+    """Parts times receivers times each receiver's country's credits per part. ``unresolved`` receivers
+    whose number is not known yet (people picked in a form) are priced as ``unresolved_region`` numbers."""
     by_region = Counter(receiver.region for receiver in receivers)
+    if unresolved:
+        by_region[unresolved_region] += unresolved
     countries = tuple(
         CountryCost(region, count, rates(region) if region else None) for region, count in by_region.items()
     )
-    cost = CostEstimate(segmentation.parts, len(receivers), 0.0, countries)
+    cost = CostEstimate(segmentation.parts, len(receivers) + unresolved, 0.0, countries)
     return CostEstimate(cost.parts, cost.receivers, round(cost.credits_for(cost.parts), 4), countries)
 
 

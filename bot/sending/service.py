@@ -198,11 +198,20 @@ class SendService:
         self.rules.destinations.check(receivers, opted_out)
         return segmentation
 
-    def estimate(self, segmentation: Segmentation, receivers: Sequence[Receiver]) -> CostEstimate:
+    def estimate(
+        self,
+        segmentation: Segmentation,
+        receivers: Sequence[Receiver],
+        *,
+        unresolved: int = 0,
+        unresolved_region: str | None = None,
+    ) -> CostEstimate:
         """What a send should cost before OVH says: parts times receivers times OVH's credits per part to each
         receiver's country (one credit where OVH's rate cannot be read). It counts against credit limits
         until OVH's figure replaces it."""
-        return estimate(segmentation, receivers, self.rates)
+        return estimate(
+            segmentation, receivers, self.rates, unresolved=unresolved, unresolved_region=unresolved_region
+        )
 
     def validate(self, request: SendRequest) -> tuple[Access, Segmentation]:
         """Every check that can be made before recording the send (the daily limits come at recording)."""

@@ -263,6 +263,7 @@ def summary_text(
     culprit: UnicodeCulprit | None,
     *,
     bad_receivers: int = 0,
+    people: int = 0,
 ) -> str:
     """The live summary: characters, encoding, parts, receivers, estimated credits; and, when a few
     characters make the text Unicode and so cost more parts, which ones and what keeping them costs."""
@@ -271,6 +272,8 @@ def summary_text(
     receivers = f"{cost.receivers:,} receiver" + ("" if cost.receivers == 1 else "s")
     if bad_receivers:
         receivers += f" (+{bad_receivers:,} not valid yet)"
+    if people:
+        receivers += f" ({people:,} picked: priced as local numbers until their phones are read)"
     parts = f"{segmentation.parts:,} SMS" if segmentation.parts == 1 else f"{segmentation.parts:,} SMS parts"
     lines = [
         f"{length:,} characters{stop} · {encoding_label(segmentation.encoding)} · {parts} · {receivers} · "

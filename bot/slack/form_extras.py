@@ -44,6 +44,7 @@ def with_people_picker(view: dict[str, Any], initial_users: list[str] | None = N
     block = {
         "type": "input",
         "block_id": PEOPLE_BLOCK,
+        "dispatch_action": True,  # a pick refreshes the live summary (bot.slack.listeners.summary)
         "optional": True,
         "label": {"type": "plain_text", "text": "Or people"},
         "hint": {"type": "plain_text", "text": "Each gets the SMS on the phone in their Slack profile."},

@@ -13,9 +13,10 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import NotAllowed
 from bot.slack.client import SLACK_FAILURES
-from bot.slack.compose import ComposeOptions, compose_modal
+from bot.slack.compose import ComposeOptions, ComposeValues, compose_modal, with_summary
 from bot.slack.form_extras import with_channel_picker, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
+from bot.slack.listeners.summary import SummaryDeps, live_summary
 from bot.slack.markup import plain_text
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,10 @@ def handle_message(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: S
             response_url=requester.response_url,
             default_region=deps.default_region,
             options=deps.form_options(),
+        )
+        view = with_summary(
+            view,
+            live_summary(ComposeValues(message=text), SummaryDeps(deps.sends.sending, deps.default_region)),
         )
         _open(client, requester, deps, with_people_picker(with_initial(view, message=text)))
 

@@ -1,5 +1,6 @@
 """The compose form's live summary: each keystroke Slack reports (``block_actions`` from an input with
-``dispatch_action``) refreshes the summary under the message with ``views.update``.
+``dispatch_action``: the numbers, the message, the people picked) refreshes the summary under the message
+with ``views.update``.
 
 Each update carries the hash of the view the keystroke was typed in, so Slack refuses it
 (``hash_conflict``) if the view changed since: an older keystroke's summary never overwrites a newer one.
@@ -40,6 +41,7 @@ from bot.slack.compose import (
     summary_text,
     with_summary,
 )
+from bot.slack.form_extras import PEOPLE_BLOCK, picked_people
 
 log = logging.getLogger(__name__)
 _REMEMBERED_VIEWS = 1000
@@ -102,7 +104,7 @@ class SummaryDeps:
 
 def register(app: App, deps: SummaryDeps) -> None:
     """Bind the keystrokes of the form's receivers and message fields."""
-    for block_id in (RECEIVERS_BLOCK, MESSAGE_BLOCK):
+    for block_id in (RECEIVERS_BLOCK, MESSAGE_BLOCK, PEOPLE_BLOCK):
         app.block_action({"block_id": block_id, "action_id": INPUT_ACTION_ID})(
             partial(handle_keystroke, deps=deps)
         )
@@ -162,9 +164,14 @@ def live_summary(values: ComposeValues, deps: SummaryDeps) -> str:
         segmentation = check_message(values.message, stop_clause=stop_clause)
     except InvalidInput as error:
         return f":warning: {escape(error.user_message)}"
-    cost = deps.sending.estimate(segmentation, receivers)
+    # People picked get the SMS on their profile phone, read only when the form is sent: priced meanwhile
+    # as numbers of the default country.
+    people = len(picked_people({"state": {"values": values.state}}))
+    cost = deps.sending.estimate(
+        segmentation, receivers, unresolved=people, unresolved_region=deps.default_region
+    )
     culprit = unicode_culprit(values.message, segmentation, cost, stop_clause=stop_clause)
-    return summary_text(segmentation, cost, culprit, bad_receivers=bad)
+    return summary_text(segmentation, cost, culprit, bad_receivers=bad, people=people)
 
 
 def lenient_receivers(text: str, default_region: str | None) -> tuple[list[Receiver], int]:
@@ -198,6 +205,12 @@ def _with_typed_value(values: ComposeValues, body: dict[str, Any]) -> ComposeVal
     """The form's values with the field being typed in as the keystroke reported it (its newest value)."""
     actions = body.get("actions")
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    if action.get("block_id") == PEOPLE_BLOCK and isinstance(action.get("selected_users"), list):
+        state = {
+            **values.state,
+            PEOPLE_BLOCK: {INPUT_ACTION_ID: {"selected_users": action["selected_users"]}},
+        }
+        return replace(values, state=state)
     value = action.get("value")
     if not isinstance(value, str):
         return values
