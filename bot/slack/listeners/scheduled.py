@@ -78,7 +78,8 @@ def handle_cancel(ack: Ack, body: dict[str, Any], *, deps: ScheduledDeps) -> Non
         if result.outcome is CancelOutcome.FAILED:
             requester.tell(deps.slack, f"OVH did not cancel the SMS, so it will still go: {result.reason}")
             return
-        assert result.record is not None
+        if result.record is None:  # a cancellation always has its row; nothing to show without it
+            return
         _replace_button(deps.slack, body, result.record)
         note = {  # who cancelled it is in the details, as a mention
             CancelOutcome.CANCELLED: "Cancelled: OVH will not send it.",
