@@ -166,3 +166,38 @@ def test_a_reply_of_another_state_or_part_does_not_stand_for_this_one(bot, fake_
     assert len(replies) == 2
     assert replies[1]["metadata"]["event_payload"]["state"] == "sent:1"
     assert "*OVH job id(s):* 77" in blocks_text(replies[1])
+
+
+@pytest.fixture
+def no_retry_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No random jitter in the SDK's retries: a retry comes after its backoff alone."""
+    monkeypatch.setattr("slack_sdk.http_retry.jitter.random.random", lambda: 0.0)
+    monkeypatch.setattr("slack_sdk.http_retry.builtin_handlers.random.random", lambda: 0.0)
+
+
+@pytest.mark.usefixtures("no_retry_jitter")
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(200, "fatal_error"), (200, "ratelimited"), (429, "too_many"), (500, "server_error")],
+)
+def test_a_lookup_slack_fails_leaves_the_audit_for_later_not_posted_blindly(bot, fake_slack, status, error):
+    fake_slack.joined.add("COPS")
+    record = _settled_orphan(bot)
+    fake_slack.fail_next("conversations.history", status=status, error=error, retry_after=0, times=10)
+
+    assert bot.recover().reported == [record.id]
+
+    assert fake_slack.posted("COPS") == []
+    assert bot.ledger.get(record.id).audit_status is AuditStatus.FAILED
+
+
+def test_a_lookup_slack_refuses_for_good_is_skipped_and_the_audit_posted(bot, fake_slack, caplog):
+    fake_slack.joined.add("COPS")
+    record = _settled_orphan(bot)
+    fake_slack.fail_next("conversations.history", error="access_denied")
+
+    assert bot.recover().reported == [record.id]
+
+    [parent] = fake_slack.posted("COPS")
+    assert bot.ledger.get(record.id).audit_ts == parent["ts"]
+    assert "cannot read COPS to look for its audit (access_denied)" in caplog.text

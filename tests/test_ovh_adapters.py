@@ -241,3 +241,16 @@ def test_a_trace_is_complete_when_ovh_holds_no_more_jobs_than_it_reads(make_sett
     assert account.trace("smsbot-9", ["+34699999999"], "lost", since).incomplete is False
     post(OvhGateway.from_settings(settings), ["+34600099999"], tag="smsbot-10")
     assert account.trace("smsbot-9", ["+34699999999"], "lost", since).incomplete is True
+
+
+def test_a_refused_call_names_its_path_and_service(make_settings, fake_ovh):
+    fake_ovh.fail_next(403, error_code="NOT_GRANTED_CALL", path_contains="/sms", method="GET")
+    refused = failure(OvhAccount.from_settings(make_settings()).list_services)
+    assert refused.code == "not_granted"
+    assert "OVH refused the call `/sms`: the bot's consumer key was not granted it" in refused.user_message
+
+    gateway = OvhGateway.from_settings(make_settings(OVH_SMS_SERVICE="sms-nope-1"))
+    unknown = failure(lambda: gateway.post(message="hola", receivers=["+34600000001"], tag="t1"))
+    assert unknown.code == "unknown_service"
+    assert "OVH has no SMS service `sms-nope-1` on this account" in unknown.user_message
+    assert fake_ovh.jobs == []
