@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.domain.records import SIMULATED_SERVICE, SendStatus
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MESSAGE_LIMIT,
@@ -164,3 +165,31 @@ def test_a_text_that_fills_a_section_exactly_takes_one_section(lines: list[str])
 
     assert section_texts(info_message(text).blocks) == [text]
     assert section_texts(info_message(text + "z").blocks) != [text + "z"]
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        (SendStatus.SENT, ":white_check_mark: *Sent by OVH*"),
+        (SendStatus.FAILED, ":x: *Not sent*"),
+        (SendStatus.UNKNOWN, ":grey_question: *Outcome unknown*"),
+        (SendStatus.PENDING, ":hourglass_flowing_sand: *Waiting for OVH*"),
+    ],
+)
+def test_a_thread_reply_starts_with_the_outcome_and_notifies_it(status: SendStatus, line: str) -> None:
+    [reply] = audit_details(record(status=status, ovh_job_ids=[], error_message="OVH said no."))
+
+    first, second = section_texts(reply.blocks)[0].split("\n")[:2]
+    assert (first, second) == (line, "*Reason:* OVH said no.")
+    assert reply.text == f"{line} *Reason:* OVH said no.".replace("*", "")
+
+
+def test_an_update_says_what_recovery_found_first() -> None:
+    note = "OVH did take this send; it was not sent again."
+
+    [reply] = audit_details(record(), note=note)
+    [simulated] = audit_details(record(ovh_service=SIMULATED_SERVICE), note=note)
+
+    assert reply.text == f"Update on send #7: {note}"
+    assert section_texts(reply.blocks)[0].startswith(f":arrows_counterclockwise: *Update:* {note}\n")
+    assert simulated.text == f"[Simulated] Update on send #7: {note}"
