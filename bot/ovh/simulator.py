@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
+import requests
 from ovh import exceptions as ovh_errors
 
 from bot.domain.destinations import SMS_CAPABLE
@@ -159,14 +160,14 @@ class SimulatedOvh:
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         message = str(body.get("message") or "")
         if not message:
-            raise ovh_errors.BadParametersError("Missing parameter: message")
+            raise _bad_request("Missing parameter: message")
         receivers = [str(receiver) for receiver in body.get("receivers") or []]
         valid = [receiver for receiver in receivers if _can_receive(receiver)]
         invalid = [receiver for receiver in receivers if receiver not in valid]
         credits_each = float(_estimate(message, no_stop_clause=bool(body.get("noStopClause")))["parts"])
         credits = credits_each * len(valid)
         if credits > self.credits_left:
-            raise ovh_errors.BadParametersError("Not enough credits to send this message")
+            raise _bad_request("Not enough credits to send this message")
         self.credits_left -= credits
         tag = str(body.get("tag") or "")
         created = datetime.now(UTC).isoformat()
@@ -215,6 +216,13 @@ def _estimate(message: str, *, no_stop_clause: bool) -> dict[str, Any]:
         "parts": seg.parts,
         "maxCharactersPerPart": seg.per_part,
     }
+
+
+def _bad_request(message: str) -> ovh_errors.BadParametersError:
+    # As the ovh client raises it: with OVH's 400 answer, whose status tells a refusal for credits apart.
+    answer = requests.Response()
+    answer.status_code = 400
+    return ovh_errors.BadParametersError(message, response=answer)
 
 
 def _not_found(path: str) -> ovh_errors.ResourceNotFoundError:

@@ -1,0 +1,111 @@
+"""The simulator answers every question the bot asks as OVH does (`smsbot check`, dry runs, recovery), and
+refuses what OVH refuses, with OVH's exceptions, so the adapters run unchanged on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ovh import exceptions as ovh_errors
+
+from bot.domain.errors import DeliveryError
+from bot.ovh.account import OvhAccount
+from bot.ovh.client import OvhClient
+from bot.ovh.errors import REQUIRED_RULES
+from bot.ovh.gateway import OvhGateway
+from bot.ovh.simulator import SIMULATED_CREDITS, SimulatedOvh, simulated_rate
+from bot.settings import Mode, load_settings
+
+
+def simulated() -> OvhClient:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "OVH_ENDPOINT": "simulator", "SMS_DEFAULT_REGION": "ES"}, Mode.OFFLINE
+    )
+    return OvhClient.from_settings(settings)
+
+
+def test_the_key_is_validated_for_the_bots_rules_and_never_expires():
+    credential = OvhAccount(simulated()).current_credential()
+
+    assert credential.status == "validated" and credential.expiration is None
+    assert [f"{method} {path}" for method, path in credential.rules] == [
+        *REQUIRED_RULES,
+        "POST /sms/estimate",
+    ]
+
+
+def test_the_account_has_one_enabled_service_with_its_credits():
+    client = simulated()
+    account = OvhAccount(client)
+
+    assert account.list_services() == ["simulator"]
+    assert client.service_name() == "simulator"
+    service = account.account("simulator")
+    assert (service.name, service.status, service.credits_left) == ("simulator", "enable", SIMULATED_CREDITS)
+    assert account.account("sms-ab12345-1") is None  # no such service on this account
+    assert account.sender_status("simulator", "ACME") == "enable"
+    assert OvhGateway(client).credits_left() == SIMULATED_CREDITS
+
+
+def test_estimates_count_as_the_bot_does_with_and_without_the_stop_clause():
+    client = simulated()
+
+    plain = OvhAccount(client, no_stop_clause=True).estimate("Hola")
+    with_stop = OvhAccount(client, no_stop_clause=False).estimate("Hola")
+    accents = OvhAccount(client).estimate("¿Qué tal? 😀")
+
+    assert (plain.parts, plain.characters, plain.characters_class) == (1, 4, "7bits")
+    assert with_stop.characters > plain.characters and with_stop.characters_class == "7bits"
+    assert (accents.parts, accents.characters_class) == (1, "unicode")
+    assert simulated_rate("ES") == simulated_rate("FR") == 1.0
+
+
+def test_a_sent_sms_reads_back_as_ovh_lists_it():
+    client = simulated()
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    sent = OvhGateway(client).post(message="Hola", receivers=["+34600000001"], tag="smsbot-3")
+    [sms_id] = sent.job_ids
+
+    sms = client.call("get", f"/sms/simulator/outgoing/{sms_id}")
+
+    assert (sms["id"], sms["receiver"], sms["message"], sms["tag"], sms["credits"]) == (
+        sms_id,
+        "+34600000001",
+        "Hola",
+        "smsbot-3",
+        1.0,
+    )
+    assert sms["deliveryReceipt"] == 1
+    assert since <= datetime.fromisoformat(sms["creationDatetime"]) <= datetime.now(UTC)
+    assert client.call("get", "/sms/simulator/outgoing") == [sms_id]
+    assert client.call("get", "/sms/simulator/outgoing", tag="smsbot-4") == []
+    assert client.call("get", "/sms/simulator/jobs") == []  # sent at once: nothing waits in the queue
+
+
+def test_what_ovh_refuses_the_simulator_refuses_with_ovhs_exceptions():
+    simulator = SimulatedOvh(credits=1.5)
+
+    with pytest.raises(ovh_errors.BadParametersError, match="Missing parameter: message"):
+        simulator.post("/sms/simulator/jobs", message="", receivers=["+34600000001"])
+    with pytest.raises(ovh_errors.BadParametersError, match="Not enough credits"):
+        simulator.post("/sms/simulator/jobs", message="Hola", receivers=["+34600000001", "+34600000002"])
+    assert simulator.credits_left == 1.5 and simulator.sent == {}
+    for path in ("/sms/sms-ab12345-1", "/sms/simulator/outgoing/1", "/sms/simulator/unknown", "/me"):
+        with pytest.raises(ovh_errors.ResourceNotFoundError, match="does not exist in the simulator"):
+            simulator.get(path)
+    with pytest.raises(ovh_errors.ResourceNotFoundError):
+        simulator.post("/sms/simulator/receivers", message="Hola")
+    assert simulator.time_delta == 0
+
+
+def test_a_send_beyond_the_credits_left_is_refused_for_credits():
+    client = simulated()
+    gateway = OvhGateway(client)
+    client.raw.credits_left = 1.0
+
+    with pytest.raises(DeliveryError) as refused:
+        gateway.post(message="Hola", receivers=["+34600000001", "+34600000002"], tag="smsbot-5")
+
+    assert refused.value.code == "no_credits"
+    assert gateway.post(message="Hola", receivers=["+34600000001"], tag="smsbot-6").credits_used == 1.0
+    assert gateway.credits_left() == 0.0
