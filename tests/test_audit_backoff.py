@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from bot.domain.records import AuditStatus, SendStatus
-from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
+from tests.harness import SlackSender, audit_thread, blocks_text, orphan, settled_records
 
 INTERVAL = 600
 
@@ -70,4 +70,22 @@ def test_an_unknown_outcome_whose_audit_failed_waits_for_the_grace_period(start_
     report = bot.recover()
     assert report.found_at_ovh == [record.id] and report.reported == [record.id]
     assert bot.ledger.get(record.id).lease_until is None
+    assert len(fake_ovh.jobs) == 1
+
+
+def test_a_send_ovh_cannot_be_asked_about_is_asked_again_after_the_interval(start_bot, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0, SMS_RECOVERY_INTERVAL_SECONDS=str(INTERVAL))
+    record = orphan(bot)
+    fake_ovh.fail_next(503, path_contains="/outgoing")
+
+    before = datetime.now(UTC)
+    assert bot.recover().postponed == [record.id]
+    after = datetime.now(UTC)
+
+    waiting = bot.ledger.get(record.id)
+    assert waiting.status is SendStatus.PENDING
+    assert before + timedelta(seconds=INTERVAL) <= waiting.lease_until <= after + timedelta(seconds=INTERVAL)
+    assert bot.recover().postponed == []  # not at the next pass
+    _expire_leases(bot)
+    assert bot.recover().sent_again == [record.id]
     assert len(fake_ovh.jobs) == 1
