@@ -85,10 +85,12 @@ def test_a_sent_sms_reads_back_as_ovh_lists_it():
 def test_what_ovh_refuses_the_simulator_refuses_with_ovhs_exceptions():
     simulator = SimulatedOvh(credits=1.5)
 
-    with pytest.raises(ovh_errors.BadParametersError, match="Missing parameter: message"):
+    with pytest.raises(ovh_errors.BadParametersError) as empty:
         simulator.post("/sms/simulator/jobs", message="", receivers=["+34600000001"])
-    with pytest.raises(ovh_errors.BadParametersError, match="Not enough credits"):
+    assert str(empty.value) == "Missing parameter: message"
+    with pytest.raises(ovh_errors.BadParametersError) as poor:
         simulator.post("/sms/simulator/jobs", message="Hola", receivers=["+34600000001", "+34600000002"])
+    assert str(poor.value) == "Not enough credits to send this message"
     assert simulator.credits_left == 1.5 and simulator.sent == {}
     for path in ("/sms/sms-ab12345-1", "/sms/simulator/outgoing/1", "/sms/simulator/unknown", "/me"):
         with pytest.raises(ovh_errors.ResourceNotFoundError, match="does not exist in the simulator"):
@@ -109,3 +111,38 @@ def test_a_send_beyond_the_credits_left_is_refused_for_credits():
     assert refused.value.code == "no_credits"
     assert gateway.post(message="Hola", receivers=["+34600000001"], tag="smsbot-6").credits_used == 1.0
     assert gateway.credits_left() == 0.0
+
+
+def test_a_job_answer_and_a_sender_have_ovhs_fields():
+    simulator = SimulatedOvh()
+
+    answer = simulator.post(
+        "/sms/simulator/jobs", message="Hola", receivers=["+34600000001", "+34910000001"], tag="t-9"
+    )
+
+    assert answer == {
+        "ids": [90_000_001],
+        "validReceivers": ["+34600000001"],
+        "invalidReceivers": ["+34910000001"],
+        "totalCreditsRemoved": 1.0,
+        "tag": "t-9",
+    }
+    assert simulator.get("/sms/simulator/senders/ACME") == {
+        "sender": "ACME",
+        "status": "enable",
+        "type": "alpha",
+    }
+
+
+def test_the_stop_clause_is_paid_for_when_ovh_adds_it():
+    client = simulated()
+    message = "a" * 150  # one SMS alone; OVH's STOP mention makes it two
+
+    without = OvhGateway(client, no_stop_clause=True).post(
+        message=message, receivers=["+34600000001"], tag="t-1"
+    )
+    with_stop = OvhGateway(client, no_stop_clause=False).post(
+        message=message, receivers=["+34600000001"], tag="t-2"
+    )
+
+    assert (without.credits_used, with_stop.credits_used) == (1.0, 2.0)
