@@ -201,3 +201,21 @@ def test_a_lookup_slack_refuses_for_good_is_skipped_and_the_audit_posted(bot, fa
     [parent] = fake_slack.posted("COPS")
     assert bot.ledger.get(record.id).audit_ts == parent["ts"]
     assert "cannot read COPS to look for its audit (access_denied)" in caplog.text
+
+
+@pytest.mark.usefixtures("no_retry_jitter")
+def test_a_found_parent_is_remembered_even_when_its_thread_cannot_be_read_yet(bot, fake_slack):
+    fake_slack.joined.add("COPS")
+    record = _settled_orphan(bot)
+    parent_ts = _post(fake_slack, record, metadata=_parent_metadata(record.id, record.request_key))
+    fake_slack.fail_next("conversations.replies", status=503, times=10)
+
+    assert bot.recover().reported == [record.id]
+
+    waiting = bot.ledger.get(record.id)
+    assert (waiting.audit_status, waiting.audit_channel_id, waiting.audit_ts) == (
+        AuditStatus.FAILED,
+        "COPS",
+        parent_ts,
+    )
+    assert fake_slack.posted("COPS", parent_ts) == []

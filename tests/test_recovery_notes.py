@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.domain.records import SendStatus
 from bot.storage.ledger import sends
-from tests.harness import audit_thread, blocks_text, orphan
+from tests.harness import SlackSender, audit_thread, blocks_text, orphan, settled_records
 
 
 @pytest.fixture
@@ -97,3 +97,17 @@ def test_a_send_ovh_never_took_after_two_attempts_says_why(quick, fake_slack, fa
         "OVH has no trace of this send after 2 attempts, so it was not sent. Send it again if it is still needed."
     )
     assert fake_ovh.jobs == []
+
+
+def test_the_parent_message_is_brought_up_to_date_with_what_recovery_found(quick, fake_slack, fake_ovh):
+    fake_ovh.fail_next(502, method="POST", after_processing=True)
+    SlackSender(quick.url).command("+34600000001 ¿llegó?")
+    [record] = settled_records(quick)
+    [parent] = fake_slack.posted("COPS")
+    assert parent["text"] == "<@UALICE> tried to send an SMS (outcome unknown) to +34 600 00 00 01"
+
+    assert quick.recover().found_at_ovh == [record.id]
+
+    [parent] = fake_slack.posted("COPS")
+    assert parent["text"] == "<@UALICE> sent an SMS to +34 600 00 00 01"
+    assert parent["blocks"][0]["text"]["text"].startswith(":outbox_tray: <@UALICE> sent an SMS to")
