@@ -219,3 +219,27 @@ def test_a_found_parent_is_remembered_even_when_its_thread_cannot_be_read_yet(bo
         parent_ts,
     )
     assert fake_slack.posted("COPS", parent_ts) == []
+
+
+def test_a_follow_ups_parent_is_looked_for_in_its_thread_200_replies_at_a_time(bot, fake_slack):
+    fake_slack.joined.add("COPS")
+    first = _settled_orphan(bot)
+    first_ts = _post(fake_slack, first, metadata=_parent_metadata(first.id, first.request_key))
+    first = bot.ledger.record_audit(first.id, AuditStatus.THREAD, "COPS", first_ts, owner=None)
+    for _ in range(250):  # people talking in the first send's thread
+        _post(fake_slack, first, thread_ts=first_ts, metadata=None)
+    follow = orphan(bot, key="command:follow", message="Segunda", follows=first)
+    follow = bot.ledger.record_result(
+        follow.id, SendResult("sms-tt12345-1", [78], ["+34600000001"], [], 1.0, 8.0)
+    )
+    follow_ts = _post(
+        fake_slack, follow, thread_ts=first_ts, metadata=_parent_metadata(follow.id, follow.request_key)
+    )
+
+    assert bot.recover().reported == [follow.id]
+
+    reads = fake_slack.calls_to("conversations.replies")
+    assert reads and {(read["ts"], read.get("limit")) for read in reads} == {(first_ts, "200")}
+    parents = [m for m in fake_slack.posted("COPS", first_ts) if "> Segunda" in blocks_text(m)]
+    assert [m["ts"] for m in parents] == [follow_ts]
+    assert bot.ledger.get(follow.id).audit_status is AuditStatus.THREAD
