@@ -172,3 +172,35 @@ def test_a_follow_up_whose_thread_was_deleted_starts_its_own(bot, slack, fake_sl
     [parent] = [m for m in fake_slack.messages["COPS"] if m["ts"] == follow_up.audit_ts]
     assert "> Segunda" in blocks_text(parent) and "thread_ts" not in parent
     assert button_value(button_message(fake_slack, send_id=follow_up.id)) == str(follow_up.id)
+
+
+def test_a_follow_ups_delivery_summary_goes_on_its_own_parent_not_the_threads(
+    bot, slack, fake_slack, fake_ovh, first_send
+):
+    from tests.delivery_support import run_pass
+
+    fake_slack.joined.add("COPS")  # the bot reads the thread to find the follow-up's own parent
+    message = button_message(fake_slack)
+    slack.click(message, button_value(message))
+    view = fake_slack.wait_for_view()
+    view["id"] = "V0FOLLOWUP"
+    slack.submit_modal(view, receivers="+34600000001", message="Segunda")
+    follow_up = settled_records(bot, count=2)[1]
+    first_parent = next(m for m in fake_slack.messages["COPS"] if m["ts"] == first_send.audit_ts)
+    first_text = blocks_text(first_parent)
+
+    run_pass(bot)
+
+    # The thread's parent still tells of the first send (whose own summary may be added to it) ...
+    first_now = blocks_text(next(m for m in fake_slack.messages["COPS"] if m["ts"] == first_send.audit_ts))
+    assert "Primera" in first_now and "Segunda" not in first_now
+    assert first_now.startswith(first_text.split("\n")[0])
+    # ... and the follow-up's own parent, a reply in that thread, got the follow-up's summary.
+    [own] = [
+        m
+        for m in fake_slack.messages["COPS"]
+        if (m.get("metadata") or {}).get("event_type") == "smsbot_send"
+        and m["metadata"]["event_payload"]["send_id"] == follow_up.id
+    ]
+    assert own["thread_ts"] == first_send.audit_ts
+    assert "of 1 delivered" in blocks_text(own)

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.sending.delivery import Posted, ReplyView, StatusView
-from bot.slack.audit import CHANNEL_ERRORS, parent_metadata
+from bot.slack.audit import CHANNEL_ERRORS, PARENT_EVENT, parent_metadata
 from bot.slack.blocks import SlackMessage, audit_parent
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.delivery_blocks import credit_alert, reply_message, status_message, with_summary
@@ -85,11 +85,18 @@ class DeliveryPoster:
         return Posted(ts=status_ts)
 
     def _update_parent(self, view: StatusView, channel: str, parent_ts: str) -> None:
+        own: str | None = parent_ts
+        if view.record.thread_ts and parent_ts == view.record.thread_ts:
+            # A follow-up's audit names the thread it shares with the send it follows: the thread's parent is
+            # that send's, and the follow-up's own parent is the reply carrying its send id.
+            own = self._find(channel, parent_ts, PARENT_EVENT, "send_id", view.record.id)
+            if own is None:
+                return
         parent = with_summary(audit_parent(view.record), view.statuses)
         try:
             self._client.chat_update(
                 channel=channel,
-                ts=parent_ts,
+                ts=own,
                 text=parent.text,
                 blocks=parent.blocks,
                 metadata=parent_metadata(view.record),
