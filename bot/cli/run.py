@@ -64,9 +64,6 @@ def run(args: argparse.Namespace) -> int:
         print(failure.line, file=sys.stderr)
         return failure.status
     _stop_on_sigterm()
-    bot.start_recovery()
-    bot.start_retention()
-    bot.start_delivery()
     try:
         if args.http:
             return _serve_http(bot, args)
@@ -88,6 +85,14 @@ def _port_from_environment() -> int:
     return int(value)
 
 
+def _start_background_work(bot: SmsBot) -> None:
+    # Only once the server could be set up: a bot that cannot listen stops in one line, without passes of
+    # recovery, retention or delivery racing each other on a ledger it is about to leave.
+    bot.start_recovery()
+    bot.start_retention()
+    bot.start_delivery()
+
+
 def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
     from bot.server.http import HttpServer
 
@@ -101,6 +106,7 @@ def _serve_http(bot: SmsBot, args: argparse.Namespace) -> int:
         )
         return UNREACHABLE
 
+    _start_background_work(bot)
     _stop_on_signals(server)
     log.info("smsbot listening on http://%s:%s/slack/events", args.host, server.port)
     server.serve()
@@ -114,6 +120,7 @@ def _serve_socket_mode(bot: SmsBot, settings: Settings) -> int:
     assert settings.slack_app_token is not None  # Mode.SOCKET requires it
     server = SocketModeServer(bot.app, settings.slack_app_token, settings.slack_api_url, gate=bot.acks)
 
+    _start_background_work(bot)
     _stop_on_signals(server)
     log.info("smsbot connecting to Slack in Socket Mode")
     try:
