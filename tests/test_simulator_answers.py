@@ -31,6 +31,7 @@ def test_the_key_is_validated_for_the_bots_rules_and_never_expires():
     assert [f"{method} {path}" for method, path in credential.rules] == [
         *REQUIRED_RULES,
         "POST /sms/estimate",
+        "DELETE /sms/*/jobs/*",  # cancelling a scheduled send
     ]
 
 
