@@ -34,9 +34,11 @@ def test_an_sms_moves_through_its_timeline_as_the_fakes_clock_moves(fake_ovh: Fa
 
     first = client.get(f"/sms/{SERVICE}/outgoing/{sms_id}")
     assert (first["deliveryReceipt"], first["deliveredAt"]) == (4, None)
-    fake_ovh.advance(59)
+    # The fake's clock is the real one plus `advance`: half a minute of margin either side, so a slow
+    # machine (seconds between the send and a read) cannot move the SMS on early.
+    fake_ovh.advance(30)
     assert client.get(f"/sms/{SERVICE}/outgoing/{sms_id}")["deliveryReceipt"] == 4
-    fake_ovh.advance(2)
+    fake_ovh.advance(31)
     later = client.get(f"/sms/{SERVICE}/outgoing/{sms_id}")
     assert (later["deliveryReceipt"], later["ptt"]) == (1, 4)
     created = datetime.fromisoformat(later["creationDatetime"])
