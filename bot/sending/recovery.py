@@ -11,13 +11,13 @@ never work on the same row at once.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.domain.errors import ConfigurationError, DeliveryError
 from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
+from bot.periodic import PeriodicLoop
 from bot.sending.audit import AuditSink
 from bot.sending.service import SendService
 from bot.storage.ledger import Ledger
@@ -182,29 +182,8 @@ def _found_note(trace: OvhTrace) -> str:
     return "OVH has this send in its queue (found among its pending jobs); it was not sent again."
 
 
-class RecoveryLoop:
+class RecoveryLoop(PeriodicLoop):
     """Runs :meth:`Recovery.run_once` at start and then every ``interval`` seconds, on its own thread."""
 
     def __init__(self, recovery: Recovery, interval: float) -> None:
-        self._recovery = recovery
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="smsbot-recovery", daemon=True)
-
-    def start(self) -> None:
-        """Start the loop."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current pass."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._recovery.run_once()
-            except Exception:
-                log.exception("recovery pass failed")
-            self._stop.wait(self._interval)
+        super().__init__("recovery", recovery.run_once, interval, "recovery pass failed")

@@ -14,7 +14,6 @@ lease (``smsbot_tasks``), and only the one that gets it, when a day has passed s
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.deliveries import DeliveryState
 from bot.domain.receivers import mask
 from bot.domain.records import AuditStatus, SendStatus
+from bot.periodic import PeriodicLoop
 from bot.storage.db import begin_immediate, translated
 from bot.storage.deliveries import REPLY_PENDING, deliveries, replies
 from bot.storage.ledger import AUDIT_RETRY_WINDOW, metadata, sends
@@ -278,29 +278,13 @@ class Retention:
         return _aware(value)
 
 
-class RetentionLoop:
+class RetentionLoop(PeriodicLoop):
     """Asks every ``interval`` seconds whether the daily run is due, and runs it if this instance gets it."""
 
     def __init__(self, retention: Retention, interval: float = CHECK_EVERY_SECONDS) -> None:
-        self._retention = retention
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="smsbot-retention", daemon=True)
-
-    def start(self) -> None:
-        """Start the loop."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop after the current run."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._retention.run(due_only=True)
-            except Exception:
-                log.exception("retention run failed; it is tried again later")
-            self._stop.wait(self._interval)
+        super().__init__(
+            "retention",
+            lambda: retention.run(due_only=True),
+            interval,
+            "retention run failed; it is tried again later",
+        )
