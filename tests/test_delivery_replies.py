@@ -34,8 +34,10 @@ def reply_button(message: dict) -> str | None:
 
 
 def _send(bot, slack, text: str = "+34600000001 ¿Vienes?") -> object:
+    # Counted before the command: its send may already be in the ledger by the time the command returns.
+    before = len(bot_sends(bot))
     slack.command(text)
-    records = settled_records(bot, count=len(bot_sends(bot)) + 1)
+    records = settled_records(bot, count=before + 1)
     return records[-1]
 
 
