@@ -8,7 +8,8 @@ import string
 
 import pytest
 
-from bot.i18n import ENGLISH, for_locale, languages, read_catalogue
+from bot.domain.errors import NotAllowed
+from bot.i18n import ENGLISH, T_, Tn_, for_locale, joined, languages, read_catalogue
 from bot.i18n.extract import gaps, marked
 from tests.events import open_home
 from tests.harness import blocks_text, settled_records
@@ -29,10 +30,15 @@ def test_a_translation_keeps_the_placeholders_and_the_markup_of_its_string(langu
     for message in read_catalogue(language):
         if not message.id:
             continue
-        assert fields(message.string) == fields(message.id), message.id
-        for token in ("`/sms", "SMS_", "*"):
-            assert message.id.count(token) == message.string.count(token) or token == "*", message.id
-        assert message.id.count("*") % 2 == message.string.count("*") % 2, message.id
+        # A plural's forms each keep the placeholders of the English plural ({count} may be left out of
+        # the singular, as English leaves it out of "one SMS").
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for form in forms:
+            assert set(fields(form)) - {"count"} == set(fields(ids[-1])) - {"count"}, message.id
+            for token in ("`/sms", "SMS_"):
+                assert ids[-1].count(token) == form.count(token), message.id
+            assert ids[-1].count("*") % 2 == form.count("*") % 2, message.id
 
 
 def test_the_code_marks_strings_and_none_is_empty():
@@ -169,3 +175,28 @@ def test_a_refused_send_is_told_in_spanish(start_bot, fake_slack, fake_ovh):
     told = blocks_text(fake_slack.wait_for_response(url)[0])
     assert "No se pueden enviar SMS desde esta conversación." in told
     assert fake_ovh.jobs == []
+
+
+def test_a_text_is_put_into_the_readers_language_with_its_fields_and_plural():
+    spanish = for_locale("es-ES")
+    alert = T_("Send SMS")
+    assert str(alert) == "Send SMS"
+    assert alert.in_(spanish) == "Enviar SMS"
+    # Not in any catalogue: the English, fields filled in, in either language.
+    text = T_("{who} sent {n}", who=T_("Send SMS"), n=3)
+    assert text.in_(ENGLISH) == "Send SMS sent 3"
+    assert text.in_(spanish) == "Enviar SMS sent 3"
+    assert Tn_("{count} part", "{count} parts", 1).in_(ENGLISH) == "1 part"
+    assert Tn_("{count} part", "{count} parts", 2).in_(ENGLISH) == "2 parts"
+    assert Tn_("{count} part", "{count} parts", 2_000, count="2,000").in_(ENGLISH) == "2,000 parts"
+    assert (
+        joined([T_("Send SMS"), "+34 600", T_("Send SMS")], " · ").in_(spanish)
+        == "Enviar SMS · +34 600 · Enviar SMS"
+    )
+
+
+def test_an_error_tells_its_message_in_the_readers_language_and_in_english_to_logs():
+    error = NotAllowed(T_("Send SMS"))
+    assert error.user_message == str(error) == "Send SMS"
+    assert error.user_message_in(for_locale("es-ES")) == "Enviar SMS"
+    assert NotAllowed("a plain string").user_message_in(for_locale("es-ES")) == "a plain string"

@@ -1,22 +1,33 @@
 """The few exceptions the domain raises; the Slack and CLI edges turn each into a message for people.
 
 Every exception here carries a ``user_message``: plain text (it may hold `code` spans) that says what
-happened and what to do about it. Nothing in a ``user_message`` may contain a secret.
+happened and what to do about it. It is given as a :class:`~bot.i18n.Text` (``T_``) or a marked constant
+(``N_``), so that the edge tells it in the reader's language (``error.user_message_in(t)``);
+``error.user_message`` is the English. Nothing in a ``user_message`` may contain a secret.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Translatable, Translator, in_
 
 
 class SmsBotError(Exception):
     """Base class of the errors the bot expects and can explain."""
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    def __init__(self, user_message: str | Translatable) -> None:
+        super().__init__(in_(user_message, ENGLISH))
+        self.message = user_message
+
+    @property
+    def user_message(self) -> str:
+        """What to tell a person, in English (logs, the command line, the ledger)."""
+        return in_(self.message, ENGLISH)
+
+    def user_message_in(self, t: Translator) -> str:
+        """What to tell a person, in ``t``'s language."""
+        return in_(self.message, t)
 
 
 class InputField(StrEnum):
@@ -31,7 +42,7 @@ class InputField(StrEnum):
 class InvalidInput(SmsBotError):
     """The person typed something we cannot send; ``field`` says where, the message says what to fix."""
 
-    def __init__(self, field: InputField, user_message: str) -> None:
+    def __init__(self, field: InputField, user_message: str | Translatable) -> None:
         super().__init__(user_message)
         self.field = field
 
@@ -53,7 +64,7 @@ class DeliveryError(SmsBotError):
     (a read timeout, a dropped connection): such a send must never be retried blindly.
     """
 
-    def __init__(self, code: str, user_message: str, *, maybe_sent: bool = False) -> None:
+    def __init__(self, code: str, user_message: str | Translatable, *, maybe_sent: bool = False) -> None:
         super().__init__(user_message)
         self.code = code
         self.maybe_sent = maybe_sent
@@ -88,10 +99,10 @@ class LedgerUnavailable(SmsBotError):
     (:meth:`told_as`), so that the message says whether anything may have been sent.
     """
 
-    def __init__(self, user_message: str = DATABASE_DOWN, *, reason: str = "") -> None:
+    def __init__(self, user_message: str | Translatable = DATABASE_DOWN, *, reason: str = "") -> None:
         super().__init__(user_message)
         self.reason = reason
 
-    def told_as(self, user_message: str) -> LedgerUnavailable:
+    def told_as(self, user_message: str | Translatable) -> LedgerUnavailable:
         """The same failure, with a message that says what it meant for the person."""
         return LedgerUnavailable(user_message, reason=self.reason)

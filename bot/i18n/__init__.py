@@ -1,8 +1,10 @@
 """Languages: the person's Slack locale picks a catalogue (a gettext `.po` file per language, read with
 Babel); English, the language the code is written in, for every other locale.
 
-Strings to translate are marked ``t._("…")`` (and ``t.ngettext("…", "…", n)``) on a :class:`Translator`;
-``python -m bot.i18n`` lists them, and ``tests/test_i18n.py`` fails when a catalogue lacks one or keeps
+Strings to translate are marked ``t._("…")`` (and ``t.ngettext("…", "…", n)``) on a :class:`Translator`
+where the reader is known. Where they are not (the domain, the OVH adapter, an audit re-rendered later), a
+message is a :class:`Text`, made with ``T_("…", field=value)`` or ``Tn_("one …", "{count} …", n, …)``, and
+put into the reader's language at the edge (``text.in_(t)``). ``python -m bot.i18n`` lists them, and ``tests/test_i18n.py`` fails when a catalogue lacks one or keeps
 one the code no longer has. A third language is one more file, ``locales/<language>/LC_MESSAGES/smsbot.po``:
 no code changes. The SMS text itself is never translated.
 """
@@ -10,10 +12,12 @@ no code changes. The SMS text itself is never translated.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from gettext import c2py
 from pathlib import Path
+from typing import Protocol
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
@@ -21,7 +25,13 @@ from babel.messages.pofile import read_po
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "smsbot"
 DEFAULT_LANGUAGE = "en"
-KEYWORDS = {"_": None, "ngettext": (1, 2), "N_": None}  # how strings are marked, for extraction
+KEYWORDS = {
+    "_": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "T_": None,
+    "Tn_": (1, 2),
+}  # how strings are marked, for extraction
 
 
 def N_(message: str) -> str:
@@ -99,3 +109,71 @@ def for_locale(locale: str | None) -> Translator:
     there is a catalogue for it; English otherwise."""
     language = (locale or "").replace("_", "-").split("-")[0].lower()
     return translator(language) if language in languages() else ENGLISH
+
+
+class Translatable(Protocol):
+    """What can be put into a reader's language: a :class:`Text`, a :class:`Joined` list of them."""
+
+    def in_(self, t: Translator) -> str: ...
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message for someone whose language is not known where it is written: its English string (the
+    msgid) and the values of its ``{fields}``. A field may itself be a :class:`Text` (or :class:`Joined`),
+    put into the same language. ``str(text)`` is the English, for logs and the command line."""
+
+    message: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+    plural: str | None = None
+    count: int = 1
+
+    def in_(self, t: Translator) -> str:
+        """The message in ``t``'s language, its fields filled in."""
+        template = t.ngettext(self.message, self.plural, self.count) if self.plural else t._(self.message)
+        if not self.fields and self.plural is None:
+            return template
+        values = {
+            name: (value.in_(t) if hasattr(value, "in_") else value) for name, value in self.fields.items()
+        }
+        values.setdefault("count", self.count)
+        return template.format(**values)
+
+    def __str__(self) -> str:
+        return self.in_(ENGLISH)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several messages (or plain strings) shown one after the other, each in the reader's language."""
+
+    parts: tuple[object, ...]
+    separator: str = " "
+
+    def in_(self, t: Translator) -> str:
+        return self.separator.join(part.in_(t) if hasattr(part, "in_") else str(part) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.in_(ENGLISH)
+
+
+def T_(message: str, **fields: object) -> Text:
+    """A message to translate where it is read: ``T_("Send #{id} failed.", id=7)``."""
+    return Text(message, fields)
+
+
+def Tn_(singular: str, plural: str, n: int, /, **fields: object) -> Text:
+    """A message with a plural, picked by ``count`` in the reader's language; ``{count}`` is the count
+    unless a field of that name is given (formatted, say)."""
+    return Text(singular, fields, plural, n)
+
+
+def joined(parts: Iterable[object], separator: str = " ") -> Joined:
+    """``parts`` (texts or strings) one after the other, each put into the reader's language."""
+    return Joined(tuple(parts), separator)
+
+
+def in_(message: str | Translatable, t: Translator) -> str:
+    """A message in ``t``'s language: a :class:`Text` is translated; a plain string is looked up as a msgid
+    (a constant marked ``N_``) and otherwise shown as it is."""
+    return t._(message) if isinstance(message, str) else message.in_(t)
