@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.errors import LedgerUnavailable
 from bot.domain.limits import LimitExceeded, Limits, Usage
+from bot.i18n import T_, Tn_
 from bot.storage.db import alembic_config, begin_immediate, create_engine, migrate
 from bot.storage.ledger import Ledger
 from tests.harness import all_sends, record_send
@@ -223,3 +224,54 @@ def test_a_database_at_the_delivery_schema_upgrades_to_scheduled_sends_and_draft
     assert old is not None
     assert (old.send_at, old.allow_replies, old.cancelled_at, old.cancel_note) == (None, False, None, None)
     assert "sms_drafts" in sa.inspect(engine).get_table_names()
+
+
+def test_a_database_before_languages_upgrades_and_a_send_keeps_its_language_and_error(database_url):
+    """Sends written before 0011 read back with no language (English) and their English error only; a new
+    send keeps its language and its error as a message to tell in it, on SQLite and PostgreSQL alike."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            alembic_command.upgrade(alembic_config(connection), "0010")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sms_sends (request_key, source, created_at, updated_at, user_id, receivers, "
+                    "message, status, ovh_job_ids, accepted_receivers, rejected_receivers, audit_status, "
+                    "error_code, error_message) VALUES ('command:old', 'command', '2026-11-30 10:00:00', "
+                    "'2026-11-30 10:00:00', 'UALICE', '[\"+34600000001\"]', 'hi', 'failed', '[]', '[]', "
+                    "'[]', 'thread', 'all_rejected', 'OVH rejected every receiver.')"
+                )
+            )
+
+        migrate(engine)
+
+        ledger = Ledger(engine)
+        old = ledger.find_by_key("command:old")
+        assert old is not None
+        assert (old.language, old.error_text, old.cancel_note_text) == (None, None, None)
+        assert old.error_message == "OVH rejected every receiver."
+
+        new = reserve(ledger, "command:new", language="es")
+        reason = T_("OVH refused: {why}", why=Tn_("{count} number", "{count} numbers", 2))
+        failed = ledger.record_failure(new.id, "rejected", reason, maybe_sent=False)
+        again = ledger.get(new.id)
+        assert failed.language == again.language == "es"
+        assert again.error_message == "OVH refused: 2 numbers"  # the export's and the logs' English
+        assert again.error_text == reason
+    finally:
+        engine.dispose()
+
+
+def test_a_database_at_0011_downgrades_to_0010_and_up_again(sqlite_url):
+    engine = create_engine(sqlite_url)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            alembic_command.downgrade(alembic_config(connection), "0010")
+        assert "language" not in {c["name"] for c in sa.inspect(engine).get_columns("sms_sends")}
+        migrate(engine)
+        assert {"language", "error_text", "cancel_note_text"} <= {
+            c["name"] for c in sa.inspect(engine).get_columns("sms_sends")
+        }
+    finally:
+        engine.dispose()

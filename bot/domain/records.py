@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.errors import SmsBotError
+from bot.i18n import Translatable
 
 
 class SendStatus(StrEnum):
@@ -82,6 +83,13 @@ class SendRecord:
     cancelled_at: datetime | None = None  # someone asked to cancel this scheduled send then
     cancelled_by: str | None = None  # who (a Slack user id)
     cancel_note: str | None = None  # what the cancellation came to, when not all of it was taken back
+    # The language of the person who asked (bot.i18n: "es", "en"): the audit thread, its updates, delivery
+    # status and replies are told in it, whenever they are posted. None: English (the command line).
+    language: str | None = None
+    # error_message and cancel_note (kept in English, for export and logs) as messages to tell in the
+    # send's language; None for rows written before they were kept.
+    error_text: str | Translatable | None = None
+    cancel_note_text: str | Translatable | None = None
 
     def labels(self) -> dict[str, str]:
         """How the audit names each number reached through a person or a contact: ``{e164: "@alice"}``."""
@@ -131,7 +139,7 @@ class SendResult:
     credits_used: float
     credits_left: float | None
     # A later job of a split send failed: (code, message); its receivers are in ``rejected``.
-    partial_error: tuple[str, str] | None = None
+    partial_error: tuple[str, str | Translatable] | None = None
     # That later job's answer was lost: OVH may have sent it, so the send must be checked at OVH.
     maybe_sent: bool = False
 

@@ -32,6 +32,7 @@ from bot.domain.recipients import Skipped
 from bot.domain.records import AuditStatus, JobOptions, JobResult, SendRecord, SendResult, SendStatus
 from bot.domain.schedule import check_send_at
 from bot.domain.sms_text import Segmentation, check_message
+from bot.i18n import N_, T_, Translatable
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
@@ -113,6 +114,8 @@ class SendRequest:
     sender: str | None = None  # None: the bot's default (OVH_SMS_SENDER, or the account's)
     send_at: datetime | None = None  # None: at once
     allow_replies: bool = False
+    # The requester's language (bot.i18n), in which everything posted about the send is told; None: English.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,7 @@ class SendService:
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
             recipients=request.recipients(),
             follows=request.follows,
+            language=request.language,
         )
 
     def attempt(self, record: SendRecord) -> SendRecord:
@@ -359,13 +363,11 @@ class SendService:
         except DeliveryError as error:
             log.warning("send #%d failed: %s (maybe sent: %s)", record.id, error.code, error.maybe_sent)
             return self.ledger.record_failure(
-                record.id, error.code, error.user_message, maybe_sent=error.maybe_sent
+                record.id, error.code, error.message, maybe_sent=error.maybe_sent
             )
         except ConfigurationError as error:
             log.error("send #%d not sent: %s", record.id, error.user_message)
-            return self.ledger.record_failure(
-                record.id, "configuration", error.user_message, maybe_sent=False
-            )
+            return self.ledger.record_failure(record.id, "configuration", error.message, maybe_sent=False)
         except (_LeaseLost, LedgerUnavailable):
             raise
         except Exception:
@@ -374,8 +376,10 @@ class SendService:
             return self.ledger.record_failure(
                 record.id,
                 "internal",
-                "The bot hit an unexpected error while sending. The SMS may or may not have gone out: "
-                "check before sending it again, and tell an admin.",
+                N_(
+                    "The bot hit an unexpected error while sending. The SMS may or may not have gone out: "
+                    "check before sending it again, and tell an admin."
+                ),
                 maybe_sent=True,
             )
         settled = self.ledger.record_result(record.id, result)
@@ -401,7 +405,7 @@ class SendService:
         chunks = [record.receivers[i : i + size] for i in range(0, len(record.receivers), size)]
         jobs: list[JobResult] = []
         rejected: list[str] = []
-        partial_error: tuple[str, str] | None = None
+        partial_error: tuple[str, str | Translatable] | None = None
         maybe_sent = False
         for index, chunk in enumerate(chunks):
             if not self.ledger.renew_lease(record, self.lease_seconds):
@@ -418,7 +422,10 @@ class SendService:
                 code = error.code if isinstance(error, DeliveryError) else "configuration"
                 log.warning("send #%d: job %d of %d failed: %s", record.id, index + 1, len(chunks), code)
                 rejected.extend(number for rest in chunks[index:] for number in rest)
-                partial_error = (code, f"Sent to part of the receivers only: {error.user_message}")
+                partial_error = (
+                    code,
+                    T_("Sent to part of the receivers only: {reason}", reason=error.message),
+                )
                 maybe_sent = isinstance(error, DeliveryError) and error.maybe_sent
                 break
             jobs.append(job)

@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.limits import Usage, UsageGuard
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendResult, SendStatus
+from bot.i18n import ENGLISH, N_, Translatable, in_
+from bot.i18n.stored import from_json, to_json
 from bot.storage.db import begin_immediate, translated
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ sends = sa.Table(
     sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("cancelled_by", sa.String(32), nullable=True),
     sa.Column("cancel_note", sa.Text, nullable=True),
+    # The requester's language, and the error and cancellation note as messages to tell in it.
+    sa.Column("language", sa.String(16), nullable=True),
+    sa.Column("error_text", sa.JSON, nullable=True),
+    sa.Column("cancel_note_text", sa.JSON, nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
@@ -87,12 +93,24 @@ def _record(row: Any) -> SendRecord:
     values["status"] = SendStatus(values["status"])
     values["audit_status"] = AuditStatus(values["audit_status"])
     values["recipients"] = values.get("recipients") or []
+    for column in ("error_text", "cancel_note_text"):
+        values[column] = from_json(values.get(column))
     for column in ("created_at", "updated_at", "last_attempt_at", "lease_until", "send_at", "cancelled_at"):
         if values[column] is not None and values[column].tzinfo is None:  # SQLite keeps no zone; we write UTC
             values[column] = values[column].replace(tzinfo=UTC)
     return SendRecord(**values)
 
 
+def _error(message: str | Translatable | None) -> dict[str, Any]:
+    """The error columns of a message: in English (export, logs), and as itself (the audit tells it in the
+    send's language)."""
+    return {
+        "error_message": None if message is None else in_(message, ENGLISH),
+        "error_text": to_json(message),
+    }
+
+
+ALL_REJECTED = N_("OVH rejected every receiver.")
 LIMIT_WINDOW = timedelta(hours=24)
 # Recovery keeps trying to post an audit Slack did not take for this long, then leaves it in the ledger.
 AUDIT_RETRY_WINDOW = timedelta(days=7)
@@ -138,6 +156,7 @@ class Ledger:
         follows: SendRecord | None = None,
         send_at: datetime | None = None,
         allow_replies: bool = False,
+        language: str | None = None,
     ) -> SendRecord:
         """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
@@ -175,6 +194,7 @@ class Ledger:
             "thread_ts": (follows.thread_ts or follows.audit_ts) if follows else None,
             "send_at": send_at,
             "allow_replies": allow_replies,
+            "language": language,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:
@@ -276,13 +296,12 @@ class Ledger:
             "credits_used": result.credits_used,
             "credits_left": result.credits_left,
             "error_code": None,
-            "error_message": None,
+            **_error(None),
         }
         if status is SendStatus.FAILED:
-            values["error_code"] = "all_rejected"
-            values["error_message"] = "OVH rejected every receiver."
+            values |= {"error_code": "all_rejected", **_error(ALL_REJECTED)}
         elif result.partial_error:
-            values["error_code"], values["error_message"] = result.partial_error
+            values |= {"error_code": result.partial_error[0], **_error(result.partial_error[1])}
         record, applied = self._update(send_id, values, only_from=self._OPEN)
         if not applied:
             log.error(
@@ -294,23 +313,26 @@ class Ledger:
         return record
 
     @translated
-    def record_failure(self, send_id: int, code: str, message: str, *, maybe_sent: bool) -> SendRecord:
-        """Settle a send that OVH refused (failed), or mark one whose answer was lost (unknown)."""
+    def record_failure(
+        self, send_id: int, code: str, message: str | Translatable, *, maybe_sent: bool
+    ) -> SendRecord:
+        """Settle a send that OVH refused (failed), or mark one whose answer was lost (unknown).
+        ``message`` is kept in English and as itself, to be told in the send's language."""
         status = SendStatus.UNKNOWN if maybe_sent else SendStatus.FAILED
         return self._update(
             send_id,
-            {"status": status.value, "error_code": code, "error_message": message},
+            {"status": status.value, "error_code": code, **_error(message)},
             only_from=self._OPEN,
         )[0]
 
     @translated
-    def give_up(self, record: SendRecord, code: str, message: str) -> SendRecord | None:
+    def give_up(self, record: SendRecord, code: str, message: str | Translatable) -> SendRecord | None:
         """Settle as failed (not sent) an open send whose lease ``record`` holds (recovery, once OVH showed
         no trace of it and it may not be sent again). None if the lease was taken over meanwhile: the new
         holder may be posting it, and its answer must not be refused over a "not sent"."""
         failed, applied = self._update(
             record.id,
-            {"status": SendStatus.FAILED.value, "error_code": code, "error_message": message},
+            {"status": SendStatus.FAILED.value, "error_code": code, **_error(message)},
             only_from=self._OPEN,
             conditions=(sends.c.lease_owner == record.lease_owner,),
         )
@@ -477,10 +499,15 @@ class Ledger:
         return (_record(row) if row else None), False
 
     @translated
-    def record_cancellation(self, send_id: int, *, cancelled: bool, note: str | None) -> SendRecord:
+    def record_cancellation(
+        self, send_id: int, *, cancelled: bool, note: str | Translatable | None
+    ) -> SendRecord:
         """What a cancellation came to: every job taken back (the send is cancelled), or ``note`` saying
-        what went out anyway."""
-        values: dict[str, Any] = {"cancel_note": note}
+        what went out anyway (kept in English and as itself, to be told in the send's language)."""
+        values: dict[str, Any] = {
+            "cancel_note": None if note is None else in_(note, ENGLISH),
+            "cancel_note_text": to_json(note),
+        }
         if cancelled:
             values["status"] = SendStatus.CANCELLED.value
         return self._update(send_id, values, only_from=(SendStatus.SENT,))[0]

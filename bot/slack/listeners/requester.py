@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -119,6 +120,8 @@ def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | No
     requester = Requester(
         request.user_id, request.request_key, request.channel_id, request.team_id, response_url
     )
+    if request.language is None:  # what is posted about the send is told in the requester's language
+        request = dataclasses.replace(request, language=deps.translator(request.user_id).language)
     try:
         deps.sending.send_and_report(request, deps.audit.answering(response_url))
         deps.after_send(request.user_id)

@@ -9,6 +9,7 @@ why: refused, an invalid number, an OVH failure, or an outcome OVH's lost answer
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ def _send(
     request: SendRequest, deps: WorkflowDeps, complete: Complete, fail: Fail, t: Translator = ENGLISH
 ) -> None:
     """The whole send on a send worker, then the step's outcome."""
+    request = dataclasses.replace(request, language=t.language)  # the audit in the step's person's language
     try:
         reported = deps.sends.sending.send_and_report(request, deps.sends.audit)
     except DuplicateRequest as duplicate:
