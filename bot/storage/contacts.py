@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.db import translated
+from bot.storage.db import begin_immediate, translated
 from bot.storage.ledger import metadata
 
 contacts = sa.Table(
@@ -66,7 +66,9 @@ class ContactList:
     @translated
     def put(self, name: str, e164: str, created_by: str) -> str:
         """Add a contact or change its number: "added", "updated" or "unchanged" (a CSV import)."""
-        with self.engine.begin() as conn:
+        # Reads, then writes what it read: begun deferred, a write by anyone else in between (the bot,
+        # while `smsbot contacts import` runs) would fail it at once with "database is locked".
+        with begin_immediate(self.engine) as conn:
             row = conn.execute(contacts.select().where(contacts.c.name_key == _key(name))).one_or_none()
             now = datetime.now(UTC)
             if row is None:
