@@ -426,6 +426,17 @@ def slack_error(call: Any) -> dict[str, Any]:
         ),
         ({"type": "context", "elements": [SECTION["text"]] * 11}, "elements attribute cannot exceed 10"),
         ({"type": "section", "block_id": "b" * 256, "text": SECTION["text"]}, "block_id cannot exceed 255"),
+        (
+            {
+                "type": "actions",
+                "elements": [{"text": {"type": "plain_text", "text": "Go"}, "action_id": "a"}],
+            },
+            "/elements/0 (missing required field: type)",
+        ),
+        (
+            {"type": "actions", "elements": [{"type": "buton", "text": SECTION["text"], "action_id": "a"}]},
+            "/elements/0 (unsupported type: buton)",
+        ),
     ],
     ids=[
         "unknown-type",
@@ -436,6 +447,8 @@ def slack_error(call: Any) -> dict[str, Any]:
         "long-header",
         "context-elements",
         "long-block-id",
+        "element-without-type",
+        "element-of-unknown-type",
     ],
 )
 def test_messages_with_blocks_slack_refuses_are_refused(

@@ -923,7 +923,14 @@ def _dropped(raw: Any, rendered: Any, path: str = "") -> list[str]:
             else:
                 dropped += _dropped(value, rendered[key], f"{path}/{key}")
         return dropped
-    if isinstance(raw, list) and isinstance(rendered, list) and len(raw) == len(rendered):
+    if isinstance(raw, dict) and rendered is None:
+        # The models turn an element they cannot read into None (no `type`, or one they do not know).
+        if "type" not in raw:
+            return [f"{path} (missing required field: type)"]
+        return [f"{path} (unsupported type: {raw['type']})"]
+    if isinstance(raw, list) and isinstance(rendered, list):
+        if len(raw) != len(rendered):
+            return [f"{path} ({len(raw) - len(rendered)} of its items were not read)"]
         return [
             p
             for i, (r, o) in enumerate(zip(raw, rendered, strict=True))
