@@ -128,6 +128,21 @@ def test_credits_left_are_read_from_the_account_when_the_answer_lacks_them(bot, 
     assert "*Credits left:* 41.5" in blocks_text(reply)
 
 
+def test_the_balance_ovh_answers_with_the_job_is_shown_without_asking_the_account(
+    bot, slack, fake_slack, fake_ovh
+):
+    fake_ovh.credits_left = 42.5
+
+    slack.command("+34600000001 Hola")
+
+    [(_parent, reply)] = audit_thread(fake_slack)
+    assert "*Credits left:* 41.5" in blocks_text(reply)
+    # One request per job: the account is asked only when OVH's answer lacks the balance (above).
+    asked = [(r.method, r.path) for r in fake_ovh.requests]
+    assert asked.count(("POST", "/sms/sms-tt12345-1/jobs")) == 1
+    assert ("GET", "/sms/sms-tt12345-1") not in asked
+
+
 def test_the_only_sms_service_of_the_account_is_found(bot, slack, fake_slack, fake_ovh):
     slack.command("+34600000001 Hola")
 

@@ -230,3 +230,21 @@ def test_a_large_group_is_sent_to_with_each_member_looked_up_once(bot, slack, fa
         if call.method == "users.info" and not call.params.get("include_locale")
     ]
     assert sorted(asked) == members  # once each: the lookups made together are kept for the send
+
+
+def test_a_parent_names_twenty_members_without_a_phone_and_counts_the_rest(bot, slack, fake_slack, fake_ovh):
+    members = {f"U{n:03d}": "" for n in range(23)}  # 23 members without a phone
+    people(fake_slack, UBOB="600000002", **members)
+    fake_slack.usergroup_members = {"SONCALL": ["UBOB", *members]}
+
+    slack.command(f"{ONCALL} Servidor caído", escaped=True)
+
+    [(parent, _reply)] = audit_thread(fake_slack)
+    assert fake_ovh.jobs[0].body["receivers"] == ["+34600000002"]
+    shown = blocks_text(parent)
+    assert "*Not sent to (23):* @000 has no phone number" in shown
+    assert "@019 has no phone number in their Slack profile (they can add it under Profile → Edit); and 3 more" in shown
+    assert "@020" not in shown
+    # The record keeps every one of them.
+    [record] = settled_records(bot)
+    assert len(record.skipped()) == 23
