@@ -243,3 +243,19 @@ def test_a_follow_ups_parent_is_looked_for_in_its_thread_200_replies_at_a_time(b
     parents = [m for m in fake_slack.posted("COPS", first_ts) if "> Segunda" in blocks_text(m)]
     assert [m["ts"] for m in parents] == [follow_ts]
     assert bot.ledger.get(follow.id).audit_status is AuditStatus.THREAD
+
+
+@pytest.mark.usefixtures("no_retry_jitter")
+def test_a_parent_posted_again_after_slack_failed_keeps_the_metadata_it_is_found_by(bot, fake_slack):
+    # A 5xx may mean Slack took the post: the history is read (nothing there), then it is posted again, and
+    # that copy must still carry what a later lookup finds it by, or a crash now would post a second parent.
+    fake_slack.joined.add("COPS")
+    record = _settled_orphan(bot)
+    fake_slack.fail_next("chat.postMessage", status=500)
+
+    assert bot.recover().reported == [record.id]
+
+    [parent] = fake_slack.posted("COPS")
+    assert parent["metadata"] == _parent_metadata(record.id, record.request_key)
+    assert [call.method for call in fake_slack.calls].count("conversations.history") >= 1
+    assert bot.ledger.get(record.id).audit_ts == parent["ts"]

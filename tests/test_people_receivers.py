@@ -243,7 +243,10 @@ def test_a_parent_names_twenty_members_without_a_phone_and_counts_the_rest(bot, 
     assert fake_ovh.jobs[0].body["receivers"] == ["+34600000002"]
     shown = blocks_text(parent)
     assert "*Not sent to (23):* @000 has no phone number" in shown
-    assert "@019 has no phone number in their Slack profile (they can add it under Profile → Edit); and 3 more" in shown
+    assert (
+        "@019 has no phone number in their Slack profile (they can add it under Profile → Edit); and 3 more"
+        in shown
+    )
     assert "@020" not in shown
     # The record keeps every one of them.
     [record] = settled_records(bot)
