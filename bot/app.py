@@ -37,6 +37,7 @@ from bot.slack.listeners.actions import ActionDeps
 from bot.slack.listeners.commands import CommandDeps
 from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.contacts import ContactsDeps
+from bot.slack.listeners.home import HomeDeps, HomePublisher
 from bot.slack.listeners.requester import SendDeps
 from bot.slack.listeners.scheduled import ScheduledDeps
 from bot.slack.listeners.shortcuts import ShortcutDeps
@@ -46,10 +47,12 @@ from bot.slack.listeners.views import ViewDeps
 from bot.slack.locales import Locales
 from bot.slack.people import SlackPeople
 from bot.slack.permalinks import Permalinks
+from bot.slack.steps import WorkflowSteps
 from bot.storage.contacts import ContactList
 from bot.storage.db import create_engine, migrate
 from bot.storage.deliveries import DeliveryStore
 from bot.storage.drafts import DraftStore
+from bot.storage.home_viewers import HomeViewers
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Reports
@@ -78,6 +81,11 @@ class Core:
     recipients: Recipients  # people, user groups and contacts named as receivers
     contacts: ContactList
     follower: DeliveryFollower  # after a send: delivery receipts, replies, credit alerts
+    locales: Locales  # each person's language, from their Slack locale
+    permalinks: Permalinks
+    reports: Reports
+    home: HomePublisher  # refreshed after a send from the command line, or one recovery settles
+    steps: WorkflowSteps  # completes the Workflow Builder step a settled send was made for
 
 
 def build_core(settings: Settings) -> Core:
@@ -130,6 +138,15 @@ def build_core(settings: Settings) -> Core:
         rates=rates.credits_per_part,
     )
     reporter = AuditReporter(slack)
+    # The person's language: asked of Slack before some acks (the help), so no waiting on a rate limit.
+    locales = Locales(
+        make_web_client(
+            settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
+        ),
+        ttl=settings.usergroup_cache_seconds,
+    )
+    # Recovery completes a step long after the event's own token expired: with the bot's token.
+    steps = WorkflowSteps(slack, ledger, locales.translator)
     recovery = Recovery(
         ledger,
         sending,
@@ -137,7 +154,29 @@ def build_core(settings: Settings) -> Core:
         reporter,
         lease_seconds=settings.recovery_after_seconds,
         retry_after_seconds=settings.recovery_interval_seconds,
+        steps=steps,
     )
+    senders = SenderBook(ovh_client)
+    permalinks = Permalinks(slack)
+    reports = Reports(engine)
+    home = HomePublisher(
+        HomeDeps(
+            slack=slack,
+            permalinks=permalinks,
+            sending=sending,
+            ledger=ledger,
+            reports=reports,
+            opt_outs=opt_outs,
+            credits_left=gateway.credits_left,
+            rates=rates.credits_per_part,
+            sender_id=gateway.sender_id,
+            default_region=settings.sms_default_region,
+            translator=locales.translator,
+            form_options=partial(form_options, senders, settings.allow_replies),
+            viewers=HomeViewers(engine),
+        )
+    )
+    recovery.after_settle = lambda record: home.refresh(record.user_id)
     follower = DeliveryFollower(
         DeliveryStore(engine),
         ledger,
@@ -155,13 +194,18 @@ def build_core(settings: Settings) -> Core:
         gateway=gateway,
         account=account,
         rates=rates,
-        senders=SenderBook(ovh_client),
+        senders=senders,
         sending=sending,
         reporter=reporter,
         recovery=recovery,
         recipients=recipients,
         contacts=contacts,
         follower=follower,
+        locales=locales,
+        permalinks=permalinks,
+        reports=reports,
+        home=home,
+        steps=steps,
     )
 
 
@@ -272,39 +316,16 @@ def create_bot(settings: Settings) -> SmsBot:
     )
     # Bolt logs the whole body of a request whose signature fails at INFO: phone numbers and text.
     logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
-    permalinks = Permalinks(core.slack)
-    # The person's language: asked of Slack before some acks (the help), so no waiting on a rate limit.
-    locales = Locales(
-        make_web_client(
-            settings.slack_bot_token, settings.slack_api_url, timeout=2, rate_limit_retries=False
-        ),
-        ttl=settings.usergroup_cache_seconds,
-    )
-    report_queries = Reports(core.engine)
+    locales, report_queries = core.locales, core.reports
     report_deps = reports.ReportDeps(
         slack=core.slack,
         sending=core.sending,
         reports=report_queries,
-        permalinks=permalinks,
+        permalinks=core.permalinks,
         credits_left=core.gateway.credits_left,
         translator=locales.translator,
     )
-    home_tab = home.HomePublisher(
-        home.HomeDeps(
-            slack=core.slack,
-            permalinks=permalinks,
-            sending=core.sending,
-            ledger=core.ledger,
-            reports=report_queries,
-            opt_outs=core.opt_outs,
-            credits_left=core.gateway.credits_left,
-            rates=core.rates.credits_per_part,
-            sender_id=core.gateway.sender_id,
-            default_region=settings.sms_default_region,
-            translator=locales.translator,
-            form_options=partial(form_options, core.senders, settings.allow_replies),
-        )
-    )
+    home_tab = core.home
     sends = SendDeps(
         sending=core.sending,
         audit=core.reporter,
@@ -369,7 +390,10 @@ def create_bot(settings: Settings) -> SmsBot:
     workflow.register(
         app,
         workflow.WorkflowDeps(
-            sends=sends, default_region=settings.sms_default_region, translator=locales.translator
+            sends=sends,
+            default_region=settings.sms_default_region,
+            steps=core.steps,
+            translator=locales.translator,
         ),
     )
     replies.register(

@@ -116,6 +116,7 @@ def test_a_step_is_completed_once_with_its_own_token_and_its_declared_outputs(fa
     ]:
         with pytest.raises(SlackApiError) as refused:
             client.functions_completeSuccess(function_execution_id=execution_id, outputs=bad)
+        assert refused.value.response["error"] == "parameter_validation_failed"
         assert problem in refused.value.response["response_metadata"]["messages"][0]
     with pytest.raises(SlackApiError) as refused:
         step_client(fake_slack, other_token).functions_completeSuccess(
@@ -123,7 +124,7 @@ def test_a_step_is_completed_once_with_its_own_token_and_its_declared_outputs(fa
         )
     assert refused.value.response["error"] == "function_execution_not_found"
     with pytest.raises(SlackApiError) as refused:
-        WebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url).functions_completeError(
+        WebClient(token="xoxb-not-this-apps", base_url=fake_slack.api_url).functions_completeError(
             function_execution_id=execution_id, error="x"
         )
     assert refused.value.response["error"] == "invalid_auth"
@@ -136,6 +137,29 @@ def test_a_step_is_completed_once_with_its_own_token_and_its_declared_outputs(fa
         client.functions_completeError(function_execution_id=execution_id, error="too late")
     assert refused.value.response["error"] == "function_execution_not_found"
     assert fake_slack.function_executions[other_id]["state"] == "running"
+
+
+def test_the_apps_bot_token_completes_a_step_once_its_own_token_ran_out(fake_slack):
+    execution_id, token = fake_slack.new_function_execution({"job_ids": "array", "credits_used": "number"})
+    fake_slack.expire_function_token(execution_id)
+    with pytest.raises(SlackApiError) as refused:
+        step_client(fake_slack, token).functions_completeError(function_execution_id=execution_id, error="x")
+    assert refused.value.response["error"] == "token_expired"
+
+    bot = step_client(fake_slack, fake_slack.bot_token)
+    bot.functions_completeSuccess(
+        function_execution_id=execution_id, outputs={"job_ids": [], "credits_used": 0}
+    )
+    assert fake_slack.wait_for_function(execution_id)["state"] == "completed"
+    for complete in (bot.functions_completeSuccess, bot.functions_completeError):
+        with pytest.raises(SlackApiError) as refused:
+            complete(
+                function_execution_id=execution_id, outputs={"job_ids": [], "credits_used": 0}, error="x"
+            )
+        assert refused.value.response["error"] == "function_execution_not_found"
+    with pytest.raises(SlackApiError) as refused:
+        bot.functions_completeSuccess(function_execution_id="Fx0000000999", outputs={})
+    assert refused.value.response["error"] == "function_execution_not_found"
 
 
 def test_a_step_fails_with_a_message(fake_slack):

@@ -1,10 +1,19 @@
 """The App Home tab: published on `app_home_opened` for a sender, an admin and a refused person; its buttons;
-refreshed after each of the person's sends."""
+refreshed after each of the person's sends, and after sends from the command line or settled by recovery for
+those who opened it."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from bot.domain.records import SendStatus
+from bot.storage.home_viewers import HomeViewers
 from tests.events import click, open_home
-from tests.harness import SlackSender, blocks_text, settled_records
+from tests.harness import SlackSender, blocks_text, orphan, settled_records
+from tests.test_cli_check import Cli, kept_logging
 
 
 def _home_text(fake_slack, user_id: str, count: int = 1) -> str:
@@ -178,3 +187,80 @@ def test_an_event_naming_no_slack_user_publishes_nothing(bot, slack, fake_slack)
     open_home(slack, "UBOB")
     fake_slack.wait_for_home("UBOB")
     assert [c["user_id"] for c in fake_slack.calls_to("views.publish")] == ["UBOB"]
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys, tmp_path) -> Iterator[Cli]:
+    with kept_logging():
+        yield Cli(monkeypatch, capsys, tmp_path)
+
+
+def _published(fake_slack, user_id: str) -> int:
+    return len(
+        [c for c in fake_slack.calls if c.method == "views.publish" and c.params["user_id"] == user_id]
+    )
+
+
+def _opens_home(bot, slack, fake_slack, user_id: str) -> None:
+    """``user_id`` opens their Home tab, and the bot has recorded it."""
+    open_home(slack, user_id)
+    fake_slack.wait_for_home(user_id)
+    viewers = HomeViewers(bot.core.engine)
+    deadline = time.monotonic() + 5
+    while not viewers.has_opened(user_id):
+        assert time.monotonic() < deadline, f"the opening of {user_id}'s Home tab was not recorded"
+        time.sleep(0.01)
+
+
+def test_a_send_from_the_command_line_refreshes_the_tab_of_whoever_opened_it(
+    bot, slack, fake_slack, fake_ovh, env, cli
+):
+    _opens_home(bot, slack, fake_slack, "UALICE")
+    assert "SMS today: 100 of 100" in _home_text(fake_slack, "UALICE", 1)
+    env = {**env, "SMS_ALLOWED_USERS": "UALICE,UCAROL"}
+
+    assert (
+        cli(
+            "send", "+34600000001", "Desde la terminal", "--user", "UALICE", "--channel", "COPS", env=env
+        ).code
+        == 0
+    )
+    assert cli("send", "+34600000002", "Nunca abrió su Home", "--user", "UCAROL", env=env).code == 0
+
+    shown = _home_text(fake_slack, "UALICE", 2)
+    assert "SMS today: 99 of 100" in shown and "to +34******001 · :white_check_mark: sent" in shown
+    assert _published(fake_slack, "UALICE") == 2
+    assert _published(fake_slack, "UCAROL") == 0  # Slack shows them no tab: none is published for them
+    assert len(fake_ovh.jobs) == 2
+
+
+def test_a_send_recovery_settles_refreshes_the_tab_of_whoever_opened_it(start_bot, fake_slack, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0)
+    slack = SlackSender(bot.url)
+    _opens_home(bot, slack, fake_slack, "UALICE")
+    fake_ovh.fail_next(502, method="POST", after_processing=True)  # OVH took it; its answer was lost
+    slack.command("+34600000001 Respuesta perdida")
+    [record] = settled_records(bot)
+    assert ":grey_question: outcome unknown" in _home_text(fake_slack, "UALICE", 2)  # after the send
+    orphan(bot, user_id="UCAROL")  # a send of someone who never opened the tab, left by a dead process
+
+    report = bot.recover()
+
+    assert report.found_at_ovh == [record.id] and len(report.sent_again) == 1
+    shown = _home_text(fake_slack, "UALICE", 3)
+    assert "to +34******001 · :white_check_mark: sent" in shown
+    assert _published(fake_slack, "UALICE") == 3
+    assert _published(fake_slack, "UCAROL") == 0
+
+
+def test_a_tab_that_cannot_be_published_does_not_hold_up_recovery(start_bot, fake_slack, fake_ovh, caplog):
+    bot = start_bot(unknown_grace_seconds=0)
+    slack = SlackSender(bot.url)
+    _opens_home(bot, slack, fake_slack, "UALICE")
+    record = orphan(bot)
+    fake_slack.fail_next("views.publish", error="internal_error", status=500, times=2)
+
+    assert bot.recover().sent_again == [record.id]
+
+    assert bot.ledger.get(record.id).status is SendStatus.SENT
+    assert "the Home tab of UALICE was not published" in caplog.text

@@ -10,9 +10,12 @@ import re
 import time
 from pathlib import Path
 
-from bot.domain.records import SendStatus
+from slack_sdk import WebClient
+
+from bot.domain.records import SendStatus, StepStatus
+from bot.sending.recovery import RecoveryReport
 from tests.events import SEND_SMS_OUTPUTS, event_body, function_executed_event, step_inputs
-from tests.harness import all_sends, audit_thread, blocks_text, settled_records
+from tests.harness import SlackSender, all_sends, audit_thread, blocks_text, settled_records
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 
@@ -80,18 +83,97 @@ def test_an_ovh_refusal_fails_the_step_with_ovhs_reason(bot, slack, fake_slack, 
     assert settled_records(bot)[0].status is SendStatus.FAILED
 
 
-def test_a_lost_ovh_answer_fails_the_step_saying_not_to_run_it_again(start_bot, fake_slack, fake_ovh):
-    from tests.harness import SlackSender
+def _step_calls(fake_slack, execution_id: str) -> list:
+    return [
+        c
+        for c in fake_slack.calls
+        if c.method.startswith("functions.") and c.params.get("function_execution_id") == execution_id
+    ]
 
-    bot = start_bot(unknown_grace_seconds=60)
-    fake_ovh.fail_next(502, method="POST", after_processing=True)
+
+def test_an_unknown_outcome_leaves_the_step_open_and_recovery_completes_it_once(
+    start_bot, fake_slack, fake_ovh
+):
+    bot = start_bot(unknown_grace_seconds=0)
+    fake_ovh.fail_next(502, method="POST", after_processing=True)  # OVH took it; its answer was lost
 
     execution_id, _ = run_step(SlackSender(bot.url), fake_slack, step_inputs())
 
+    [record] = settled_records(bot)
+    assert record.status is SendStatus.UNKNOWN and record.step_status is StepStatus.OPEN
+    assert fake_slack.function_executions[execution_id]["state"] == "running"
+    assert _step_calls(fake_slack, execution_id) == []
+    fake_slack.expire_function_token(execution_id)  # recovery comes long after the event's token ran out
+
+    report = bot.recover()
+
+    assert report.found_at_ovh == [record.id] and report.steps_finished == [record.id]
+    done = fake_slack.wait_for_function(execution_id)
+    settled = bot.ledger.get(record.id)
+    assert done["state"] == "completed"
+    assert done["outputs"] == {"job_ids": settled.ovh_job_ids, "credits_used": settled.credits_used}
+    assert settled.step_status is StepStatus.COMPLETED
+    assert bot.recover().steps_finished == []
+    assert [c.method for c in _step_calls(fake_slack, execution_id)] == ["functions.completeSuccess"]
+    assert len(fake_ovh.jobs) == 1
+
+
+def test_an_unknown_outcome_recovery_gives_up_on_fails_the_step_saying_why(start_bot, fake_slack, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0)
+    fake_ovh.fail_next(502, method="POST")  # lost before OVH took it: OVH has no trace
+    fake_ovh.fail_next(502, method="POST")  # and the one more attempt fails alike
+
+    execution_id, _ = run_step(SlackSender(bot.url), fake_slack, step_inputs())
+    [record] = settled_records(bot)
+    assert record.status is SendStatus.UNKNOWN
+    assert bot.recover().sent_again == [record.id]  # unknown again: the step still waits
+    assert fake_slack.function_executions[execution_id]["state"] == "running"
+
+    assert bot.recover().given_up == [record.id]
+
     done = fake_slack.wait_for_function(execution_id)
     assert done["state"] == "failed"
-    assert "may or may not have gone out" in done["error"] and "do not run the step again" in done["error"]
-    assert settled_records(bot)[0].status is SendStatus.UNKNOWN
+    assert done["error"].startswith("Not sent: OVH has no trace of this send after 2 attempts")
+    assert fake_ovh.jobs == []
+
+
+def test_a_step_slack_will_not_complete_is_logged_and_not_tried_again(
+    start_bot, fake_slack, fake_ovh, caplog
+):
+    bot = start_bot(unknown_grace_seconds=0)
+    fake_ovh.fail_next(502, method="POST", after_processing=True)
+    execution_id, token = run_step(SlackSender(bot.url), fake_slack, step_inputs())
+    [record] = settled_records(bot)
+    # Meanwhile the step ended otherwise (someone completed it, or Slack gave up on it).
+    WebClient(token=token, base_url=fake_slack.api_url).functions_completeError(
+        function_execution_id=execution_id, error="stopped by hand"
+    )
+
+    assert bot.recover().found_at_ovh == [record.id]
+
+    assert bot.ledger.get(record.id).step_status is StepStatus.REFUSED
+    assert "Slack refused to complete its workflow step" in caplog.text
+    assert "function_execution_not_found" in caplog.text
+    assert bot.recover() == RecoveryReport()
+    assert [c.method for c in _step_calls(fake_slack, execution_id)] == [
+        "functions.completeError",
+        "functions.completeSuccess",
+    ]
+    assert fake_slack.function_executions[execution_id]["error"] == "stopped by hand"
+
+
+def test_a_step_slack_could_not_take_is_completed_by_recovery(bot, slack, fake_slack, fake_ovh):
+    fake_slack.fail_next("functions.completeSuccess", status=503, times=2)  # the SDK retries a 5xx once
+
+    execution_id, _ = run_step(slack, fake_slack, step_inputs())
+
+    [record] = settled_records(bot)
+    assert record.status is SendStatus.SENT
+    assert bot.ledger.get(record.id).step_status is StepStatus.OPEN
+    assert bot.recover().steps_finished == [record.id]
+    assert fake_slack.wait_for_function(execution_id)["state"] == "completed"
+    assert bot.ledger.get(record.id).step_status is StepStatus.COMPLETED
+    assert len(fake_ovh.jobs) == 1
 
 
 def test_a_redelivered_event_sends_once(bot, slack, fake_slack, fake_ovh, caplog):

@@ -83,3 +83,30 @@ def test_a_redelivered_step_envelope_sends_once(socket_bot, socket_mode, slack_a
         if c.method.startswith("functions.") and c.params.get("function_execution_id") == execution_id
     ]
     assert [c.method for c in calls] == ["functions.completeSuccess"]
+
+
+def test_a_redelivered_envelope_completes_a_step_left_open_from_the_ledger(
+    socket_bot, socket_mode, slack_api, ovh_api
+):
+    # Slack could not take the completion (the SDK retries a 5xx once): the send is settled, its step open.
+    slack_api.fail_next("functions.completeSuccess", status=503, times=2)
+    execution_id, token = slack_api.new_function_execution(SEND_SMS_OUTPUTS)
+    body = event_body(
+        function_executed_event(execution_id, token, step_inputs(message="Abierto", channel="COPEN"))
+    )
+    first = socket_mode.deliver("events_api", body)
+    socket_mode.wait_for_ack(first)
+    [record] = socket_bot.settled("COPEN")
+    socket_fixtures.eventually(
+        lambda: f"send #{record.id}: its workflow step was not completed" in socket_bot.log(),
+        "the first completion to fail",
+    )
+    assert slack_api.function_executions[execution_id]["state"] == "running"
+
+    again = socket_mode.deliver("events_api", body, retry_attempt=1, retry_reason="timeout")
+
+    socket_mode.wait_for_ack(again)
+    done = slack_api.wait_for_function(execution_id)
+    [job] = [job for job in ovh_api.jobs if job.body["message"] == "Abierto"]
+    assert done["state"] == "completed" and done["outputs"]["job_ids"] == job.ids
+    assert "its step completed from the ledger" in socket_bot.log()

@@ -177,6 +177,7 @@ def _send(services: Core, request: SendRequest, marks: Marks) -> int:
             f"({reported.unrecorded.reason}): the running bot may post it again once the database is back.",
             stream=sys.stderr,
         )
+    services.home.refresh(request.user_id)  # their Home tab, if they opened it: never fails the send
     return 0 if reported.record.status is SendStatus.SENT else 1
 
 

@@ -32,6 +32,14 @@ class AuditStatus(StrEnum):
     FAILED = "failed"  # Slack could not be reached at all
 
 
+class StepStatus(StrEnum):
+    """Where the Workflow Builder step a send was made for stands (a send from elsewhere has none)."""
+
+    OPEN = "open"  # the step waits for the send's outcome: whoever settles the send completes it
+    COMPLETED = "completed"  # Slack took the outcome (success with the outputs, or the error)
+    REFUSED = "refused"  # Slack refused it for good (completed already, gone, timed out): not tried again
+
+
 # The SMS service of OVH_ENDPOINT=simulator (real ones are named like sms-xx12345-1): a send recorded with it
 # was simulated, and nothing left the machine.
 SIMULATED_SERVICE = "simulator"
@@ -90,6 +98,7 @@ class SendRecord:
     # send's language; None for rows written before they were kept.
     error_text: str | Translatable | None = None
     cancel_note_text: str | Translatable | None = None
+    step_status: StepStatus | None = None  # a send made by a Workflow Builder step: whether it was completed
 
     def labels(self) -> dict[str, str]:
         """How the audit names each number reached through a person or a contact: ``{e164: "@alice"}``."""
@@ -98,6 +107,16 @@ class SendRecord:
     def skipped(self) -> list[tuple[str, str]]:
         """Group members the SMS did not go to: (who, why)."""
         return [(entry["label"], entry["skipped"]) for entry in self.recipients if entry.get("skipped")]
+
+    @property
+    def settled(self) -> bool:
+        """Whether the send's outcome is final (OVH accepted it, refused it, or it was cancelled)."""
+        return self.status not in (SendStatus.PENDING, SendStatus.UNKNOWN)
+
+    @property
+    def step_owed(self) -> bool:
+        """Whether a Workflow Builder step still waits to be completed with this send's final outcome."""
+        return self.step_status is StepStatus.OPEN and self.settled
 
     def scheduled(self, now: datetime) -> bool:
         """Whether OVH holds this send until a time still to come."""

@@ -3,7 +3,8 @@
 A send whose process died (its row still ``pending`` after its lease ran out) or whose OVH answer was
 lost (``unknown``) is looked up at OVH by its tag. Found: it is settled as sent, never sent again. Not
 found: it is sent once more (at most ``max_attempts`` in all), and only then given up as failed. An audit
-Slack could not take (an outage) is posted once Slack answers. Each instance runs this at start-up and
+Slack could not take (an outage) is posted once Slack answers. A Workflow Builder step waiting for a send
+is completed once the send is settled (or once Slack answers again), and the person's Home tab refreshed. Each instance runs this at start-up and
 every ``SMS_RECOVERY_INTERVAL_SECONDS``; rows are claimed with a lease in the database, so instances
 never work on the same row at once.
 """
@@ -11,6 +12,7 @@ never work on the same row at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -20,6 +22,7 @@ from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
 from bot.periodic import PeriodicLoop
 from bot.sending.audit import AuditSink
 from bot.sending.service import SendService
+from bot.sending.steps import StepFinisher
 from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class RecoveryReport:
     given_up: list[int] = field(default_factory=list)
     reported: list[int] = field(default_factory=list)
     postponed: list[int] = field(default_factory=list)
+    steps_finished: list[int] = field(default_factory=list)  # workflow steps told the settled outcome
 
 
 class Recovery:
@@ -60,6 +64,7 @@ class Recovery:
         lease_seconds: float,
         retry_after_seconds: float,
         max_attempts: int = 2,
+        steps: StepFinisher | None = None,
     ) -> None:
         self.ledger = ledger
         self.sending = sending
@@ -68,6 +73,9 @@ class Recovery:
         self.lease_seconds = lease_seconds
         self.retry_after_seconds = retry_after_seconds
         self.max_attempts = max_attempts
+        self.steps = steps  # completes the Workflow Builder step a settled send was made for
+        # Called with each send this recovery settled, once reported (the person's Home tab); never raises.
+        self.after_settle: Callable[[SendRecord], object] | None = None
 
     def run_once(self) -> RecoveryReport:
         """Recover the rows that need it now, one claimed at a time (at most ``MAX_PER_PASS``)."""
@@ -129,14 +137,30 @@ class Recovery:
                     record = given_up
                     note = f"OVH has no trace of this send: it is marked as not sent. {refusal}"
                     report.given_up.append(record.id)
+        owed = record.step_owed
         if note is not None or record.audit_status.value in ("pending", "failed"):
             # An audit Slack still refuses is tried again after a while, not at every pass.
-            self.sending.report(
-                record, self.audit, owner=owner, note=note, update=True, retry_after=self.retry_after_seconds
-            )
+            record = self.sending.report(
+                record,
+                self.audit,
+                owner=owner,
+                note=note,
+                update=True,
+                retry_after=self.retry_after_seconds,
+                step=self.steps,
+            ).record
             report.reported.append(record.id)
+        elif owed and self.steps is not None:
+            record = self.steps.finish(record)
+            # A step Slack could not take now is asked again after a while, not at every pass.
+            after = self.retry_after_seconds if record.step_owed else 0
+            self.ledger.release(record.id, owner=owner, after_seconds=after)
         else:
             self.sending.release(record, owner)
+        if owed and not record.step_owed:
+            report.steps_finished.append(record.id)
+        if note is not None and self.after_settle is not None and record.settled:
+            self.after_settle(record)
 
     def _settle_from_trace(self, record: SendRecord, trace: OvhTrace) -> SendRecord:
         accepted = set(trace.receivers)

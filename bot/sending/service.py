@@ -34,6 +34,7 @@ from bot.domain.schedule import check_send_at
 from bot.domain.sms_text import Segmentation, check_message
 from bot.i18n import N_, T_, Translatable
 from bot.sending.audit import AuditOutcome, AuditSink
+from bot.sending.steps import StepFinisher
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
@@ -116,6 +117,8 @@ class SendRequest:
     allow_replies: bool = False
     # The requester's language (bot.i18n), in which everything posted about the send is told; None: English.
     language: str | None = None
+    # A Workflow Builder step waits for the outcome (recorded, so recovery can complete it).
+    step: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,9 +238,11 @@ class SendService:
         usage = self.ledger.usage(request.user_id, request.channel_id)
         self.rules.limits.guard(len(request.receivers), estimated_credits)(*usage)
 
-    def send_and_report(self, request: SendRequest, audit: AuditSink) -> Reported:
+    def send_and_report(
+        self, request: SendRequest, audit: AuditSink, step: StepFinisher | None = None
+    ) -> Reported:
         """The whole send: check, record, post each job, record OVH's answer, report it through ``audit``
-        and let go of the row.
+        (and to the workflow ``step`` waiting for it, once settled) and let go of the row.
 
         Raises :class:`~bot.domain.errors.NotAllowed` (including a limit),
         :class:`~bot.domain.errors.InvalidInput` or :class:`~bot.domain.records.DuplicateRequest` (a
@@ -246,7 +251,7 @@ class SendService:
         reported like a success.
         """
         record, owner = self._send(request)
-        return self.report(record, audit, owner=owner)
+        return self.report(record, audit, owner=owner, step=step)
 
     def report(
         self,
@@ -257,9 +262,12 @@ class SendService:
         note: str | None = None,
         update: bool = False,
         retry_after: float | None = None,
+        step: StepFinisher | None = None,
     ) -> Reported:
-        """Report a settled send (``update``: what recovery found, into its thread) and let go of its row
-        if the caller's lease (token ``owner``, as taken when recording or claiming it) still holds it.
+        """Report a settled send (``update``: what recovery found, into its thread), complete the workflow
+        ``step`` waiting for it if it is settled, and let go of its row if the caller's lease (token
+        ``owner``, as taken when recording or claiming it) still holds it: the step is completed before
+        the row is let go of, so no one else completes it meanwhile.
 
         Should reporting itself break, the audit counts as failed and recovery posts it later; one that
         failed is looked at again after ``retry_after`` seconds (by default at once, or after the grace
@@ -269,6 +277,8 @@ class SendService:
         try:
             outcome = audit.report_update(record, note) if update else audit.report(record, note)
         finally:
+            if step is not None and record.step_owed:
+                record = step.finish(record)
             backoff = retry_after if outcome.status is AuditStatus.FAILED else None
             try:
                 self._finish(
@@ -326,6 +336,7 @@ class SendService:
             estimated_credits=estimated_credits,
             send_at=request.send_at,
             allow_replies=request.allow_replies,
+            step=request.step,
             lease_seconds=self.lease_seconds,
             guard=None if access.admin else self.rules.limits.guard(len(receivers), estimated_credits),
             recipients=request.recipients(),

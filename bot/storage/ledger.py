@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.limits import Usage, UsageGuard
-from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendResult, SendStatus
+from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendResult, SendStatus, StepStatus
 from bot.i18n import ENGLISH, N_, Translatable, in_
 from bot.i18n.stored import from_json, to_json
 from bot.storage.db import begin_immediate, translated
@@ -77,6 +77,8 @@ sends = sa.Table(
     sa.Column("language", sa.String(16), nullable=True),
     sa.Column("error_text", sa.JSON, nullable=True),
     sa.Column("cancel_note_text", sa.JSON, nullable=True),
+    # A send made by a Workflow Builder step (source "workflow"): "open" until the step is completed.
+    sa.Column("step_status", sa.String(16), nullable=True),
     sa.UniqueConstraint("request_key", name="uq_sms_sends_request_key"),
     sa.Index("ix_sms_sends_status", "status"),
     sa.Index("ix_sms_sends_user_created", "user_id", "created_at"),
@@ -95,6 +97,7 @@ def _record(row: Any) -> SendRecord:
     values["recipients"] = values.get("recipients") or []
     for column in ("error_text", "cancel_note_text"):
         values[column] = from_json(values.get(column))
+    values["step_status"] = StepStatus(values["step_status"]) if values.get("step_status") else None
     for column in ("created_at", "updated_at", "last_attempt_at", "lease_until", "send_at", "cancelled_at"):
         if values[column] is not None and values[column].tzinfo is None:  # SQLite keeps no zone; we write UTC
             values[column] = values[column].replace(tzinfo=UTC)
@@ -119,6 +122,8 @@ _COUNTED = (SendStatus.PENDING.value, SendStatus.SENT.value, SendStatus.UNKNOWN.
 _NEEDS_WORK = sa.or_(
     sends.c.status.in_([SendStatus.PENDING.value, SendStatus.UNKNOWN.value]),
     sends.c.audit_status.in_([AuditStatus.PENDING.value, AuditStatus.FAILED.value]),
+    # A workflow step that still waits for its settled send's outcome (a crash, or Slack down, kept it open).
+    sends.c.step_status == StepStatus.OPEN.value,
 )
 
 
@@ -157,13 +162,15 @@ class Ledger:
         send_at: datetime | None = None,
         allow_replies: bool = False,
         language: str | None = None,
+        step: bool = False,
     ) -> SendRecord:
         """Write a pending row for a request, before anything is sent, and hold it for ``lease_seconds``.
 
         Raises :class:`DuplicateRequest` when a row with this key exists: the database's unique
         constraint decides, so two deliveries racing in two processes cannot both pass. ``guard`` sees the
         user's and the channel's usage over the last 24 hours in the same transaction, so limits hold
-        across instances; whatever it raises refuses the send and nothing is written.
+        across instances; whatever it raises refuses the send and nothing is written. ``step``: a Workflow
+        Builder step waits for this send's outcome (its step is "open" until completed).
         """
         now = self._clock()
         values = {
@@ -195,6 +202,7 @@ class Ledger:
             "send_at": send_at,
             "allow_replies": allow_replies,
             "language": language,
+            "step_status": StepStatus.OPEN.value if step else None,
         }
         try:
             with self._sqlite_lock or nullcontext(), begin_immediate(self.engine) as conn:
@@ -367,6 +375,14 @@ class Ledger:
             only_from=(SendStatus.PENDING,),
             conditions=(sends.c.lease_owner == record.lease_owner, sends.c.lease_until > now),
         )[1]
+
+    @translated
+    def record_step(self, send_id: int, status: StepStatus) -> SendRecord:
+        """What became of the open Workflow Builder step of a send (completed, or refused by Slack for good).
+        A step no longer open is left as it is: the first outcome recorded stands."""
+        return self._update(
+            send_id, {"step_status": status.value}, conditions=(sends.c.step_status == StepStatus.OPEN.value,)
+        )[0]
 
     @translated
     def record_audit(

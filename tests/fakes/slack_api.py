@@ -748,18 +748,29 @@ class FakeSlack(FakeServer):
 
         return self._wait_until(ready, timeout, describe)
 
+    def expire_function_token(self, execution_id: str) -> None:
+        """Let the execution's own token run out, as Slack's does 15 minutes after the event (or once the
+        step is completed, bolt-python#1075); the app's bot token still completes the step."""
+        with self._lock:
+            self.function_executions[execution_id]["token_expired"] = True
+
     def _functions_call(self, method: str, params: Params, authorization: str | None) -> Params:
-        """functions.completeSuccess / completeError: only with the execution's own token, once, and with
-        the declared outputs, each of its type (none missing, none unknown)."""
+        """functions.completeSuccess / completeError, as Slack's method pages say: with the execution's own
+        token (until it runs out) or the app's bot token ("Bot tokens: no scope required"); once (the
+        typical answer for an execution already completed is `function_execution_not_found`); and with the
+        declared outputs, each of its type (none missing, none unknown: `parameter_validation_failed`)."""
         if method not in ("functions.completeSuccess", "functions.completeError"):
             return _error("unknown_method")
         if authorization is None:
             return _error("not_authed")
         execution = self.function_executions.get(str(params.get("function_execution_id") or ""))
-        tokens = {f"Bearer {e['token']}" for e in self.function_executions.values()}
-        if authorization not in tokens:
+        own = {f"Bearer {e['token']}": e for e in self.function_executions.values()}
+        bot = authorization == f"Bearer {self.bot_token}"
+        if not bot and authorization not in own:
             return _error("invalid_auth")
-        if execution is None or authorization != f"Bearer {execution['token']}":
+        if not bot and own[authorization].get("token_expired"):
+            return _error("token_expired")
+        if execution is None or not (bot or authorization == f"Bearer {execution['token']}"):
             return _error("function_execution_not_found")
         if execution["state"] != "running":  # its token ends with it
             return _error("function_execution_not_found")
@@ -780,7 +791,7 @@ class FakeSlack(FakeServer):
         if not isinstance(outputs, dict):
             return _refusal("invalid_arguments", ["must be an object [json-pointer:/outputs]"])
         if problems := _output_problems(outputs, execution["outputs_declared"]):
-            return _refusal("invalid_arguments", problems)
+            return _refusal("parameter_validation_failed", problems)
         execution |= {"state": "completed", "outputs": outputs}
         return {"ok": True}
 

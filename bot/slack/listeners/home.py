@@ -1,5 +1,6 @@
-"""The App Home tab: published on `app_home_opened` and after each of the person's sends; its buttons open
-the form (anyone allowed) and opt numbers back in (admins only: a button's value is never trusted)."""
+"""The App Home tab: published on `app_home_opened` and after each of the person's sends (those made from
+the command line or settled by recovery: only for people who opened their tab before); its buttons open the
+form (anyone allowed) and opt numbers back in (admins only: a button's value is never trusted)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from bot.slack.home import OPT_IN_ACTION_ID, SEND_ACTION_ID, AdminPanel, HomeFac
 from bot.slack.ids import USER_ID, is_id
 from bot.slack.listeners.requester import Requester, after_ack
 from bot.slack.permalinks import Permalinks
+from bot.storage.home_viewers import HomeViewers
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 from bot.storage.reports import Rate, Reports
@@ -80,6 +82,7 @@ class HomeDeps:
     default_region: str | None
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the person's language
     form_options: Callable[[], ComposeOptions] = ComposeOptions  # what the account offers the form now
+    viewers: HomeViewers | None = None  # who opened their tab (None: nobody is known to)
 
 
 class HomePublisher:
@@ -157,6 +160,25 @@ class HomePublisher:
         self._credits.forget()
         return self.publish(user_id)
 
+    def refresh(self, user_id: str) -> bool:
+        """A send of ``user_id``'s was reported outside their view of Slack (`smsbot send`, recovery): publish
+        their tab if they opened it before, never anyone else's. Never raises; False when nothing was published."""
+        try:
+            known = self.deps.viewers is not None and self.deps.viewers.has_opened(user_id)
+        except LedgerUnavailable as error:
+            log.warning("the Home tab of %s was not refreshed: %s", user_id, error.reason)
+            return False
+        return known and self.after_send(user_id)
+
+    def opened(self, user_id: str) -> None:
+        """Remember that ``user_id`` opened their tab (so later sends refresh it). Never raises."""
+        if self.deps.viewers is None:
+            return
+        try:
+            self.deps.viewers.opened(user_id)
+        except LedgerUnavailable as error:
+            log.warning("the opening of %s's Home tab is not recorded: %s", user_id, error.reason)
+
     def publish(self, user_id: str) -> bool:
         """Publish ``user_id``'s Home tab; False (logged) when Slack did not take it. Never raises."""
         try:
@@ -185,6 +207,7 @@ def handle_home_opened(event: dict[str, Any], *, publisher: HomePublisher) -> No
     if event.get("tab", "home") != "home" or not is_id(USER_ID, user_id):
         return
     publisher.publish(user_id)
+    publisher.opened(user_id)
 
 
 def _clicker(body: dict[str, Any]) -> Requester | None:

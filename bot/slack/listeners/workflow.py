@@ -4,7 +4,9 @@ Inputs: ``receivers`` (numbers, as in the form), ``message``, ``user`` (the pers
 access rules, limits and audit apply to them) and ``channel`` (where the audit thread goes). The send takes
 the same path as `/sms`, keyed by the step's execution id, so a redelivered event never sends twice. The
 step completes with ``job_ids`` and ``credits_used`` once OVH accepted the send, or with an error that says
-why: refused, an invalid number, an OVH failure, or an outcome OVH's lost answer left unknown.
+why: refused, an invalid number, an OVH failure. While the outcome is unknown (OVH's answer was lost) the
+step stays open: recovery completes it once OVH says. A redelivered event whose send is settled but whose
+step is still open (its first delivery died before completing it) completes it from the ledger.
 """
 
 from __future__ import annotations
@@ -17,21 +19,30 @@ from functools import partial
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
+from slack_sdk import WebClient
 
-from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
+from bot.domain.errors import (
+    ANSWER_NOT_RECORDED,
+    RECORDED_NOT_SENT,
+    InvalidInput,
+    LedgerUnavailable,
+    NotAllowed,
+)
 from bot.domain.receivers import parse_receivers
-from bot.domain.records import DuplicateRequest, SendRecord, SendStatus
+from bot.domain.records import DuplicateRequest, SendRecord
 from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendRequest
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.ids import CHANNEL_ID, USER_ID, is_id
 from bot.slack.listeners.requester import SendDeps
+from bot.slack.steps import WorkflowSteps, execution_key
 
 log = logging.getLogger(__name__)
 CALLBACK_ID = "send_sms"
 SOURCE = "workflow"
+# A database failure after the send was recorded: recovery settles it and completes the step then.
+_RECORDED = (RECORDED_NOT_SENT, ANSWER_NOT_RECORDED)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class WorkflowDeps:
 
     sends: SendDeps
     default_region: str | None
+    steps: WorkflowSteps  # completes a step from its settled send (with the bot's token; see `via`)
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the language of the step's person
 
 
@@ -53,9 +65,10 @@ def register(app: App, deps: WorkflowDeps) -> None:
 
 
 def handle_step(
-    event: dict[str, Any], inputs: dict[str, Any], complete: Complete, fail: Fail, *, deps: WorkflowDeps
+    event: dict[str, Any], inputs: dict[str, Any], client: WebClient, fail: Fail, *, deps: WorkflowDeps
 ) -> None:
-    """Read the inputs, then send on the send workers; the step is completed (or failed) from there."""
+    """Read the inputs, then send on the send workers; the step is completed (or failed) from there.
+    ``client`` carries the execution's own token (Bolt attaches it)."""
     execution_id = event.get("function_execution_id")
     if not isinstance(execution_id, str) or not execution_id:
         log.warning("a function_executed event without its execution id was ignored")
@@ -66,9 +79,9 @@ def handle_step(
         request = _request(execution_id, inputs or {}, deps, event)
         deps.sends.sending.check_content(request.receivers, request.message, opt_outs=False)
     except (_Refused, InvalidInput) as error:
-        _fail(fail, t._(_message(error)), execution_id)
+        _fail(fail, _message(error, t), execution_id)
         return
-    deps.sends.workers.submit(partial(_send, request, deps, complete, fail, t))
+    deps.sends.workers.submit(partial(_send, request, deps, deps.steps.via(client), fail, t))
 
 
 def _request(
@@ -91,35 +104,39 @@ def _request(
     function = event.get("function")
     team = function.get("team_id") if isinstance(function, dict) else None
     return SendRequest(
-        request_key=f"function:{execution_id}",
+        request_key=execution_key(execution_id),
         source=SOURCE,
         user_id=user,
         channel_id=channel,
         team_id=team if isinstance(team, str) else None,
         receivers=parse_receivers(receivers, deps.default_region),
         message=message,
+        step=True,
     )
 
 
-def _message(error: Exception) -> str:
-    return (
-        error.user_message if isinstance(error, InvalidInput | NotAllowed | LedgerUnavailable) else str(error)
-    )
+def _message(error: Exception, t: Translator) -> str:
+    return error.user_message_in(t) if isinstance(error, InvalidInput) else t._(str(error))
 
 
 def _send(
-    request: SendRequest, deps: WorkflowDeps, complete: Complete, fail: Fail, t: Translator = ENGLISH
+    request: SendRequest, deps: WorkflowDeps, steps: WorkflowSteps, fail: Fail, t: Translator = ENGLISH
 ) -> None:
-    """The whole send on a send worker, then the step's outcome."""
+    """The whole send on a send worker; the step is completed as it settles (see bot/slack/steps.py)."""
     request = dataclasses.replace(request, language=t.language)  # the audit in the step's person's language
     try:
-        reported = deps.sends.sending.send_and_report(request, deps.sends.audit)
+        deps.sends.sending.send_and_report(request, deps.sends.audit, step=steps)
     except DuplicateRequest as duplicate:
-        # A redelivery: the first delivery sends and completes the step; nothing is sent again.
-        log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
+        _again(duplicate.existing, request, steps)
         return
-    except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
-        _fail(fail, t._(refusal.user_message), request.request_key)
+    except LedgerUnavailable as error:
+        if error.message in _RECORDED:  # the send is in the ledger: recovery settles it, then the step
+            log.warning("%s: the ledger failed mid-send; the step waits for recovery", request.request_key)
+        else:
+            _fail(fail, error.user_message_in(t), request.request_key)
+        return
+    except (NotAllowed, InvalidInput) as refusal:
+        _fail(fail, refusal.user_message_in(t), request.request_key)
         return
     except Exception:
         log.exception("the workflow step %s hit an unexpected error", request.request_key)
@@ -132,33 +149,26 @@ def _send(
             request.request_key,
         )
         return
-    finish(reported.record, complete, fail, t)
     deps.sends.after_send(request.user_id)
 
 
-def finish(record: SendRecord, complete: Complete, fail: Fail, t: Translator = ENGLISH) -> None:
-    """Complete the step from a settled send: success with its outputs once OVH accepted it, else why not."""
-    if record.status is SendStatus.SENT:
-        outputs = {"job_ids": list(record.ovh_job_ids), "credits_used": record.credits_used or 0.0}
-        _call(lambda: complete(outputs=outputs), record.request_key)
-    elif record.status is SendStatus.UNKNOWN:
-        lost = t._(
-            "OVH's answer was lost: the SMS may or may not have gone out. The bot checks with OVH and reports in "
-            "the audit thread (send #{id}); do not run the step again before reading it."
+def _again(existing: SendRecord, request: SendRequest, steps: WorkflowSteps) -> None:
+    """A redelivered event: nothing is sent again; a settled send whose step still waits completes it
+    (its first delivery died before it could), an open one is left to whoever settles it."""
+    if existing.step_owed:
+        log.info(
+            "%s was delivered again; send #%d not repeated, its step completed from the ledger",
+            request.request_key,
+            existing.id,
         )
-        _fail(fail, lost.format(id=record.id), record.request_key)
+        steps.finish(existing)
     else:
-        reason = record.error_message or t._("OVH sent nothing.")
-        _fail(fail, t._("Not sent: {reason}").format(reason=reason), record.request_key)
+        log.info("%s was delivered again; send #%d not repeated", request.request_key, existing.id)
 
 
 def _fail(fail: Fail, message: str, key: str) -> None:
-    _call(lambda: fail(error=message), key)
-
-
-def _call(action: Callable[[], object], key: str) -> None:
-    """Tell Slack the step's outcome; a refusal is logged (the send itself is recorded and audited)."""
+    """Fail a step no send was recorded for (nothing to complete later); a refusal by Slack is logged."""
     try:
-        action()
+        fail(error=message)
     except SLACK_FAILURES as error:
         log.warning("the outcome of workflow step %s was not taken by Slack: %s", key, error)
