@@ -378,11 +378,14 @@ def create_bot(settings: Settings) -> SmsBot:
             default_region=settings.sms_default_region,
             form_options=form_options_now,
         ),
-        SummaryDeps(sending=core.sending, default_region=settings.sms_default_region),
+        SummaryDeps(
+            sending=core.sending, default_region=settings.sms_default_region, translator=locales.translator
+        ),
         ScheduledDeps(
             scheduled=ScheduledSends(core.ledger, core.gateway, core.sending.is_admin),
             audit=core.reporter,
             slack=core.slack,
+            translator=locales.translator,
         ),
     )
     home.register(app, home_tab)

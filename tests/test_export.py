@@ -130,7 +130,7 @@ def test_an_admin_gets_the_months_csv_in_their_dm(start_bot, fake_slack, fake_ov
     said = click_export(slack, fake_slack, "UADMIN")
 
     month = datetime.now(UTC).strftime("%Y-%m")
-    assert said == f"`smsbot-sends-{month}.csv` is in your messages with the bot (1 send(s))."
+    assert said == f"`smsbot-sends-{month}.csv` is in your messages with the bot (1 send)."
     [upload] = fake_slack.files.values()
     assert upload["channel"] == "DADMIN" and upload["name"] == f"smsbot-sends-{month}.csv"
     [row] = rows(upload["content"].decode())
@@ -143,7 +143,7 @@ def test_last_months_csv_leaves_this_months_sends_out(start_bot, fake_slack):
     slack.command("+34600000001 Hola")
     settled_records(bot, 1)
 
-    assert "(0 send(s))" in click_export(slack, fake_slack, "UADMIN", value="last_month")
+    assert "(0 sends)" in click_export(slack, fake_slack, "UADMIN", value="last_month")
     [upload] = fake_slack.files.values()
     assert rows(upload["content"].decode()) == []
 

@@ -146,7 +146,9 @@ def test_nobody_is_looked_up_for_someone_who_may_not_send(bot, fake_slack, fake_
     text = private_answer(bot, fake_slack, f"{BOB} Hola", user_id="UMALLORY")
 
     assert "not allowed" in text
-    assert fake_slack.calls_to("users.info") == [] and fake_ovh.jobs == []
+    # Only the refused person's own locale is asked (to tell them in their language): not Bob's profile.
+    asked = [call["user"] for call in fake_slack.calls_to("users.info")]
+    assert "UBOB" not in asked and fake_ovh.jobs == []
 
 
 def test_slack_failing_to_say_who_people_are_sends_nothing(bot, fake_slack, fake_ovh):

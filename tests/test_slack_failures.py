@@ -257,7 +257,7 @@ def test_a_long_opt_out_list_fits_slacks_limits_and_keeps_its_summary(start_bot,
     assert 1 < len(blocks) <= 50
     assert all(len(block["text"]["text"]) <= 3000 for block in blocks)
     listed = blocks_text(reply)
-    assert listed.startswith("*60 opted-out number(s):*")
+    assert listed.startswith("*60 opted-out numbers:*")
     assert listed.count("\n• ") == 50
     assert listed.endswith("…and 10 more")
 

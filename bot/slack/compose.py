@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.domain.cost import CostEstimate, UnicodeCulprit, credits_text
 from bot.domain.sms_text import MAX_PARTS, Segmentation, encoding_label, show_char
+from bot.i18n import ENGLISH, N_, Translator
 from bot.slack.blocks import display_number, escape, slack_date, sms_sections
 
 COMPOSE_CALLBACK_ID = "sms_compose"
@@ -28,7 +29,7 @@ SENDER_BLOCK = "sender"
 SEND_AT_BLOCK = "send_at"
 REPLIES_BLOCK = "allow_replies"
 ACCOUNT_DEFAULT_SENDER = "-"  # the select's value for "the account's default sender" (no `sender` sent)
-EMPTY_SUMMARY = "Type a message to see its length and what it will cost."
+EMPTY_SUMMARY = N_("Type a message to see its length and what it will cost.")
 # What views.update takes of a view (Slack returns more: id, hash, state, team_id, ...).
 _VIEW_FIELDS = (
     "type",
@@ -54,9 +55,9 @@ class ComposeOptions:
     replies: bool = False
     schedule: bool = False  # whether "send later" is offered
 
-    def sender_choices(self) -> list[tuple[str, str]]:
+    def sender_choices(self, t: Translator = ENGLISH) -> list[tuple[str, str]]:
         """(value, label) of each sender one may pick: the account's default first when no sender is set."""
-        choices = [] if self.default_sender else [(ACCOUNT_DEFAULT_SENDER, "The account's default")]
+        choices = [] if self.default_sender else [(ACCOUNT_DEFAULT_SENDER, t._("The account's default"))]
         names = list(self.senders)
         if self.default_sender and self.default_sender not in names:
             names.insert(0, self.default_sender)
@@ -80,7 +81,8 @@ class ComposeForm:
     options: ComposeOptions = ComposeOptions()
     initial: ComposeInitial = ComposeInitial()
     extra_blocks: Sequence[dict[str, Any]] = ()  # placed right after the receivers field
-    summary: str = EMPTY_SUMMARY
+    summary: str | None = None  # None: what an empty form says, in the reader's language
+    t: Translator = ENGLISH  # the language of the person the form is for
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,17 @@ def _plain(text: str) -> dict[str, Any]:
 
 
 def compose_view(form: ComposeForm) -> dict[str, Any]:
-    """The `/sms` form. Context for the submission travels in ``private_metadata``."""
-    national = (
-        f"numbers without a country code are read as {form.default_region} numbers"
+    """The `/sms` form, in the language of ``form.t``. Context for the submission travels in
+    ``private_metadata``."""
+    t = form.t
+    hint = (
+        t._(
+            "One or more numbers, separated by commas; numbers without a country code are read as {region} numbers."
+        )
         if form.default_region
-        else "write numbers with their country code, e.g. +34600000001"
+        else t._(
+            "One or more numbers, separated by commas; write numbers with their country code, e.g. {example}."
+        )
     )
     receivers_input: dict[str, Any] = {
         "type": "plain_text_input",
@@ -118,7 +126,7 @@ def compose_view(form: ComposeForm) -> dict[str, Any]:
         "action_id": INPUT_ACTION_ID,
         "multiline": True,
         "max_length": 3000,
-        "placeholder": _plain("Your message"),
+        "placeholder": _plain(t._("Your message")),
         "dispatch_action_config": {"trigger_actions_on": ["on_character_entered"]},
     }
     if form.initial.receivers:
@@ -130,8 +138,8 @@ def compose_view(form: ComposeForm) -> dict[str, Any]:
             "type": "input",
             "block_id": RECEIVERS_BLOCK,
             "dispatch_action": True,
-            "label": _plain("To"),
-            "hint": _plain(f"One or more numbers, separated by commas; {national}."),
+            "label": _plain(t._("To")),
+            "hint": _plain(hint.format(region=form.default_region, example="+34600000001")),
             "element": receivers_input,
         },
         *form.extra_blocks,
@@ -139,24 +147,26 @@ def compose_view(form: ComposeForm) -> dict[str, Any]:
             "type": "input",
             "block_id": MESSAGE_BLOCK,
             "dispatch_action": True,
-            "label": _plain("Message"),
+            "label": _plain(t._("Message")),
             "hint": _plain(
-                f"Up to {MAX_PARTS} SMS: 918 plain characters, or 402 with emoji or other characters "
-                "outside the SMS alphabet."
+                t._(
+                    "Up to {parts} SMS: {plain} plain characters, or {unicode} with emoji or other characters "
+                    "outside the SMS alphabet."
+                ).format(parts=MAX_PARTS, plain=918, unicode=402)
             ),
             "element": message_input,
         },
-        summary_block(form.summary),
-        *_option_blocks(form.options),
-        _context("The send and OVH's answer are posted in the channel where you typed `/sms`."),
+        summary_block(form.summary if form.summary is not None else t._(EMPTY_SUMMARY)),
+        *_option_blocks(form.options, t),
+        _context(t._("The send and OVH's answer are posted in the channel where you typed `/sms`.")),
     ]
     return {
         "type": "modal",
         "callback_id": COMPOSE_CALLBACK_ID,
         "private_metadata": json.dumps(form.metadata),
-        "title": _plain("Send an SMS"),
-        "submit": _plain("Send"),
-        "close": _plain("Cancel"),
+        "title": _plain(t._("Send an SMS")),
+        "submit": _plain(t._("Send")),
+        "close": _plain(t._("Cancel")),
         "blocks": blocks,
     }
 
@@ -168,24 +178,26 @@ def compose_modal(
     default_region: str | None,
     options: ComposeOptions = ComposeOptions(),
     initial: ComposeInitial = ComposeInitial(),
+    t: Translator = ENGLISH,
 ) -> dict[str, Any]:
-    """The form as `/sms` alone opens it, for a channel (and the command's response URL)."""
+    """The form as `/sms` alone opens it, for a channel (and the command's response URL), in ``t``'s
+    language."""
     metadata = {"channel_id": channel_id, "response_url": response_url}
-    return compose_view(ComposeForm(metadata, default_region, options, initial))
+    return compose_view(ComposeForm(metadata, default_region, options, initial, t=t))
 
 
-def _option_blocks(options: ComposeOptions) -> list[dict[str, Any]]:
+def _option_blocks(options: ComposeOptions, t: Translator) -> list[dict[str, Any]]:
     """The sender (when there is a choice), "send later", and "allow replies" (where the account can)."""
     blocks: list[dict[str, Any]] = []
-    choices = options.sender_choices()
+    choices = options.sender_choices(t)
     if len(choices) > 1:
         shown = [{"text": _plain(label[:75]), "value": value} for value, label in choices[:100]]
         blocks.append(
             {
                 "type": "input",
                 "block_id": SENDER_BLOCK,
-                "label": _plain("From"),
-                "hint": _plain("The name or number the SMS shows as its sender."),
+                "label": _plain(t._("From")),
+                "hint": _plain(t._("The name or number the SMS shows as its sender.")),
                 "element": {
                     "type": "static_select",
                     "action_id": INPUT_ACTION_ID,
@@ -195,38 +207,40 @@ def _option_blocks(options: ComposeOptions) -> list[dict[str, Any]]:
             }
         )
     if options.schedule:
-        blocks.append(_send_at_block())
+        blocks.append(_send_at_block(t))
     if options.replies:
-        blocks.append(_replies_block())
+        blocks.append(_replies_block(t))
     return blocks
 
 
-def _send_at_block() -> dict[str, Any]:
+def _send_at_block(t: Translator) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": SEND_AT_BLOCK,
         "optional": True,
-        "label": _plain("Send later"),
-        "hint": _plain("Leave empty to send now. OVH holds the SMS until then; you can cancel it."),
+        "label": _plain(t._("Send later")),
+        "hint": _plain(t._("Leave empty to send now. OVH holds the SMS until then; you can cancel it.")),
         "element": {"type": "datetimepicker", "action_id": INPUT_ACTION_ID},
     }
 
 
-def _replies_block() -> dict[str, Any]:
+def _replies_block(t: Translator) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": REPLIES_BLOCK,
         "optional": True,
-        "label": _plain("Replies"),
+        "label": _plain(t._("Replies")),
         "element": {
             "type": "checkboxes",
             "action_id": INPUT_ACTION_ID,
             "options": [
                 {
-                    "text": _plain("Allow replies"),
+                    "text": _plain(t._("Allow replies")),
                     "description": _plain(
-                        "Sent from OVH's short number, which receivers can answer for 48 hours "
-                        "(instead of the sender above; no links in the text)."
+                        t._(
+                            "Sent from OVH's short number, which receivers can answer for 48 hours "
+                            "(instead of the sender above; no links in the text)."
+                        )
                     ),
                     "value": "yes",
                 }
@@ -264,35 +278,60 @@ def summary_text(
     *,
     bad_receivers: int = 0,
     people: int = 0,
+    t: Translator = ENGLISH,
 ) -> str:
-    """The live summary: characters, encoding, parts, receivers, estimated credits; and, when a few
-    characters make the text Unicode and so cost more parts, which ones and what keeping them costs."""
+    """The live summary, in ``t``'s language: characters, encoding, parts, receivers, estimated credits;
+    and, when a few characters make the text Unicode and so cost more parts, which ones and what keeping
+    them costs."""
     length = segmentation.units - segmentation.reserved
-    stop = " + STOP mention" if segmentation.reserved else ""
-    receivers = f"{cost.receivers:,} receiver" + ("" if cost.receivers == 1 else "s")
+    characters = (
+        t.ngettext("{count} character + STOP mention", "{count} characters + STOP mention", length)
+        if segmentation.reserved
+        else t.ngettext("{count} character", "{count} characters", length)
+    ).format(count=f"{length:,}")
+    receivers = t.ngettext("{count} receiver", "{count} receivers", cost.receivers).format(
+        count=f"{cost.receivers:,}"
+    )
     if bad_receivers:
-        receivers += f" (+{bad_receivers:,} not valid yet)"
+        receivers += " " + t.ngettext(
+            "(+{count} not valid yet)", "(+{count} not valid yet)", bad_receivers
+        ).format(count=f"{bad_receivers:,}")
     if people:
-        receivers += f" ({people:,} picked: priced as local numbers until their phones are read)"
-    parts = f"{segmentation.parts:,} SMS" if segmentation.parts == 1 else f"{segmentation.parts:,} SMS parts"
-    lines = [
-        f"{length:,} characters{stop} · {encoding_label(segmentation.encoding)} · {parts} · {receivers} · "
-        f"≈ *{credits_text(cost.credits)} credits*"
-    ]
+        receivers += " " + t.ngettext(
+            "({count} picked: priced as a local number until their phone is read)",
+            "({count} picked: priced as local numbers until their phones are read)",
+            people,
+        ).format(count=f"{people:,}")
+    parts = t.ngettext("{count} SMS", "{count} SMS parts", segmentation.parts).format(
+        count=f"{segmentation.parts:,}"
+    )
+    estimate = t._("≈ *{credits} credits*").format(credits=credits_text(cost.credits))
+    lines = [" · ".join((characters, encoding_label(segmentation.encoding), parts, receivers, estimate))]
     if culprit is not None and culprit.parts_with > culprit.parts_without:
         names = ", ".join(escape(show_char(char)) for char in culprit.characters)
-        lines.append(
-            f":bulb: {names} make{'s' if len(culprit.characters) == 1 else ''} the text Unicode: "
-            f"{culprit.parts_with} SMS parts instead of {culprit.parts_without}. "
-            f"Keeping {'it' if len(culprit.characters) == 1 else 'them'} costs "
-            + (
-                f"{credits_text(culprit.extra_credits)} more credits."
-                if cost.receivers
-                else f"{culprit.parts_with - culprit.parts_without} more SMS parts per receiver."
-            )
-        )
+        many = len(culprit.characters)
+        fields = {"names": names, "parts_with": culprit.parts_with, "parts_without": culprit.parts_without}
+        if cost.receivers:
+            tip = t.ngettext(
+                "{names} makes the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
+                "Keeping it costs {credits} more credits.",
+                "{names} make the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
+                "Keeping them costs {credits} more credits.",
+                many,
+            ).format(credits=credits_text(culprit.extra_credits), **fields)
+        else:
+            tip = t.ngettext(
+                "{names} makes the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
+                "Keeping it costs {extra} more SMS parts per receiver.",
+                "{names} make the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
+                "Keeping them costs {extra} more SMS parts per receiver.",
+                many,
+            ).format(extra=culprit.parts_with - culprit.parts_without, **fields)
+        lines.append(f":bulb: {tip}")
     if cost.assumed:
-        lines.append("_OVH's rates could not be read: the estimate assumes 1 credit per SMS part._")
+        lines.append(
+            "_" + t._("OVH's rates could not be read: the estimate assumes 1 credit per SMS part.") + "_"
+        )
     return "\n".join(lines)
 
 
@@ -344,53 +383,54 @@ class ConfirmationView:
     send_at: datetime | None
 
 
-def confirmation_view(confirm: ConfirmationView) -> dict[str, Any]:
-    """The view that asks the author to confirm a costly send: receivers, the text as the phone will show
-    it, the estimate, the sender and the time. Nothing is sent unless it is submitted."""
+def confirmation_view(confirm: ConfirmationView, t: Translator = ENGLISH) -> dict[str, Any]:
+    """The view that asks the author to confirm a costly send, in ``t``'s language: receivers, the text as
+    the phone will show it, the estimate, the sender and the time. Nothing is sent unless it is submitted."""
     count = len(confirm.receivers)
     shown = ", ".join(display_number(number) for number in confirm.receivers[:_SHOWN_RECEIVERS])
     if count > _SHOWN_RECEIVERS:
-        shown += f" and {count - _SHOWN_RECEIVERS:,} more"
-    when = f"at {slack_date(confirm.send_at)}" if confirm.send_at else "now"
-    stop = "\n_OVH adds its STOP mention at the end._" if confirm.stop_mention else ""
+        shown = t._("{numbers} and {count} more").format(numbers=shown, count=f"{count - _SHOWN_RECEIVERS:,}")
+    when = t._("at {date}").format(date=slack_date(confirm.send_at)) if confirm.send_at else t._("now")
+    stop = "\n_" + t._("OVH adds its STOP mention at the end.") + "_" if confirm.stop_mention else ""
+    goes_to = t.ngettext(
+        "*This SMS goes to {count} receiver:*", "*This SMS goes to {count} receivers:*", count
+    )
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f":warning: *This SMS goes to {count:,} receiver{'s' if count != 1 else ''}:* {shown}"[
-                    :3000
-                ],
+                "text": f":warning: {goes_to.format(count=f'{count:,}')} {shown}"[:3000],
             },
         },
-        _context("*The text, as the phone will show it:*"),
+        _context(t._("*The text, as the phone will show it:*")),
         *sms_sections(confirm.message),
         _context(f"{confirm.estimate}{stop}"),
-        _context(f"*From:* {confirm.sender}   *Sent:* {when}"),
+        _context(t._("*From:* {sender}   *Sent:* {when}").format(sender=confirm.sender, when=when)),
     ]
     return {
         "type": "modal",
         "callback_id": CONFIRM_CALLBACK_ID,
         "private_metadata": json.dumps({"request_key": confirm.request_key}),
-        "title": _plain("Confirm the SMS"),
-        "submit": _plain("Schedule it" if confirm.send_at else "Send it"),
-        "close": _plain("Back"),
+        "title": _plain(t._("Confirm the SMS")),
+        "submit": _plain(t._("Schedule it") if confirm.send_at else t._("Send it")),
+        "close": _plain(t._("Back")),
         "blocks": blocks[:100],
     }
 
 
-def expired_view() -> dict[str, Any]:
+def expired_view(t: Translator = ENGLISH) -> dict[str, Any]:
     """What a confirmation shows when the send it confirms is no longer kept (a day passed)."""
     return {
         "type": "modal",
-        "title": _plain("Confirm the SMS"),
-        "close": _plain("Close"),
+        "title": _plain(t._("Confirm the SMS")),
+        "close": _plain(t._("Close")),
         "blocks": [
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": "This confirmation is out of date, so nothing was sent. Type `/sms` again.",
+                    "text": t._("This confirmation is out of date, so nothing was sent. Type `/sms` again."),
                 },
             }
         ],

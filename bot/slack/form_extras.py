@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from bot.domain.errors import InputField
+from bot.i18n import ENGLISH, Translator
 from bot.slack.ids import CHANNEL_ID, USER_ID, is_id
 
 PEOPLE_BLOCK = "people"
@@ -31,12 +32,15 @@ def with_initial(view: dict[str, Any], *, receivers: str = "", message: str = ""
     return view
 
 
-def with_people_picker(view: dict[str, Any], initial_users: list[str] | None = None) -> dict[str, Any]:
-    """``view`` with a people picker after its receivers field: people get the SMS on their profile phone."""
+def with_people_picker(
+    view: dict[str, Any], initial_users: list[str] | None = None, t: Translator = ENGLISH
+) -> dict[str, Any]:
+    """``view`` with a people picker after its receivers field: people get the SMS on their profile phone
+    (its words in ``t``'s language)."""
     element: dict[str, Any] = {
         "type": "multi_users_select",
         "action_id": _ACTION,
-        "placeholder": {"type": "plain_text", "text": "Pick people"},
+        "placeholder": {"type": "plain_text", "text": t._("Pick people")},
         "max_selected_items": MAX_PICKED,
     }
     if initial_users:
@@ -46,8 +50,8 @@ def with_people_picker(view: dict[str, Any], initial_users: list[str] | None = N
         "block_id": PEOPLE_BLOCK,
         "dispatch_action": True,  # a pick refreshes the live summary (bot.slack.listeners.summary)
         "optional": True,
-        "label": {"type": "plain_text", "text": "Or people"},
-        "hint": {"type": "plain_text", "text": "Each gets the SMS on the phone in their Slack profile."},
+        "label": {"type": "plain_text", "text": t._("Or people")},
+        "hint": {"type": "plain_text", "text": t._("Each gets the SMS on the phone in their Slack profile.")},
         "element": element,
     }
     view = _insert_after(view, InputField.RECEIVERS.value, block)
@@ -57,20 +61,23 @@ def with_people_picker(view: dict[str, Any], initial_users: list[str] | None = N
     return view
 
 
-def with_channel_picker(view: dict[str, Any]) -> dict[str, Any]:
+def with_channel_picker(view: dict[str, Any], t: Translator = ENGLISH) -> dict[str, Any]:
     """``view`` with a channel picker after its message field, for a form opened away from a channel (a
     global shortcut): the send's audit thread goes there, and that channel's access rules apply."""
     block = {
         "type": "input",
         "block_id": CHANNEL_BLOCK,
-        "label": {"type": "plain_text", "text": "Audit in"},
-        "hint": {"type": "plain_text", "text": "The channel where the send and OVH's answer are posted."},
+        "label": {"type": "plain_text", "text": t._("Audit in")},
+        "hint": {
+            "type": "plain_text",
+            "text": t._("The channel where the send and OVH's answer are posted."),
+        },
         "element": {
             "type": "conversations_select",
             "action_id": _ACTION,
             "default_to_current_conversation": True,
             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-            "placeholder": {"type": "plain_text", "text": "Pick a channel"},
+            "placeholder": {"type": "plain_text", "text": t._("Pick a channel")},
         },
     }
     return _insert_after(view, InputField.MESSAGE.value, block)

@@ -4,6 +4,7 @@ like group membership, turned into a :class:`~bot.i18n.Translator` (English when
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -40,3 +41,36 @@ class Locales:
         except SLACK_FAILURES as error:
             log.info("the locale of %s is unknown (%s): English", user_id, error)
             return ENGLISH
+
+
+class LazyTranslator:
+    """A person's :class:`~bot.i18n.Translator`, asked for only when a message is first put into their
+    language: a request that ends well tells nothing, so it asks Slack nothing (before an ack, and when
+    people are looked up, every `users.info` call counts). Usable wherever a Translator is."""
+
+    def __init__(self, translator: Callable[[str], Translator], user_id: str) -> None:
+        self._translator = translator
+        self._user_id = user_id
+        self._resolved: Translator | None = None
+
+    @property
+    def resolved(self) -> Translator:
+        """The person's translator (asked for once)."""
+        if self._resolved is None:
+            self._resolved = self._translator(self._user_id)
+        return self._resolved
+
+    @property
+    def language(self) -> str:
+        return self.resolved.language
+
+    def _(self, message: str) -> str:
+        return self.resolved._(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.resolved.ngettext(singular, plural, count)
+
+
+def lazy_translator(translator: Callable[[str], Translator], user_id: str) -> Translator:
+    """``user_id``'s translator, asked of ``translator`` only when first used (see :class:`LazyTranslator`)."""
+    return LazyTranslator(translator, user_id)  # type: ignore[return-value]  # a Translator by its methods

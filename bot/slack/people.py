@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.access import TtlCache
 from bot.domain.recipients import DirectoryUnavailable, Person
+from bot.i18n import N_, T_, Text
 from bot.slack.client import SLACK_FAILURES, failure_reason
 
 # Slack's answers for an id that names nobody; anything else is a failure to ask.
@@ -24,10 +25,12 @@ _NO_USER = {"user_not_found", "users_not_found", "invalid_user"}
 _NO_GROUP = {"no_such_subteam", "subteam_not_found", "invalid_subteam"}
 # users.info is in Slack's tier 4 (100+ calls a minute): a few at once stay well within it.
 WARM_WORKERS = 8
-_MISSING_SCOPE = (
+_MISSING_SCOPE = N_(
     "The bot's Slack app lacks the {scope} scope, which naming {what} as receivers needs, so nothing was "
     "sent. Ask an admin to add it (manifest.yml has it) and reinstall the app; `smsbot check` says so too."
 )
+# What a scope is needed for, said in the reader's language.
+_PEOPLE, _GROUPS = N_("people"), N_("user groups")
 
 
 class SlackPeople:
@@ -63,7 +66,7 @@ class SlackPeople:
         except SlackApiError as error:
             if _code(error) in _NO_USER:
                 return None
-            raise _unavailable("users.info", error, "users:read", "people") from error
+            raise _unavailable("users.info", error, "users:read", T_(_PEOPLE)) from error
         except SLACK_FAILURES as error:
             raise DirectoryUnavailable(f"users.info: {failure_reason(error)}") from error
         profile = user.get("profile") or {}
@@ -82,16 +85,17 @@ class SlackPeople:
         except SlackApiError as error:
             if _code(error) in _NO_GROUP:
                 return None
-            raise _unavailable("usergroups.users.list", error, "usergroups:read", "user groups") from error
+            raise _unavailable("usergroups.users.list", error, "usergroups:read", T_(_GROUPS)) from error
         except SLACK_FAILURES as error:
             raise DirectoryUnavailable(f"usergroups.users.list: {failure_reason(error)}") from error
         return tuple(str(user) for user in response.get("users") or [])
 
 
-def _unavailable(method: str, error: SlackApiError, scope: str, what: str) -> DirectoryUnavailable:
+def _unavailable(method: str, error: SlackApiError, scope: str, what: Text) -> DirectoryUnavailable:
     code = _code(error)
     if code == "missing_scope":
-        return DirectoryUnavailable(f"{method}: {code}", _MISSING_SCOPE.format(scope=scope, what=what))
+        told = T_(_MISSING_SCOPE, scope=scope, what=what)  # in the reader's language, where it is told
+        return DirectoryUnavailable(f"{method}: {code}", told)
     return DirectoryUnavailable(f"{method}: {code}")
 
 

@@ -19,16 +19,19 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import LedgerUnavailable, NotAllowed
 from bot.domain.records import AuditStatus, SendRecord
+from bot.i18n import N_
 from bot.slack.blocks import FOLLOW_UP_ACTION_ID, display_number
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import MAX_PICKED, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
+from bot.slack.locales import lazy_translator
 from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
-NOT_THIS_THREAD = "This button does not belong to this thread, so nothing was done."
-GONE = "That send is no longer in the bot's ledger, so it cannot be followed up. Type `/sms` instead."
+# Why a follow-up cannot be: marked, so that each edge tells it in its reader's language (``t._(why)``).
+NOT_THIS_THREAD = N_("This button does not belong to this thread, so nothing was done.")
+GONE = N_("That send is no longer in the bot's ledger, so it cannot be followed up. Type `/sms` instead.")
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,16 @@ def handle_follow_up(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
     if requester is None:
         log.warning("a button click without its user or trigger id was ignored")
         return
-    with after_ack(deps.sends.slack, requester):
+    t = lazy_translator(deps.sends.translator, requester.user_id)
+    with after_ack(deps.sends.slack, requester, t):
         try:
             record = followed(deps.ledger, clicked.get("value"), requester.channel_id, clicked.get("thread"))
             if isinstance(record, str):
-                requester.tell(deps.sends.slack, record)
+                requester.tell(deps.sends.slack, t._(record))
                 return
             deps.sends.sending.authorize(requester.user_id, record.channel_id)
         except (NotAllowed, LedgerUnavailable) as refusal:
-            requester.tell(deps.sends.slack, refusal.user_message)
+            requester.tell(deps.sends.slack, refusal.user_message_in(t))
             return
         numbers, people = follow_up_receivers(record)
         view = compose_modal(
@@ -69,8 +73,9 @@ def handle_follow_up(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
             response_url=requester.response_url,
             default_region=deps.default_region,
             options=deps.form_options(),
+            t=t,
         )
-        view = with_people_picker(with_initial(view, receivers=numbers), initial_users=people)
+        view = with_people_picker(with_initial(view, receivers=numbers), initial_users=people, t=t)
         metadata = json.loads(view["private_metadata"]) | {"follows": record.id}
         view["private_metadata"] = json.dumps(metadata)
         try:
@@ -79,12 +84,13 @@ def handle_follow_up(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
             log.warning("views.open failed: %s", error)
             requester.tell(
                 deps.sends.slack,
-                "The form could not be opened (Slack allows only 3 seconds for it). Click again.",
+                t._("The form could not be opened (Slack allows only 3 seconds for it). Click again."),
             )
 
 
 def followed(ledger: Ledger, value: object, channel_id: str | None, thread: object) -> SendRecord | str:
-    """The send a follow-up names, if the button's thread is that send's: its row, or why not (to tell).
+    """The send a follow-up names, if the button's thread is that send's: its row, or why not (to tell, as
+    ``t._(why)``).
 
     ``value`` is the button's, ``channel_id`` and ``thread`` (the thread's ts) where it was clicked (for a
     submitted form, its channel and None: the form carries no thread, the row says it). Raises

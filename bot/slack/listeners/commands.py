@@ -28,6 +28,7 @@ from bot.slack.help import help_message
 from bot.slack.listeners import reports, subcommands
 from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack, send_in_background
+from bot.slack.locales import lazy_translator
 from bot.slack.markup import CommandText
 
 log = logging.getLogger(__name__)
@@ -76,14 +77,15 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         )
         ack(text=message.text, blocks=message.blocks)
         return
+    t = lazy_translator(deps.translator, requester.user_id)  # asked of Slack only if something is told
     if not text:
         ack()
-        with after_ack(deps.sends.slack, requester):
+        with after_ack(deps.sends.slack, requester, t):
             open_compose_modal(deps, requester, client)
         return
     if subcommand is not None and subcommand.name != "help":
         ack()
-        with after_ack(deps.sends.slack, requester):
+        with after_ack(deps.sends.slack, requester, t):
             if subcommand.name in reports.NAMES:
                 reports.handle(subcommand.name, rest.strip(), requester, deps.reports)
             else:
@@ -96,7 +98,7 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         deps.sends.sending.check_content(parsed.receivers, parsed.message, opt_outs=False)
     except InvalidInput as error:
         # A word the parser quotes may hold a mention or a link: quoted as the person saw it.
-        message = error_message(typed.plain(error.user_message))
+        message = error_message(typed.plain(error.user_message_in(t)))
         ack(text=message.text, blocks=message.blocks)
         return
     ack()
@@ -110,12 +112,12 @@ def handle_sms(ack: Ack, command: dict[str, Any], client: WebClient, *, deps: Co
         message=parsed.message,
     )
     if Recipients.named(parsed.targets):
-        with after_ack(deps.sends.slack, requester):
+        with after_ack(deps.sends.slack, requester, t):
             named = resolve_named(deps, requester, request, parsed)
             if named is not None:
                 send_or_confirm(deps, requester, named, client)
         return
-    with after_ack(deps.sends.slack, requester):
+    with after_ack(deps.sends.slack, requester, t):
         send_or_confirm(deps, requester, request, client)
 
 
@@ -124,16 +126,17 @@ def resolve_named(
 ) -> SendRequest | None:
     """The request with the people, groups and contacts it names turned into numbers (after the ack: it
     asks Slack and the database), or None once the person was told why it cannot go."""
+    t = lazy_translator(deps.translator, requester.user_id)
     try:
         # Nobody's profile is read for someone who may not send from here.
         deps.sends.sending.authorize(requester.user_id, requester.channel_id)
         resolved = deps.recipients.resolve(parsed.targets)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
-        requester.tell(deps.sends.slack, refusal.user_message)
+        requester.tell(deps.sends.slack, refusal.user_message_in(t))
         return None
     except DirectoryUnavailable as failure:
         log.warning("%s: people could not be looked up: %s", request.request_key, failure.reason)
-        requester.tell(deps.sends.slack, failure.user_message)
+        requester.tell(deps.sends.slack, failure.user_message_in(t))
         return None
     return dataclasses.replace(request, receivers=resolved.receivers, skipped=resolved.skipped)
 
@@ -159,11 +162,12 @@ def open_confirmation(
     client: WebClient,
 ) -> None:
     """Ask the person to confirm a costly send in a view opened with the command's trigger id."""
+    t = lazy_translator(confirm.sends.translator, requester.user_id)
     try:
         confirm.sends.sending.authorize(requester.user_id, requester.channel_id)
-        view = confirm.draft(request, segmentation, cost, requester.response_url)
+        view = confirm.draft(request, segmentation, cost, requester.response_url, t)
     except (NotAllowed, LedgerUnavailable) as refusal:
-        requester.tell(confirm.sends.slack, refusal.user_message)
+        requester.tell(confirm.sends.slack, refusal.user_message_in(t))
         return
     try:
         client.views_open(trigger_id=requester.trigger_id, view=view)
@@ -171,17 +175,21 @@ def open_confirmation(
         log.warning("views.open failed for a confirmation: %s", error)
         requester.tell(
             confirm.sends.slack,
-            "This send needs your confirmation, but the confirmation could not be opened (Slack allows only "
-            "3 seconds for it). Nothing was sent: type the command again.",
+            t._(
+                "This send needs your confirmation, but the confirmation could not be opened (Slack allows "
+                "only 3 seconds for it). Nothing was sent: type the command again."
+            ),
         )
 
 
 def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClient) -> None:
-    """Open the form, unless this person may not send from here (then say why, and open nothing)."""
+    """Open the form in the person's language, unless they may not send from here (then say why, and open
+    nothing)."""
+    t = lazy_translator(deps.translator, requester.user_id)
     try:
         deps.sends.sending.authorize(requester.user_id, requester.channel_id)
     except NotAllowed as refusal:
-        requester.tell(deps.sends.slack, refusal.user_message)
+        requester.tell(deps.sends.slack, refusal.user_message_in(t))
         return
     view = with_people_picker(
         compose_modal(
@@ -189,7 +197,9 @@ def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClien
             response_url=requester.response_url,
             default_region=deps.default_region,
             options=deps.form_options(),
-        )
+            t=t,
+        ),
+        t=t,
     )
     try:
         client.views_open(trigger_id=requester.trigger_id, view=view)
@@ -197,6 +207,8 @@ def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClien
         log.warning("views.open failed: %s", error)
         requester.tell(
             deps.sends.slack,
-            "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
-            "or send directly with `/sms +34600000001 Your message`.",
+            t._(
+                "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
+                "or send directly with `/sms +34600000001 Your message`."
+            ),
         )

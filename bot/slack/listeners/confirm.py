@@ -23,9 +23,11 @@ from bot.domain.errors import LedgerUnavailable
 from bot.domain.receivers import Receiver
 from bot.domain.recipients import Skipped
 from bot.domain.sms_text import Segmentation, encoding_label
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
 from bot.slack.compose import CONFIRM_CALLBACK_ID, ConfirmationView, confirmation_view, expired_view
 from bot.slack.listeners.requester import SendDeps, send_in_background
+from bot.slack.locales import lazy_translator
 from bot.storage.drafts import DraftStore
 from bot.storage.ledger import Ledger
 
@@ -48,24 +50,34 @@ class ConfirmDeps:
         )
 
     def draft(
-        self, request: SendRequest, segmentation: Segmentation, cost: CostEstimate, response_url: str | None
+        self,
+        request: SendRequest,
+        segmentation: Segmentation,
+        cost: CostEstimate,
+        response_url: str | None,
+        t: Translator = ENGLISH,
     ) -> dict[str, Any]:
-        """Keep ``request`` until it is confirmed, and return the view that asks for it. Raises
-        :class:`LedgerUnavailable` when the database does not take it (nothing is sent then)."""
+        """Keep ``request`` until it is confirmed, and return the view that asks for it, in ``t``'s
+        language. Raises :class:`LedgerUnavailable` when the database does not take it (nothing is sent
+        then)."""
         self.drafts.put(request.request_key, request.user_id, to_draft(request, response_url))
         sender = self.sends.sending.gateway.sender_id
         if request.allow_replies:
-            shown_sender = "OVH's short number (receivers can reply)"
+            shown_sender = t._("OVH's short number (receivers can reply)")
         else:
             chosen = request.sender or sender
-            shown_sender = f"`{chosen}`" if chosen else "the account's default sender"
-        parts = f"{segmentation.parts} SMS part" + ("s" if segmentation.parts != 1 else "")
-        estimate = (
-            f"*Estimated cost:* {credits_text(cost.credits)} credits ({parts}, "
-            f"{encoding_label(segmentation.encoding)}, to each receiver)"
+            shown_sender = f"`{chosen}`" if chosen else t._("the account's default sender")
+        estimate = t.ngettext(
+            "*Estimated cost:* {credits} credits ({count} SMS part, {encoding}, to each receiver)",
+            "*Estimated cost:* {credits} credits ({count} SMS parts, {encoding}, to each receiver)",
+            segmentation.parts,
+        ).format(
+            credits=credits_text(cost.credits),
+            count=segmentation.parts,
+            encoding=encoding_label(segmentation.encoding),
         )
         if cost.assumed:
-            estimate += ". OVH's rates could not be read: it assumes 1 credit per part"
+            estimate += ". " + t._("OVH's rates could not be read: it assumes 1 credit per part")
         return confirmation_view(
             ConfirmationView(
                 request_key=request.request_key,
@@ -75,7 +87,8 @@ class ConfirmDeps:
                 estimate=estimate,
                 sender=shown_sender,
                 send_at=request.send_at,
-            )
+            ),
+            t,
         )
 
 
@@ -88,26 +101,27 @@ def handle_confirmation(ack: Ack, body: dict[str, Any], view: dict[str, Any], *,
     """Confirmed: close every view and send the kept request (once, whatever the number of clicks)."""
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     user_id = user.get("id")
+    t = lazy_translator(deps.sends.translator, user_id) if isinstance(user_id, str) and user_id else ENGLISH
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
         key = metadata.get("request_key") if isinstance(metadata, dict) else None
     except ValueError:
         key = None
     if not (isinstance(user_id, str) and isinstance(key, str)):
-        ack(response_action="update", view=expired_view())
+        ack(response_action="update", view=expired_view(t))
         return
     try:
         draft = deps.drafts.get(key, user_id)
         request, response_url = from_draft(draft, deps.sends.sending.ledger) if draft else (None, None)
     except LedgerUnavailable as error:
         log.warning("a confirmation could not be read: %s", error.reason)
-        ack(response_action="update", view=expired_view())
+        ack(response_action="update", view=expired_view(t))
         return
     except (KeyError, TypeError, ValueError):
         log.exception("a kept send could not be read back")
         request, response_url = None, None
     if request is None:
-        ack(response_action="update", view=expired_view())
+        ack(response_action="update", view=expired_view(t))
         return
     ack(response_action="clear")
     send_in_background(deps.sends, request, response_url)

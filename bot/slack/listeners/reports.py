@@ -56,7 +56,7 @@ def handle(name: str, rest: str, requester: Requester, deps: ReportDeps) -> None
         else:
             history(rest, requester, deps)
     except LedgerUnavailable as error:
-        requester.tell(deps.slack, error.user_message)
+        requester.tell(deps.slack, error.user_message_in(deps.translator(requester.user_id)))
 
 
 def credits_answer(deps: ReportDeps, t: Translator = ENGLISH) -> str:
@@ -197,7 +197,7 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
                 for r in deps.reports.sends_between(since, until)
             ]
         except LedgerUnavailable as error:
-            requester.tell(deps.slack, error.user_message)
+            requester.tell(deps.slack, error.user_message_in(t))
             return
         content = "".join(csv_lines(rows))
         name = f"smsbot-sends-{since:%Y-%m}.csv"
@@ -208,9 +208,12 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
                 content=content,
                 filename=name,
                 title=t._("SMS sends, {month} (UTC)").format(month=f"{since:%Y-%m}"),
-                initial_comment=t._(
-                    "{count} send(s) from {start} to {end}, receivers masked. `smsbot export` gives any period, in "
-                    "CSV or JSON."
+                initial_comment=t.ngettext(
+                    "{count} send from {start} to {end}, receivers masked. `smsbot export` gives any period, in "
+                    "CSV or JSON.",
+                    "{count} sends from {start} to {end}, receivers masked. `smsbot export` gives any period, in "
+                    "CSV or JSON.",
+                    len(rows),
                 ).format(
                     count=f"{len(rows):,}",
                     start=f"{since:%Y-%m-%d}",
@@ -228,7 +231,11 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
                 ).format(why=why),
             )
             return
-        done = t._("`{name}` is in your messages with the bot ({count} send(s)).")
+        done = t.ngettext(
+            "`{name}` is in your messages with the bot ({count} send).",
+            "`{name}` is in your messages with the bot ({count} sends).",
+            len(rows),
+        )
         requester.tell(deps.slack, done.format(name=name, count=f"{len(rows):,}"), error=False)
 
 

@@ -14,12 +14,17 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.records import DuplicateRequest
-from bot.i18n import ENGLISH, Translator
+from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendRequest, SendService
 from bot.slack.audit import AuditReporter, show_privately
 from bot.slack.blocks import error_message, info_message
+from bot.slack.locales import lazy_translator
 
 log = logging.getLogger(__name__)
+SOMETHING_WENT_WRONG = N_(
+    "Something went wrong in the bot while handling this. If it was a send, check the channel for its audit "
+    "thread before sending again, and tell an admin."
+)
 
 
 @dataclass(frozen=True)
@@ -73,17 +78,13 @@ def _text_or_none(value: Any) -> str | None:
 
 
 @contextmanager
-def after_ack(slack: WebClient, requester: Requester) -> Iterator[None]:
-    """Work done after the ack must not raise into Bolt: log it and tell the person."""
+def after_ack(slack: WebClient, requester: Requester, t: Translator = ENGLISH) -> Iterator[None]:
+    """Work done after the ack must not raise into Bolt: log it and tell the person (in ``t``'s language)."""
     try:
         yield
     except Exception:
         log.exception("unexpected error after acknowledging a request from %s", requester.user_id)
-        requester.tell(
-            slack,
-            "Something went wrong in the bot while handling this. If it was a send, check the channel "
-            "for its audit thread before sending again, and tell an admin.",
-        )
+        requester.tell(slack, t._(SOMETHING_WENT_WRONG))  # a person's language is English when unknown
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def send_in_background(deps: SendDeps, request: SendRequest, response_url: str |
     requester = Requester(request.user_id, None, request.channel_id, request.team_id, response_url)
 
     def work() -> None:
-        with after_ack(deps.slack, requester):
+        with after_ack(deps.slack, requester, lazy_translator(deps.translator, request.user_id)):
             send_and_report(deps, request, response_url)
 
     deps.workers.submit(work)
@@ -129,5 +130,4 @@ def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | No
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:
         log.info("%s refused for %s: %s", request.request_key, request.user_id, type(refusal).__name__)
-        # A refusal marked for translation (bot/i18n) reads in the person's language; any other stays as is.
-        requester.tell(deps.slack, deps.translator(request.user_id)._(refusal.user_message))
+        requester.tell(deps.slack, refusal.user_message_in(deps.translator(request.user_id)))

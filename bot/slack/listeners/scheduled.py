@@ -7,6 +7,7 @@ The button's value names a ledger row and nothing more: the row says what there 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -15,29 +16,43 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import LedgerUnavailable
+from bot.i18n import ENGLISH, N_, Translator, in_
 from bot.sending.audit import AuditSink
 from bot.sending.cancel import CancelOutcome, ScheduledSends
 from bot.slack.blocks import CANCEL_ACTION_ID, audit_details
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.listeners.requester import Requester, after_ack
+from bot.slack.locales import lazy_translator
 
 log = logging.getLogger(__name__)
 
 _REFUSALS = {
-    CancelOutcome.NOT_FOUND: "This send is not in the bot's records, so there is nothing to cancel.",
-    CancelOutcome.NOT_ALLOWED: "Only the person who scheduled this SMS, or an admin of the bot, can cancel it.",
-    CancelOutcome.NOT_SCHEDULED: "This SMS is not waiting to be sent any more, so it cannot be cancelled.",
-    CancelOutcome.ALREADY: "Someone already cancelled this SMS.",
+    CancelOutcome.NOT_FOUND: N_("This send is not in the bot's records, so there is nothing to cancel."),
+    CancelOutcome.NOT_ALLOWED: N_(
+        "Only the person who scheduled this SMS, or an admin of the bot, can cancel it."
+    ),
+    CancelOutcome.NOT_SCHEDULED: N_(
+        "This SMS is not waiting to be sent any more, so it cannot be cancelled."
+    ),
+    CancelOutcome.ALREADY: N_("Someone already cancelled this SMS."),
+}
+# The note in the audit thread, for everyone there (marked, so the thread's language can be used for it).
+_NOTES = {
+    CancelOutcome.CANCELLED: N_("Cancelled: OVH will not send it."),
+    CancelOutcome.TOO_LATE: N_("Cancel asked too late: OVH had sent it already."),
+    CancelOutcome.PARTIAL: N_("Cancelled, but OVH had sent part of it already."),
 }
 
 
 @dataclass(frozen=True)
 class ScheduledDeps:
-    """What the Cancel button needs: the cancellation use case, the audit sink, and a client to answer."""
+    """What the Cancel button needs: the cancellation use case, the audit sink, a client to answer, and
+    the language of whoever clicks."""
 
     scheduled: ScheduledSends
     audit: AuditSink
     slack: WebClient
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH
 
 
 def register(app: App, deps: ScheduledDeps) -> None:
@@ -62,31 +77,29 @@ def handle_cancel(ack: Ack, body: dict[str, Any], *, deps: ScheduledDeps) -> Non
         team_id=None,
         response_url=body.get("response_url") if isinstance(body.get("response_url"), str) else None,
     )
+    t = lazy_translator(deps.translator, user_id)
     if not (isinstance(value, str) and value.isdigit()):
-        requester.tell(deps.slack, _REFUSALS[CancelOutcome.NOT_FOUND])
+        requester.tell(deps.slack, t._(_REFUSALS[CancelOutcome.NOT_FOUND]))
         return
-    with after_ack(deps.slack, requester):
+    with after_ack(deps.slack, requester, t):
         try:
             result = deps.scheduled.cancel(int(value), user_id)
         except LedgerUnavailable as error:
-            requester.tell(deps.slack, error.user_message)
+            requester.tell(deps.slack, error.user_message_in(t))
             return
         if result.outcome in _REFUSALS:
             log.info("cancel of send #%s by %s refused: %s", value, user_id, result.outcome)
-            requester.tell(deps.slack, _REFUSALS[result.outcome])
+            requester.tell(deps.slack, t._(_REFUSALS[result.outcome]))
             return
         if result.outcome is CancelOutcome.FAILED:
-            requester.tell(deps.slack, f"OVH did not cancel the SMS, so it will still go: {result.reason}")
+            why = t._("OVH did not cancel the SMS, so it will still go: {reason}")
+            requester.tell(deps.slack, why.format(reason=in_(result.reason or "", t)))
             return
         if result.record is None:  # a cancellation always has its row; nothing to show without it
             return
         _replace_button(deps.slack, body, result.record)
-        note = {  # who cancelled it is in the details, as a mention
-            CancelOutcome.CANCELLED: "Cancelled: OVH will not send it.",
-            CancelOutcome.TOO_LATE: "Cancel asked too late: OVH had sent it already.",
-            CancelOutcome.PARTIAL: "Cancelled, but OVH had sent part of it already.",
-        }[result.outcome]
-        deps.audit.report_update(result.record, note)
+        # Who cancelled it is in the details, as a mention.
+        deps.audit.report_update(result.record, _NOTES[result.outcome])
 
 
 def _replace_button(slack: WebClient, body: dict[str, Any], record: Any) -> None:

@@ -12,21 +12,23 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import NotAllowed
+from bot.i18n import N_, Translator
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import ComposeOptions, ComposeValues, compose_modal, with_summary
 from bot.slack.form_extras import with_channel_picker, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
 from bot.slack.listeners.summary import SummaryDeps, live_summary
+from bot.slack.locales import lazy_translator
 from bot.slack.markup import plain_text
 
 log = logging.getLogger(__name__)
 GLOBAL_CALLBACK_ID = "sms_compose"
 MESSAGE_CALLBACK_ID = "sms_from_message"
-NO_TEXT = (
+NO_TEXT = N_(
     "This message has no text to send as an SMS (only files, images or attachments). Use the shortcut on a "
     "message with text, or type `/sms` to write one."
 )
-NOT_OPENED = (
+NOT_OPENED = N_(
     "The form could not be opened (Slack allows only 3 seconds for it). Try the shortcut again, or type "
     "`/sms` in the channel."
 )
@@ -72,11 +74,16 @@ def handle_global(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: Sh
     if requester is None:
         log.warning("a global shortcut without its user or trigger id was ignored")
         return
-    with after_ack(deps.sends.slack, requester):
+    t = lazy_translator(deps.sends.translator, requester.user_id)
+    with after_ack(deps.sends.slack, requester, t):
         view = compose_modal(
-            channel_id="", response_url=None, default_region=deps.default_region, options=deps.form_options()
+            channel_id="",
+            response_url=None,
+            default_region=deps.default_region,
+            options=deps.form_options(),
+            t=t,
         )
-        _open(client, requester, deps, with_people_picker(with_channel_picker(view)))
+        _open(client, requester, deps, with_people_picker(with_channel_picker(view, t), t=t), t)
 
 
 def handle_message(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: ShortcutDeps) -> None:
@@ -87,33 +94,35 @@ def handle_message(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: S
     if requester is None:
         log.warning("a message shortcut without its user or trigger id was ignored")
         return
-    with after_ack(deps.sends.slack, requester):
+    t = lazy_translator(deps.sends.translator, requester.user_id)
+    with after_ack(deps.sends.slack, requester, t):
         message = body.get("message") if isinstance(body.get("message"), dict) else {}
         text = plain_text(str(message.get("text") or ""), emoji_codes=True).strip()
         try:
             deps.sends.sending.authorize(requester.user_id, requester.channel_id)
         except NotAllowed as refusal:
-            requester.tell(deps.sends.slack, refusal.user_message)
+            requester.tell(deps.sends.slack, refusal.user_message_in(t))
             return
         if not text:
-            requester.tell(deps.sends.slack, NO_TEXT)
+            requester.tell(deps.sends.slack, t._(NO_TEXT))
             return
         view = compose_modal(
             channel_id=requester.channel_id or "",
             response_url=requester.response_url,
             default_region=deps.default_region,
             options=deps.form_options(),
+            t=t,
         )
-        view = with_summary(
-            view,
-            live_summary(ComposeValues(message=text), SummaryDeps(deps.sends.sending, deps.default_region)),
-        )
-        _open(client, requester, deps, with_people_picker(with_initial(view, message=text)))
+        summary = SummaryDeps(deps.sends.sending, deps.default_region)
+        view = with_summary(view, live_summary(ComposeValues(message=text), summary, t))
+        _open(client, requester, deps, with_people_picker(with_initial(view, message=text), t=t), t)
 
 
-def _open(client: WebClient, requester: Requester, deps: ShortcutDeps, view: dict[str, Any]) -> None:
+def _open(
+    client: WebClient, requester: Requester, deps: ShortcutDeps, view: dict[str, Any], t: Translator
+) -> None:
     try:
         client.views_open(trigger_id=requester.trigger_id, view=view)
     except SLACK_FAILURES as error:
         log.warning("views.open failed: %s", error)
-        requester.tell(deps.sends.slack, NOT_OPENED)
+        requester.tell(deps.sends.slack, t._(NOT_OPENED))

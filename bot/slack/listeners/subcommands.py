@@ -17,6 +17,7 @@ from bot.sending.service import SendService
 from bot.slack.blocks import display_number, escape, shorten
 from bot.slack.listeners import contacts
 from bot.slack.listeners.requester import Requester
+from bot.slack.locales import lazy_translator
 from bot.storage.ledger import Ledger
 from bot.storage.opt_outs import OptOutList
 
@@ -41,30 +42,30 @@ def handle(
     subcommand: Subcommand, rest: str, requester: Requester, slack: WebClient, deps: SubcommandDeps
 ) -> None:
     """Run one sub-command (after the command was acknowledged) and answer the person privately."""
-    handlers: dict[str, Callable[[str, str, SubcommandDeps], str]] = {
+    handlers: dict[str, Callable[[str, str, SubcommandDeps, Translator], str]] = {
         "usage": _usage,
         "optout": _opt_out,
         "optin": _opt_in,
         "optouts": _list_opt_outs,
     }
+    t = lazy_translator(deps.translator, requester.user_id)
     if subcommand.name == contacts.WORD:  # anyone lists them; only admins change them
-        contacts.handle(rest, requester, slack, deps.contacts)
+        contacts.handle(rest, requester, slack, deps.contacts, t)
         return
     name = subcommand.name
     if subcommand.admins_only and not deps.sending.is_admin(requester.user_id):
-        t = deps.translator(requester.user_id)
         requester.tell(
             slack, t._("Only the bot's admins manage opt-outs (SMS_ADMIN_USERS). Ask one of them.")
         )
         return
     try:
-        requester.tell(slack, handlers[name](rest, requester.user_id, deps), error=False)
+        requester.tell(slack, handlers[name](rest, requester.user_id, deps, t), error=False)
     except (InvalidInput, LedgerUnavailable) as error:
-        requester.tell(slack, error.user_message)
+        requester.tell(slack, error.user_message_in(t))
 
 
-def _usage(_rest: str, user_id: str, deps: SubcommandDeps) -> str:
-    limits, t = deps.limits, deps.translator(user_id)
+def _usage(_rest: str, user_id: str, deps: SubcommandDeps, t: Translator) -> str:
+    limits = deps.limits
     mine, _channel = deps.ledger.usage(user_id)
     lines = [
         t._("*Your SMS over the last 24 hours:* {sms} ({credits} credits)").format(
@@ -88,22 +89,22 @@ def _limit(value: int, t: Translator = ENGLISH) -> str:
     return f"{value:,}" if value else t._("unlimited")
 
 
-def _opt_out(rest: str, user_id: str, deps: SubcommandDeps) -> str:
+def _opt_out(rest: str, user_id: str, deps: SubcommandDeps, t: Translator) -> str:
     numbers, _, note = rest.partition(" ")
     return _change_each(
         parse_receivers(numbers, deps.default_region),
         lambda e164: deps.opt_outs.add(e164, user_id, note.strip() or None),
-        done="Opted out: {}. The bot will refuse to send to them.",
-        unchanged="Already opted out: {}.",
+        done=t._("Opted out: {numbers}. The bot will refuse to send to them."),
+        unchanged=t._("Already opted out: {numbers}."),
     )
 
 
-def _opt_in(rest: str, _user_id: str, deps: SubcommandDeps) -> str:
+def _opt_in(rest: str, _user_id: str, deps: SubcommandDeps, t: Translator) -> str:
     return _change_each(
         parse_receivers(rest, deps.default_region),
         deps.opt_outs.remove,
-        done="{} can receive SMS again.",
-        unchanged="Not opted out: {}.",
+        done=t._("{numbers} can receive SMS again."),
+        unchanged=t._("Not opted out: {numbers}."),
     )
 
 
@@ -114,22 +115,26 @@ def _change_each(
     changed = [r.display for r in receivers if change(r.e164)]
     same = [r.display for r in receivers if r.display not in changed]
     return " ".join(
-        text.format(", ".join(numbers)) for text, numbers in ((done, changed), (unchanged, same)) if numbers
+        text.format(numbers=", ".join(numbers))
+        for text, numbers in ((done, changed), (unchanged, same))
+        if numbers
     )
 
 
-def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps) -> str:
+def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps, t: Translator) -> str:
     entries = deps.opt_outs.all()
     if not entries:
-        return "No number has opted out."
-    lines = [f"*{len(entries)} opted-out number(s):*"]
+        return t._("No number has opted out.")
+    title = t.ngettext("*{count} opted-out number:*", "*{count} opted-out numbers:*", len(entries))
+    lines = [title.format(count=f"{len(entries):,}")]
     for entry in entries[:SHOWN_OPT_OUTS]:
         # Notes are cut (before escaping, so that no `&amp;` is cut in two) so that the list stays a few
         # sections long and its last line always shows.
         note = f" — {escape(shorten(entry.note, SHOWN_NOTE))}" if entry.note else ""
-        lines.append(
-            f"• {display_number(entry.e164)} (by <@{entry.created_by}>, {entry.created_at:%Y-%m-%d}){note}"
+        by = t._("(by {person}, {day})").format(
+            person=f"<@{entry.created_by}>", day=f"{entry.created_at:%Y-%m-%d}"
         )
+        lines.append(f"• {display_number(entry.e164)} {by}{note}")
     if len(entries) > SHOWN_OPT_OUTS:
-        lines.append(f"…and {len(entries) - SHOWN_OPT_OUTS:,} more")
+        lines.append(t._("…and {count} more").format(count=f"{len(entries) - SHOWN_OPT_OUTS:,}"))
     return "\n".join(lines)

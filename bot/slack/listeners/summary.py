@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -27,6 +28,7 @@ from bot.domain.cost import unicode_culprit
 from bot.domain.errors import InvalidInput
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.domain.sms_text import check_message
+from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendService
 from bot.slack.blocks import escape
 from bot.slack.client import SLACK_FAILURES
@@ -95,11 +97,13 @@ class LatestSummaries:
 
 @dataclass(frozen=True)
 class SummaryDeps:
-    """What the live summary needs: the estimate, how numbers are read, and the newest summaries shown."""
+    """What the live summary needs: the estimate, how numbers are read, the newest summaries shown, and
+    the language of the person typing."""
 
     sending: SendService
     default_region: str | None
     latest: LatestSummaries = field(default_factory=LatestSummaries)
+    translator: Callable[[str], Translator] = lambda _user_id: ENGLISH
 
 
 def register(app: App, deps: SummaryDeps) -> None:
@@ -124,7 +128,10 @@ def handle_keystroke(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
         log.debug("a keystroke older than the summary shown in view %s: not shown", view_id)
         return
     values = _with_typed_value(compose_values(view), body)
-    refresh_summary(client, deps, view, live_summary(values, deps), typed_at)
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    t = deps.translator(user_id) if isinstance(user_id, str) and user_id else ENGLISH
+    refresh_summary(client, deps, view, live_summary(values, deps, t), typed_at)
 
 
 def refresh_summary(
@@ -154,16 +161,17 @@ def refresh_summary(
         return
 
 
-def live_summary(values: ComposeValues, deps: SummaryDeps) -> str:
-    """The summary of a form's receivers and message: a size and cost estimate, or what to fix first."""
+def live_summary(values: ComposeValues, deps: SummaryDeps, t: Translator = ENGLISH) -> str:
+    """The summary of a form's receivers and message, in ``t``'s language: a size and cost estimate, or
+    what to fix first."""
     receivers, bad = lenient_receivers(values.receivers, deps.default_region)
     if not values.message.strip():
-        return EMPTY_SUMMARY
+        return t._(EMPTY_SUMMARY)
     stop_clause = deps.sending.stop_clause
     try:
         segmentation = check_message(values.message, stop_clause=stop_clause)
     except InvalidInput as error:
-        return f":warning: {escape(error.user_message)}"
+        return f":warning: {escape(error.user_message_in(t))}"
     # People picked get the SMS on their profile phone, read only when the form is sent: priced meanwhile
     # as numbers of the default country.
     people = len(picked_people({"state": {"values": values.state}}))
@@ -171,7 +179,7 @@ def live_summary(values: ComposeValues, deps: SummaryDeps) -> str:
         segmentation, receivers, unresolved=people, unresolved_region=deps.default_region
     )
     culprit = unicode_culprit(values.message, segmentation, cost, stop_clause=stop_clause)
-    return summary_text(segmentation, cost, culprit, bad_receivers=bad, people=people)
+    return summary_text(segmentation, cost, culprit, bad_receivers=bad, people=people, t=t)
 
 
 def lenient_receivers(text: str, default_region: str | None) -> tuple[list[Receiver], int]:

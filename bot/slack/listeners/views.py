@@ -16,15 +16,17 @@ from bot.domain.recipients import DirectoryUnavailable, Recipients, Resolved
 from bot.domain.records import SendRecord
 from bot.domain.schedule import check_send_at, from_timestamp
 from bot.domain.sms_text import check_message
+from bot.i18n import N_, Translator
 from bot.sending.service import SendRequest
 from bot.slack.compose import COMPOSE_CALLBACK_ID, ComposeValues, compose_values
 from bot.slack.form_extras import CHANNEL_BLOCK, has_channel_picker, picked_channel, picked_people
 from bot.slack.listeners.actions import follow_up_of
 from bot.slack.listeners.confirm import ConfirmDeps
 from bot.slack.listeners.requester import SendDeps, send_in_background
+from bot.slack.locales import lazy_translator
 from bot.storage.ledger import Ledger
 
-OUT_OF_DATE = "This form is out of date. Close it and type `/sms` again."
+OUT_OF_DATE = N_("This form is out of date. Close it and type `/sms` again.")
 
 
 def _any_sender(_sender: str) -> bool | None:
@@ -60,20 +62,21 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
         # Slack always sends these; without the view id there is no key to stop a double send.
         ack(response_action="errors", errors={InputField.RECEIVERS.value: OUT_OF_DATE})
         return
+    t = lazy_translator(deps.sends.translator, user_id)  # Slack is asked only if something is told
     channel_id = metadata.get("channel_id") if isinstance(metadata.get("channel_id"), str) else None
     channel_id = picked_channel(view) or channel_id  # a form opened from a global shortcut
     response_url = metadata.get("response_url") if isinstance(metadata.get("response_url"), str) else None
     values = compose_values(view)
     errors: dict[str, str] = {}
-    resolved = form_receivers(view, values.receivers, user_id, channel_id, deps, errors)
+    resolved = form_receivers(view, values.receivers, user_id, channel_id, deps, errors, t)
     receivers = resolved.receivers
-    follows = _follows(deps, metadata, channel_id, errors)
+    follows = _follows(deps, metadata, channel_id, errors, t)
     message = values.message
     try:
         check_message(message, stop_clause=deps.sends.sending.stop_clause)
     except InvalidInput as error:
-        errors[error.field] = error.user_message
-    sender, send_at = _sender_and_time(values, deps, errors)
+        errors[error.field] = error.user_message_in(t)
+    sender, send_at = _sender_and_time(values, deps, errors, t)
     team = body.get("team")
     request = SendRequest(
         request_key=f"view:{view_id}",
@@ -95,11 +98,11 @@ def handle_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any], *, d
             _access, segmentation = deps.sends.sending.validate(request)
             cost = deps.sends.sending.estimate(segmentation, request.receivers)
             if deps.confirm is not None and deps.confirm.needed(cost):
-                confirmation = deps.confirm.draft(request, segmentation, cost, response_url)
+                confirmation = deps.confirm.draft(request, segmentation, cost, response_url, t)
         except InvalidInput as error:
-            errors[error.field] = error.user_message
+            errors[error.field] = error.user_message_in(t)
         except (NotAllowed, LedgerUnavailable) as refusal:
-            errors[InputField.RECEIVERS] = refusal.user_message
+            errors[InputField.RECEIVERS] = refusal.user_message_in(t)
     if errors:
         ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
         return
@@ -117,11 +120,13 @@ def form_receivers(
     channel_id: str | None,
     deps: ViewDeps,
     errors: dict[str, str],
+    t: Translator,
 ) -> Resolved:
     """The form's receivers (numbers, contacts by name, people picked) as numbers; what is wrong goes into
-    ``errors``. Nobody's profile is read for someone who may not send from that channel."""
+    ``errors``, in ``t``'s language. Nobody's profile is read for someone who may not send from that
+    channel."""
     if has_channel_picker(view) and not channel_id:
-        errors[CHANNEL_BLOCK] = "Pick the channel where the send's audit thread goes."
+        errors[CHANNEL_BLOCK] = t._("Pick the channel where the send's audit thread goes.")
         return Resolved(())
     people = picked_people(view)
     try:
@@ -129,22 +134,22 @@ def form_receivers(
             deps.sends.sending.authorize(user_id, channel_id)
         return deps.recipients.resolve_field(text, people)
     except InvalidInput as error:
-        errors[error.field] = error.user_message
+        errors[error.field] = error.user_message_in(t)
     except (NotAllowed, LedgerUnavailable, DirectoryUnavailable) as refusal:
-        errors[InputField.RECEIVERS] = refusal.user_message
+        errors[InputField.RECEIVERS] = refusal.user_message_in(t)
     return Resolved(())
 
 
 def _follows(
-    deps: ViewDeps, metadata: dict[str, Any], channel_id: str | None, errors: dict[str, str]
+    deps: ViewDeps, metadata: dict[str, Any], channel_id: str | None, errors: dict[str, str], t: Translator
 ) -> SendRecord | None:
     try:
         follows = follow_up_of(deps.ledger, metadata, channel_id)
     except LedgerUnavailable as error:
-        errors[InputField.RECEIVERS] = error.user_message
+        errors[InputField.RECEIVERS] = error.user_message_in(t)
         return None
     if isinstance(follows, str):
-        errors[InputField.RECEIVERS] = follows
+        errors[InputField.RECEIVERS] = t._(follows)
         return None
     return follows
 
@@ -159,19 +164,19 @@ def _metadata(raw: Any) -> dict[str, Any] | None:
 
 
 def _sender_and_time(
-    values: ComposeValues, deps: ViewDeps, errors: dict[str, str]
+    values: ComposeValues, deps: ViewDeps, errors: dict[str, str], t: Translator
 ) -> tuple[str | None, datetime | None]:
     """The sender picked (if OVH still has it enabled) and the time to send at (if it can be scheduled);
     what is wrong goes into ``errors``, by field."""
     sender = None if values.allow_replies else values.sender
     if sender is not None and deps.sender_enabled(sender) is False:
-        errors[InputField.SENDER] = (
-            f"OVH no longer lists {sender} as an enabled sender of this account. Pick another sender."
-        )
+        errors[InputField.SENDER] = t._(
+            "OVH no longer lists {sender} as an enabled sender of this account. Pick another sender."
+        ).format(sender=sender)
     send_at = None
     if values.send_at is not None:
         try:
             send_at = check_send_at(from_timestamp(values.send_at), datetime.now(UTC))
         except InvalidInput as error:
-            errors[error.field] = error.user_message
+            errors[error.field] = error.user_message_in(t)
     return sender, send_at
