@@ -219,6 +219,7 @@ def follow_settings(settings: Settings) -> FollowSettings:
         alert_channel=settings.alert_channel,
         credits_alert_below=settings.credits_alert_below,
         read_seconds=settings.ovh_connect_timeout + settings.ovh_read_timeout,
+        language=settings.language,
     )
 
 

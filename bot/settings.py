@@ -83,6 +83,9 @@ class Settings:
     credits_alert_below: float | None = None
     confirm_above_credits: float = 10.0  # a send estimated above this many credits asks its author to confirm
     confirm_above_receivers: int = 10  # and one to more receivers than this
+    # The team's language (SMS_LANGUAGE): for what the bot posts that belongs to no person's send, the credit
+    # alert and replies that match no send. A send's thread is in the language of the person who asked.
+    language: str = "en"
 
     @property
     def ovh_simulated(self) -> bool:
@@ -195,6 +198,7 @@ def load_settings(env: Mapping[str, str], mode: Mode = Mode.SOCKET) -> Settings:
         **_retention(r),
         **_delivery(r),
         **_confirmation(r),
+        **_language(r),
     }
     if r.problems:
         raise ConfigurationError(
@@ -370,6 +374,20 @@ def _runtime(r: _Reader, *, slowest_ovh_call: float) -> dict[str, Any]:
         "log_level": log_level,
         "log_format": log_format,
     }
+
+
+def _language(r: _Reader) -> dict[str, Any]:
+    """SMS_LANGUAGE: the language of what the bot posts for the team rather than for one person."""
+    from bot.i18n import DEFAULT_LANGUAGE, languages
+
+    value = (r.raw("SMS_LANGUAGE") or DEFAULT_LANGUAGE).strip().lower()
+    if value not in languages():
+        r.problems.append(
+            f"SMS_LANGUAGE must be one of {', '.join(languages())} (got `{value}`): the language of the credit "
+            "alert and of replies that match no send."
+        )
+        return {"language": DEFAULT_LANGUAGE}
+    return {"language": value}
 
 
 def _retention(r: _Reader) -> dict[str, Any]:

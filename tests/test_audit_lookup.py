@@ -65,7 +65,7 @@ def test_a_parent_behind_a_page_of_chatter_is_found_and_completed(bot, fake_slac
     assert [read.get("cursor") for read in reads] == [None, "200", "400"]
     assert len([m for m in fake_slack.posted("COPS") if m.get("user") != "UBOB"]) == 1
     [reply] = fake_slack.posted("COPS", parent_ts)
-    assert "*OVH job id(s):* 77" in blocks_text(reply)
+    assert "*OVH job id:* 77" in blocks_text(reply)
     assert reply["metadata"]["event_type"] == REPLY_EVENT
     settled = bot.ledger.get(record.id)
     assert (settled.audit_status, settled.audit_channel_id, settled.audit_ts) == (
@@ -165,7 +165,7 @@ def test_a_reply_of_another_state_or_part_does_not_stand_for_this_one(bot, fake_
     replies = fake_slack.posted("COPS", parent_ts)
     assert len(replies) == 2
     assert replies[1]["metadata"]["event_payload"]["state"] == "sent:1"
-    assert "*OVH job id(s):* 77" in blocks_text(replies[1])
+    assert "*OVH job id:* 77" in blocks_text(replies[1])
 
 
 @pytest.fixture

@@ -211,7 +211,7 @@ def test_an_answer_too_long_for_one_message_says_how_much_it_leaves_out():
     shown = blocks_text({"blocks": message.blocks})
     assert shown.startswith(lines[0]) and shown.endswith("*3,000 numbers opted out.*")
     kept = sum(line in shown for line in lines)
-    assert f"_… {3000 - kept:,} more line(s) not shown here: too long for one Slack message._" in shown
+    assert f"_… {3000 - kept:,} more lines not shown here: too long for one Slack message._" in shown
 
 
 @settings(max_examples=300, deadline=None)

@@ -58,7 +58,7 @@ def test_a_send_is_recorded_sent_and_posted_in_the_channel(cli, env, sqlite_url,
 
     [(parent, reply)] = audit_thread(fake_slack)
     assert "<@UALICE> sent an SMS to +34 600 00 00 01" in blocks_text(parent)
-    assert f"*OVH job id(s):* {job.ids[0]}" in blocks_text(reply)
+    assert f"*OVH job id:* {job.ids[0]}" in blocks_text(reply)
     assert record.audit_ts == reply["thread_ts"]
 
 

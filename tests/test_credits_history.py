@@ -30,7 +30,7 @@ def test_credits_says_what_is_left_and_the_teams_use_this_month(bot, slack, fake
     shown = ask(slack, fake_slack, "credits")
 
     assert "*Credits left:* 1,234.5" in shown
-    assert "*This month (UTC):* 1 send(s), 1 SMS, 1 credits (failed sends not counted)" in shown
+    assert "*This month (UTC):* 1 send, 1 SMS, 1 credit (failed sends not counted)" in shown
 
 
 def test_credits_falls_back_on_the_latest_balance_when_ovh_cannot_be_asked(bot, slack, fake_slack, fake_ovh):

@@ -176,7 +176,7 @@ def test_where_the_bot_cannot_post_the_person_gets_the_result_privately(bot, sla
     text = blocks_text(private)
     assert private["response_type"] == "ephemeral"
     assert "sent an SMS to +34 600 00 00 01" in text
-    assert f"*OVH job id(s):* {fake_ovh.jobs[0].ids[0]}" in text
+    assert f"*OVH job id:* {fake_ovh.jobs[0].ids[0]}" in text
     assert "/invite @smsbot" in text
     record = settled_records(bot)[0]
     assert record.status is SendStatus.SENT and record.audit_status is AuditStatus.PRIVATE

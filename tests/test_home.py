@@ -29,7 +29,7 @@ def test_a_sender_sees_credits_rights_limits_and_latest_sends_with_links(bot, sl
 
     shown = _home_text(fake_slack, "UALICE", count=2)  # once after the send, once on opening
     assert "*Credits left:* 98" in shown
-    assert "about 98 one-part SMS to ES (1 credit(s) each)" in shown
+    assert "about 98 one-part SMS to ES (1 credit each)" in shown
     assert "*Sender:* the OVH account default" in shown
     assert ":white_check_mark: *You can send SMS*." in shown
     assert "*From:* any conversation the bot is in." in shown
@@ -98,7 +98,7 @@ def test_sms_left_are_counted_at_the_usual_destinations_price(start_bot, fake_sl
     open_home(slack, "UALICE")
 
     shown = _home_text(fake_slack, "UALICE", 2)
-    assert "*SMS left:* about 50 one-part SMS to GB (2 credit(s) each)" in shown
+    assert "*SMS left:* about 50 one-part SMS to GB (2 credits each)" in shown
 
 
 def test_an_admin_sees_team_use_failures_and_opts_a_number_in(start_bot, fake_slack, fake_ovh):
@@ -116,8 +116,8 @@ def test_an_admin_sees_team_use_failures_and_opts_a_number_in(start_bot, fake_sl
     shown = _home_text(fake_slack, "UADMIN")
     assert ":white_check_mark: *You can send SMS* as an admin of the bot" in shown
     assert "SMS today" not in shown  # no limits for admins
-    assert "*Last 24 hours:* 1 send(s), 1 SMS, 1 credits" in shown  # a failed send sent nothing
-    assert "*Last 30 days:* 1 send(s), 1 SMS, 1 credits" in shown
+    assert "*Last 24 hours:* 1 send, 1 SMS, 1 credit" in shown  # a failed send sent nothing
+    assert "*Last 30 days:* 1 send, 1 SMS, 1 credit" in shown
     assert "<@UALICE> · to +34******002 · :x: not sent" in shown
     assert "Opted-out numbers (1)" in shown
     assert "+34******999 (by <@UADMIN>" in shown and "asked by phone" in shown

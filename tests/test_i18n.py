@@ -115,7 +115,7 @@ def test_the_help_and_credits_answer_in_spanish(bot, slack, fake_slack):
     assert "• `/sms +34600000001 Tu mensaje`: un número (envía a +34 600 00 00 01)." in help_text
     assert "*Solo administradores*" in help_text
     assert "*Créditos restantes:* 100" in credits
-    assert "*Este mes (UTC):* 0 envío(s), 0 SMS, 0 créditos (sin contar los envíos fallidos)" in credits
+    assert "*Este mes (UTC):* 0 envíos, 0 SMS, 0 créditos (sin contar los envíos fallidos)" in credits
 
 
 def test_the_locale_is_asked_once_then_remembered(bot, slack, fake_slack):

@@ -59,7 +59,7 @@ def test_crash_after_the_ledger_was_settled_before_slack_heard_of_it(quick, fake
 
     assert report.reported == [record.id] and fake_ovh.jobs == []
     [(_parent, reply)] = audit_thread(fake_slack)
-    assert "*OVH job id(s):* 77" in blocks_text(reply)
+    assert "*OVH job id:* 77" in blocks_text(reply)
     assert quick.ledger.get(record.id).audit_status is AuditStatus.THREAD
 
 

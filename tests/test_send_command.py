@@ -25,7 +25,7 @@ def test_a_send_is_posted_in_the_channel_with_its_audit_thread(bot, slack, fake_
     assert "<@UALICE> sent an SMS to +34 600 00 00 01" in shown
     assert "> Hola equipo" in shown
     details = blocks_text(reply)
-    assert f"*OVH job id(s):* {job.ids[0]}" in details
+    assert f"*OVH job id:* {job.ids[0]}" in details
     assert "*Credits used:* 1" in details
     assert "*Credits left:* 99" in details
     assert "*Accepted (1):* +34 600 00 00 01" in details

@@ -149,7 +149,7 @@ def assert_simulated_thread(parent: dict, reply: dict) -> None:
     assert parent["text"].startswith("[Simulated] <@UALICE> sent an SMS to")
     reply_text = blocks_text(reply)
     assert "*Sent by the simulator*" in reply_text
-    assert "*OVH job id(s):* 9" in reply_text
+    assert "*OVH job id:* 9" in reply_text
     assert f"*Credits used:* 1 (estimated 2)   *Credits left:* {SIMULATED_CREDITS - 1:g}" in reply_text
     assert "*Accepted (1):* +34 600 00 00 01" in reply_text
     assert "*Rejected by OVH (1):* +34 600 00 09 99" in reply_text

@@ -85,7 +85,7 @@ def test_an_answer_up_to_the_room_of_one_message_is_shown_whole() -> None:
     assert (shown.count("l"), shown.count("z")) == (whole.count("l"), whole.count("z"))
 
     cut = info_message(answer(MESSAGE_LIMIT - 100 - 39 * 1001 + 1))
-    assert "more line(s) not shown here" in json.dumps(cut.blocks)
+    assert "more lines not shown here" in json.dumps(cut.blocks)
 
 
 # --- the audit trail's messages: what is named, what is split, what carries over ----------------------
@@ -141,14 +141,18 @@ def test_each_part_of_a_long_reply_says_which_part_it_is() -> None:
 
     count = len(replies)
     assert count > 1
-    summary = ":white_check_mark: Sent by OVH OVH job id(s): 1"  # the notification: the first two lines
+    summary = ":white_check_mark: Sent by OVH OVH job id: 1"  # the notification: the first two lines
     assert replies[0].text == summary
     assert [reply.text for reply in replies[1:]] == [
         f"{summary} (part {index} of {count})" for index in range(2, count + 1)
     ]
     assert replies[0].blocks[0]["type"] == "section"
     assert [reply.blocks[0] for reply in replies[1:]] == [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"_Continued, part {index} of {count}_"}]}
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"_Continued, part {index} of {count}_"}],
+            "block_id": f"continued_{index}",
+        }
         for index in range(2, count + 1)
     ]
     assert all(len(reply.blocks) <= MAX_BLOCKS for reply in replies)

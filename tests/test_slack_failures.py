@@ -92,7 +92,7 @@ def test_a_network_error_on_the_thread_reply_keeps_the_parent_for_recovery(bot, 
     posted = [c.params for c in fake_slack.calls if c.method == "chat.postMessage" and not c.failed]
     [_parent, reply] = posted  # one parent: recovery answered in its thread
     assert reply["thread_ts"] == parent.response["ts"]
-    assert f"*OVH job id(s):* {fake_ovh.jobs[0].ids[0]}" in blocks_text(reply)
+    assert f"*OVH job id:* {fake_ovh.jobs[0].ids[0]}" in blocks_text(reply)
 
 
 def test_a_network_error_on_one_private_way_tries_the_next(bot, slack, fake_slack, fake_ovh):

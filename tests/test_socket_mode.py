@@ -343,7 +343,7 @@ def test_a_command_is_acked_at_once_sends_one_sms_and_posts_the_audit_thread(
     [job] = jobs_with(ovh_api, text)
     assert job.body["receivers"] == ["+34600000001"]
     assert "<@UALICE> sent an SMS to +34 600 00 00 01" in blocks_text(parent)
-    assert f"*OVH job id(s):* {job.ids[0]}" in blocks_text(reply)
+    assert f"*OVH job id:* {job.ids[0]}" in blocks_text(reply)
     [record] = socket_bot.settled(channel)
     assert record.request_key == f"command:{payload['trigger_id']}"
     assert (record.status, record.audit_status) == (SendStatus.SENT, AuditStatus.THREAD)

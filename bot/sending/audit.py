@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.records import AuditStatus, SendRecord
+from bot.i18n import Translatable
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,11 @@ class AuditSink(Protocol):
     recovery posts the audit later). Neither writes to the ledger: the use case records the outcome.
     """
 
-    def report(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
+    def report(self, record: SendRecord, note: str | Translatable | None = None) -> AuditOutcome:
         """Report a send for the first time (a live send, or one whose audit was never posted)."""
         ...
 
-    def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
-        """Report what recovery found about a send, in its existing thread when it has one."""
+    def report_update(self, record: SendRecord, note: str | Translatable | None = None) -> AuditOutcome:
+        """Report what recovery found about a send, in its existing thread when it has one. ``note`` is
+        told in the send's language: a Text, or a msgid (``N_``)."""
         ...

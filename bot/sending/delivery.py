@@ -95,6 +95,7 @@ class ReplyView:
     thread: Thread | None
     stopped: bool  # it was STOP: the number is opted out now
     who: str | None  # the Slack person or contact with this number, when known
+    language: str | None = None  # its send's (bot.i18n), or SMS_LANGUAGE's when it matches none
 
 
 class DeliverySink(Protocol):
@@ -121,9 +122,14 @@ class DeliverySink(Protocol):
         ...
 
     def post_credit_alert(
-        self, channel: str, credits_left: float, threshold: float, service: str | None
+        self,
+        channel: str,
+        credits_left: float,
+        threshold: float,
+        service: str | None,
+        language: str | None = None,
     ) -> bool:
-        """Warn that credits ran low; True when posted."""
+        """Warn that credits ran low (in ``language``: SMS_LANGUAGE); True when posted."""
         ...
 
 
@@ -153,6 +159,7 @@ class FollowSettings:
     alert_channel: str | None = None
     credits_alert_below: float | None = None
     read_seconds: float = 35.0  # the slowest OVH read (connect + read timeout)
+    language: str | None = None  # SMS_LANGUAGE: the credit alert's, and a reply's that matches no send
 
     @property
     def reads_per_pass(self) -> int:
@@ -437,13 +444,16 @@ class DeliveryFollower:
             if added:
                 log.info("reply %d: its number replied STOP and is opted out", reply.id)
         thread = self.store.latest_thread(reply.e164) if reply.e164 else None
+        record = self.ledger.get(thread.send_id) if thread is not None else None
         view = ReplyView(
             reply.id,
             number,
             reply.message,
             thread,
             stopped,
-            self._who(reply.e164, thread),
+            self._who(reply.e164, record),
+            # In the thread's language (English for a send from the command line); the team's otherwise.
+            record.language if record is not None else self.settings.language,
         )
         channel = thread.channel_id if thread else self.settings.replies_channel
         if channel is None:
@@ -477,15 +487,13 @@ class DeliveryFollower:
             self.store.reply_done(reply, REPLY_POSTED if posted.ts else REPLY_LOGGED, posted.ts)
             report.replies.append(reply.id)
 
-    def _who(self, e164: str | None, thread: Thread | None) -> str | None:
+    def _who(self, e164: str | None, record: SendRecord | None) -> str | None:
         """How the send named this number (a person, a contact), else what the plugged-in directory says."""
         if e164 is None:
             return None
-        if thread is not None:
-            record = self.ledger.get(thread.send_id)
-            label = record.labels().get(e164) if record is not None else None
-            if label:
-                return label
+        label = record.labels().get(e164) if record is not None else None
+        if label:
+            return label
         return self.who(e164) if self.who else None
 
     # --- credits ------------------------------------------------------------------------------------
@@ -502,7 +510,9 @@ class DeliveryFollower:
             self.clock(), credits_left < threshold, self.settings.lease_seconds
         ):
             return
-        posted = self.sink.post_credit_alert(channel, credits_left, threshold, service)
+        posted = self.sink.post_credit_alert(
+            channel, credits_left, threshold, service, self.settings.language
+        )
         self.store.credit_alert_posted(posted)
         report.credit_alert = posted
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.domain.errors import ConfigurationError, DeliveryError
 from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
+from bot.i18n import T_, Text, Tn_
 from bot.periodic import PeriodicLoop
 from bot.sending.audit import AuditSink
 from bot.sending.service import SendService
@@ -102,7 +103,7 @@ class Recovery:
     def _recover(self, record: SendRecord, report: RecoveryReport) -> None:
         # The token of this pass's lease: the rows written back below may carry another worker's by then.
         owner = record.lease_owner
-        note = None
+        note: Text | None = None
         if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
                 trace = self.tracer.trace(
@@ -127,7 +128,10 @@ class Recovery:
                         log.warning("send #%d: lost its lease before sending again; left alone", record.id)
                         return
                     record = self.sending.attempt(attempt)
-                    note = f"OVH had no trace of this send, so it was sent again (attempt {record.attempts})."
+                    note = T_(
+                        "OVH had no trace of this send, so it was sent again (attempt {attempt}).",
+                        attempt=record.attempts,
+                    )
                     report.sent_again.append(record.id)
                 else:
                     given_up = self.ledger.give_up(record, "not_sent", refusal)
@@ -135,7 +139,7 @@ class Recovery:
                         log.warning("send #%d: lost its lease before giving it up; left alone", record.id)
                         return
                     record = given_up
-                    note = f"OVH has no trace of this send: it is marked as not sent. {refusal}"
+                    note = T_("OVH has no trace of this send: it is marked as not sent. {why}", why=refusal)
                     report.given_up.append(record.id)
         owed = record.step_owed
         if note is not None or record.audit_status.value in ("pending", "failed"):
@@ -179,31 +183,40 @@ class Recovery:
             ),
         )
 
-    def _why_not_again(self, record: SendRecord) -> str | None:
-        """Why a send OVH has no trace of must not be sent again now, if it must not."""
+    def _why_not_again(self, record: SendRecord) -> Text | None:
+        """Why a send OVH has no trace of must not be sent again now, if it must not (kept as the send's
+        error: in English in the ledger, and told in the thread's language)."""
         if record.attempts >= self.max_attempts:
-            return (
-                f"OVH has no trace of this send after {record.attempts} attempts, so it was not sent. "
-                "Send it again if it is still needed."
+            return Tn_(
+                "OVH has no trace of this send after {count} attempt, so it was not sent. "
+                "Send it again if it is still needed.",
+                "OVH has no trace of this send after {count} attempts, so it was not sent. "
+                "Send it again if it is still needed.",
+                record.attempts,
             )
         if datetime.now(UTC) - record.created_at > RESEND_MAX_AGE:
-            return (
+            return T_(
                 "It was asked for more than an hour ago and OVH has no trace of it, so it was not sent late. "
                 "Send it again if it is still needed."
             )
         opted_out = self.sending.opt_outs.among(record.receivers)
         if opted_out:
-            return (
-                f"{len(opted_out)} of its numbers opted out since it was asked for, so it was not sent again. "
-                "Send it again to the others if it is still needed."
+            return Tn_(
+                "{count} of its numbers opted out since it was asked for, so it was not sent again. "
+                "Send it again to the others if it is still needed.",
+                "{count} of its numbers opted out since it was asked for, so it was not sent again. "
+                "Send it again to the others if it is still needed.",
+                len(opted_out),
             )
         return None
 
 
-def _found_note(trace: OvhTrace) -> str:
+def _found_note(trace: OvhTrace) -> Text:
     if trace.sms_ids:
-        return "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
-    return "OVH has this send in its queue (found among its pending jobs); it was not sent again."
+        return T_(
+            "OVH did take this send (found by its tag, the ids are OVH's SMS ids); it was not sent again."
+        )
+    return T_("OVH has this send in its queue (found among its pending jobs); it was not sent again.")
 
 
 class RecoveryLoop(PeriodicLoop):

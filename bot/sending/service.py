@@ -259,7 +259,7 @@ class SendService:
         audit: AuditSink,
         *,
         owner: str | None,
-        note: str | None = None,
+        note: str | Translatable | None = None,
         update: bool = False,
         retry_after: float | None = None,
         step: StepFinisher | None = None,

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.records import AuditStatus, SendRecord
+from bot.i18n import Translatable
 from bot.sending.audit import AuditOutcome
 from bot.slack.blocks import PrivateReason, SlackMessage, audit_details, audit_parent, private_result
 from bot.slack.client import SLACK_FAILURES, retry_handlers
@@ -141,7 +142,7 @@ class AuditReporter:
         through the command's ``response_url`` first."""
         return AuditReporter(self._client, response_url=response_url, poster=self._poster)
 
-    def report(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
+    def report(self, record: SendRecord, note: str | Translatable | None = None) -> AuditOutcome:
         """Post the audit trail of ``record``: in its channel if possible, else privately to its author.
 
         When Slack itself fails (an outage or the network, not a closed channel), the audit is left for
@@ -149,7 +150,7 @@ class AuditReporter:
         """
         return self._report(record, self._response_url, note, late=False)
 
-    def report_update(self, record: SendRecord, note: str | None = None) -> AuditOutcome:
+    def report_update(self, record: SendRecord, note: str | Translatable | None = None) -> AuditOutcome:
         """Post what recovery found, or an audit Slack could not take earlier.
 
         With a thread already there, the details (and ``note``) go into it and the parent message is
@@ -162,7 +163,7 @@ class AuditReporter:
         return self._complete_thread(record, channel, record.audit_ts, note)
 
     def _report(
-        self, record: SendRecord, response_url: str | None, note: str | None, *, late: bool
+        self, record: SendRecord, response_url: str | None, note: str | Translatable | None, *, late: bool
     ) -> AuditOutcome:
         if not record.channel_id:
             return self._report_privately(record, response_url, PrivateReason.NO_CHANNEL, late, note)
@@ -203,7 +204,7 @@ class AuditReporter:
         return self._report_privately(record, response_url, PrivateReason.CHANNEL_CLOSED, late, note)
 
     def _complete_thread(
-        self, record: SendRecord, channel: str, parent_ts: str, note: str | None
+        self, record: SendRecord, channel: str, parent_ts: str, note: str | Translatable | None
     ) -> AuditOutcome:
         """Post what the thread of an existing parent lacks, then bring the parent up to date."""
         try:
@@ -239,7 +240,7 @@ class AuditReporter:
         self,
         record: SendRecord,
         parent_ts: str,
-        note: str | None,
+        note: str | Translatable | None,
         posted_before: set[int],
         *,
         channel: str | None = None,
@@ -383,7 +384,7 @@ class AuditReporter:
         response_url: str | None,
         reason: PrivateReason,
         late: bool,
-        note: str | None,
+        note: str | Translatable | None,
     ) -> AuditOutcome:
         messages = private_result(record, reason, late=late, note=note)
         shown = [

@@ -16,6 +16,8 @@ from typing import Any
 import phonenumbers
 
 from bot.domain.records import SendRecord, SendStatus
+from bot.i18n import ENGLISH, N_, Translatable, Translator, in_, translator
+from bot.i18n.stored import told
 
 SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in a message
@@ -53,8 +55,23 @@ def display_number(e164: str) -> str:
         return e164
 
 
+def told_in(record: SendRecord) -> Translator:
+    """The language of everything posted about a send: its requester's, as the ledger keeps it (English
+    for a send from the command line, or written before languages were kept)."""
+    return translator(record.language or ENGLISH.language)
+
+
+def _more(shown: str, more: int, t: Translator) -> str:
+    return t.ngettext("{shown} and {count} more", "{shown} and {count} more", more).format(
+        shown=shown, count=f"{more:,}"
+    )
+
+
 def _numbers(
-    e164s: Iterable[str], limit: int | None = SHOWN_RECEIVERS, labels: dict[str, str] | None = None
+    e164s: Iterable[str],
+    limit: int | None = SHOWN_RECEIVERS,
+    labels: dict[str, str] | None = None,
+    t: Translator = ENGLISH,
 ) -> str:
     """Numbers as people read them, comma-separated; past ``limit`` (None: no limit), "and N more".
 
@@ -65,23 +82,25 @@ def _numbers(
     labels = labels or {}
     shown = ", ".join(_labelled(n, labels.get(n)) for n in numbers[:limit])
     if limit is not None and len(numbers) > limit:
-        shown += f" and {len(numbers) - limit:,} more"
-    return shown or "none"
+        shown = _more(shown, len(numbers) - limit, t)
+    return shown or t._("none")
 
 
 def _labelled(e164: str, label: str | None) -> str:
     return f"{escape(label)} ({display_number(e164)})" if label else display_number(e164)
 
 
-def _skipped_line(record: SendRecord) -> str:
+def _skipped_line(record: SendRecord, t: Translator = ENGLISH) -> str:
     """The group members a send did not go to, and why ("" when none)."""
     skipped = record.skipped()
     if not skipped:
         return ""
-    shown = "; ".join(f"{escape(who)} {escape(why)}" for who, why in skipped[:SHOWN_RECEIVERS])
+    # Why is a reason of bot.domain.recipients, kept in English: told in the thread's language if marked.
+    shown = "; ".join(f"{escape(who)} {escape(t._(why))}" for who, why in skipped[:SHOWN_RECEIVERS])
     if len(skipped) > SHOWN_RECEIVERS:
-        shown += f"; and {len(skipped) - SHOWN_RECEIVERS:,} more"
-    return f"\n:no_mobile_phones: *Not sent to ({len(skipped):,}):* {shown}"
+        shown = _more(shown + ";", len(skipped) - SHOWN_RECEIVERS, t)
+    line = t._("*Not sent to ({count}):* {shown}").format(count=f"{len(skipped):,}", shown=shown)
+    return f"\n:no_mobile_phones: {line}"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -171,7 +190,12 @@ def _block_chars(block: dict[str, Any]) -> int:
     return len(_block_text(block))
 
 
-def _messages(text: str, blocks: Blocks, footer: dict[str, Any] | None = None) -> list[SlackMessage]:
+CONTINUED = "continued"  # the block id of the context a later part of a message starts with
+
+
+def _messages(
+    text: str, blocks: Blocks, footer: dict[str, Any] | None = None, t: Translator = ENGLISH
+) -> list[SlackMessage]:
     """``blocks`` (then ``footer``) over as many messages as Slack's limits need: MAX_BLOCKS blocks and
     MESSAGE_LIMIT characters each. Every message after the first says it continues the one before."""
     all_blocks = [*blocks, *([footer] if footer else [])]
@@ -190,61 +214,81 @@ def _messages(text: str, blocks: Blocks, footer: dict[str, Any] | None = None) -
     count = len(groups)
     return [
         SlackMessage(
-            text=text if index == 1 else f"{text} (part {index} of {count})",
-            blocks=group if index == 1 else [_context(f"_Continued, part {index} of {count}_"), *group],
+            text=text
+            if index == 1
+            else t._("{text} (part {index} of {count})").format(text=text, index=index, count=count),
+            blocks=group if index == 1 else [_continued(index, count, t), *group],
         )
         for index, group in enumerate(groups, start=1)
     ]
 
 
-def slack_date(moment: datetime) -> str:
+def _continued(index: int, count: int, t: Translator) -> dict[str, Any]:
+    line = t._("_Continued, part {index} of {count}_").format(index=index, count=count)
+    return {**_context(line), "block_id": f"{CONTINUED}_{index}"}
+
+
+def slack_date(moment: datetime, t: Translator = ENGLISH) -> str:
     """A date and time each person reads in their own time zone (UTC in the fallback text)."""
     stamp = int(moment.timestamp())
     fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    # Slack fills in {date_short_pretty} and {time}; only the words between them are ours.
+    words = t._("{date_short_pretty} at {time}")
+    return f"<!date^{stamp}^{words}|{fallback}>"
 
 
-def _credits(value: float | None) -> str:
+def _credits(value: float | None, t: Translator = ENGLISH) -> str:
     if value is None:
-        return "unknown"
+        return t._("unknown")
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 _HEADLINE = {
-    SendStatus.PENDING: (":hourglass_flowing_sand:", "is sending an SMS to"),
-    SendStatus.SENT: (":outbox_tray:", "sent an SMS to"),
-    SendStatus.FAILED: (":x:", "could not send an SMS to"),
-    SendStatus.UNKNOWN: (":grey_question:", "tried to send an SMS (outcome unknown) to"),
-    SendStatus.CANCELLED: (":no_entry_sign:", "scheduled, then cancelled, an SMS to"),
+    SendStatus.PENDING: (":hourglass_flowing_sand:", N_("{who} is sending an SMS to {receivers}")),
+    SendStatus.SENT: (":outbox_tray:", N_("{who} sent an SMS to {receivers}")),
+    SendStatus.FAILED: (":x:", N_("{who} could not send an SMS to {receivers}")),
+    SendStatus.UNKNOWN: (
+        ":grey_question:",
+        N_("{who} tried to send an SMS (outcome unknown) to {receivers}"),
+    ),
+    SendStatus.CANCELLED: (":no_entry_sign:", N_("{who} scheduled, then cancelled, an SMS to {receivers}")),
 }
 CANCEL_ACTION_ID = "sms_cancel_scheduled"
 
 
 # Said first in every parent message and thread of a simulated send (OVH_ENDPOINT=simulator).
-SIMULATED_LINE = (
+SIMULATED_LINE = N_(
     ":test_tube: *Simulated send: no SMS was sent.* OVH_ENDPOINT=simulator plays OVH on the bot's machine; "
     "the job ids, credits and receivers below are made up."
 )
 
 
+def _simulated(text: str, t: Translator) -> str:
+    return t._("[Simulated] {text}").format(text=text)
+
+
 def audit_parent(record: SendRecord) -> SlackMessage:
-    """The channel message that opens a send's audit thread: who, to whom, and the whole text.
+    """The channel message that opens a send's audit thread: who, to whom, and the whole text, in the
+    send's language (see :func:`told_in`).
 
     Past SHOWN_RECEIVERS numbers the others are counted, and all of them are listed in the thread. The
     text is never cut: a long one (918 `&`s are 4,590 characters once escaped) takes several sections.
     """
-    icon, verb = _HEADLINE[record.status]
+    t = told_in(record)
+    icon, template = _HEADLINE[record.status]
+    when = ""
     if record.send_at is not None and record.status is SendStatus.SENT:
-        icon, verb = ":alarm_clock:", f"scheduled for {slack_date(record.send_at)} an SMS to"
-    shown = _numbers(record.receivers, labels=record.labels())
+        icon, template = ":alarm_clock:", N_("{who} scheduled for {when} an SMS to {receivers}")
+        when = slack_date(record.send_at, t)
+    shown = _numbers(record.receivers, labels=record.labels(), t=t)
     if len(record.receivers) > SHOWN_RECEIVERS:
-        shown += " (all listed in the thread)"
-    headline = f"<@{record.user_id}> {verb} {shown}"
-    simulated = f"{SIMULATED_LINE}\n" if record.simulated else ""
+        shown = t._("{receivers} (all listed in the thread)").format(receivers=shown)
+    headline = t._(template).format(who=f"<@{record.user_id}>", when=when, receivers=shown)
+    simulated = f"{t._(SIMULATED_LINE)}\n" if record.simulated else ""
     return SlackMessage(
-        text=shorten(f"[Simulated] {headline}" if record.simulated else headline, 3000),
+        text=shorten(_simulated(headline, t) if record.simulated else headline, 3000),
         blocks=_sections(
-            f"{simulated}{icon} {headline}{_skipped_line(record)}\n{_quote(record.message)}", prefix="> "
+            f"{simulated}{icon} {headline}{_skipped_line(record, t)}\n{_quote(record.message)}", prefix="> "
         ),
     )
 
@@ -252,7 +296,7 @@ def audit_parent(record: SendRecord) -> SlackMessage:
 FOLLOW_UP_ACTION_ID = "sms_follow_up"
 
 
-def follow_up_actions(record: SendRecord) -> dict[str, Any]:
+def follow_up_actions(record: SendRecord, t: Translator = ENGLISH) -> dict[str, Any]:
     """The "Follow up" button of a send's audit thread. Its value only names the send: whoever clicks, the
     ledger row says what to follow up, and whether the click is allowed is checked again."""
     return {
@@ -262,7 +306,7 @@ def follow_up_actions(record: SendRecord) -> dict[str, Any]:
             {
                 "type": "button",
                 "action_id": FOLLOW_UP_ACTION_ID,
-                "text": {"type": "plain_text", "text": "Follow up"},
+                "text": {"type": "plain_text", "text": t._("Follow up")},
                 "value": str(record.id),
             }
         ],
@@ -270,87 +314,111 @@ def follow_up_actions(record: SendRecord) -> dict[str, Any]:
 
 
 def audit_details(
-    record: SendRecord, note: str | None = None, *, follow_up: bool = False
+    record: SendRecord, note: str | Translatable | None = None, *, follow_up: bool = False
 ) -> list[SlackMessage]:
     """The thread reply (or replies, when Slack's limits need more than one) with OVH's answer: job ids,
     credits, every receiver accepted and rejected, or the reason; ``note`` first, for what recovery found.
     With ``follow_up``, the reply ends with the thread's "Follow up" button (see :func:`follow_up_actions`).
+    All in the send's language (see :func:`told_in`); ``note`` is a Text, or a msgid (or any string).
     """
-    lines: list[str] = [SIMULATED_LINE] if record.simulated else []
-    if note:
-        lines.append(f":arrows_counterclockwise: *Update:* {escape(note)}")
+    t = told_in(record)
+    said = in_(note, t) if note else None
+    lines: list[str] = [t._(SIMULATED_LINE)] if record.simulated else []
+    if said:
+        update = t._("*Update:* {note}").format(note=escape(said))
+        lines.append(f":arrows_counterclockwise: {update}")
     if record.status is SendStatus.SENT:
-        lines.append(
-            ":white_check_mark: *Sent by the simulator*"
-            if record.simulated
-            else ":white_check_mark: *Sent by OVH*"
-        )
+        sent = t._("*Sent by the simulator*") if record.simulated else t._("*Sent by OVH*")
+        lines.append(f":white_check_mark: {sent}")
     elif record.status is SendStatus.FAILED:
-        lines.append(":x: *Not sent*")
+        lines.append(":x: " + t._("*Not sent*"))
     elif record.status is SendStatus.UNKNOWN:
-        lines.append(":grey_question: *Outcome unknown*")
+        lines.append(":grey_question: " + t._("*Outcome unknown*"))
     else:
-        lines.append(":hourglass_flowing_sand: *Waiting for OVH*")
-    lines += _schedule_lines(record)
-    if record.error_message:
-        lines.append(f"*Reason:* {escape(record.error_message)}")
+        lines.append(":hourglass_flowing_sand: " + t._("*Waiting for OVH*"))
+    lines += _schedule_lines(record, t)
+    reason = told(record.error_text, record.error_message, t)
+    if reason:
+        lines.append(t._("*Reason:* {reason}").format(reason=escape(reason)))
     if record.ovh_job_ids:
-        lines.append(f"*OVH job id(s):* {', '.join(str(i) for i in record.ovh_job_ids)}")
-    estimated = (
-        f" (estimated {_credits(record.estimated_credits)})" if record.estimated_credits is not None else ""
-    )
-    if record.status in (SendStatus.SENT, SendStatus.FAILED) and record.ovh_service:
+        ids = ", ".join(str(i) for i in record.ovh_job_ids)
         lines.append(
-            f"*Credits used:* {_credits(record.credits_used)}{estimated}   "
-            f"*Credits left:* {_credits(record.credits_left)}"
+            t.ngettext("*OVH job id:* {ids}", "*OVH job ids:* {ids}", len(record.ovh_job_ids)).format(ids=ids)
         )
-    elif estimated:
-        lines.append(f"*Credits estimated:* {_credits(record.estimated_credits)}")
+    lines += _credit_lines(record, t)
     accounted = len(record.accepted_receivers) + len(record.rejected_receivers)
     labels = record.labels()
     if len(record.receivers) > SHOWN_RECEIVERS and accounted < len(record.receivers):
         # The parent names only the first ones: whoever was asked for is listed here.
-        lines.append(f"*To ({len(record.receivers):,}):* {_numbers(record.receivers, None, labels)}")
+        lines.append(
+            t._("*To ({count}):* {numbers}").format(
+                count=f"{len(record.receivers):,}", numbers=_numbers(record.receivers, None, labels, t)
+            )
+        )
     if record.accepted_receivers:
         lines.append(
-            f"*Accepted ({len(record.accepted_receivers):,}):* "
-            f"{_numbers(record.accepted_receivers, None, labels)}"
+            t._("*Accepted ({count}):* {numbers}").format(
+                count=f"{len(record.accepted_receivers):,}",
+                numbers=_numbers(record.accepted_receivers, None, labels, t),
+            )
         )
     if record.rejected_receivers:
         lines.append(
-            f"*Rejected by OVH ({len(record.rejected_receivers):,}):* "
-            f"{_numbers(record.rejected_receivers, None, labels)}"
+            t._("*Rejected by OVH ({count}):* {numbers}").format(
+                count=f"{len(record.rejected_receivers):,}",
+                numbers=_numbers(record.rejected_receivers, None, labels, t),
+            )
         )
-    footer = f"Send #{record.id} · OVH tag `{record.tag}`"
+    footer = [t._("Send #{id}").format(id=record.id), t._("OVH tag `{tag}`").format(tag=record.tag)]
     if record.sender:
-        footer += f" · sender `{escape(record.sender)}`"
+        footer.append(t._("sender `{sender}`").format(sender=escape(record.sender)))
     if record.ovh_service:
-        footer += f" · service `{escape(record.ovh_service)}`"
+        footer.append(t._("service `{service}`").format(service=escape(record.ovh_service)))
     summary = " ".join(lines[:2]).replace("*", "")
-    text = f"Update on send #{record.id}: {note}" if note else shorten(summary, 300)
-    if record.simulated and note:
-        text = f"[Simulated] {text}"
-    actions = [follow_up_actions(record)] if follow_up else []
-    blocks = [*_sections("\n".join(lines)), *_cancel_button(record), *actions]
-    return _messages(shorten(text, 3000), blocks, _context(footer))
+    text = (
+        t._("Update on send #{id}: {note}").format(id=record.id, note=said) if said else shorten(summary, 300)
+    )
+    if record.simulated and said:
+        text = _simulated(text, t)
+    actions = [follow_up_actions(record, t)] if follow_up else []
+    blocks = [*_sections("\n".join(lines)), *_cancel_button(record, t), *actions]
+    return _messages(shorten(text, 3000), blocks, _context(" · ".join(footer)), t)
 
 
-def _schedule_lines(record: SendRecord) -> list[str]:
+def _credit_lines(record: SendRecord, t: Translator) -> list[str]:
+    """What the send cost (OVH's figure, and the estimate beside it) and what is left, once OVH said."""
+    estimated = _credits(record.estimated_credits, t) if record.estimated_credits is not None else None
+    if record.status in (SendStatus.SENT, SendStatus.FAILED) and record.ovh_service:
+        used, left = _credits(record.credits_used, t), _credits(record.credits_left, t)
+        if estimated is None:
+            line = t._("*Credits used:* {used}   *Credits left:* {left}")
+        else:
+            line = t._("*Credits used:* {used} (estimated {estimated})   *Credits left:* {left}")
+        return [line.format(used=used, estimated=estimated, left=left)]
+    if estimated is not None:
+        return [t._("*Credits estimated:* {credits}").format(credits=estimated)]
+    return []
+
+
+def _schedule_lines(record: SendRecord, t: Translator = ENGLISH) -> list[str]:
     """When a scheduled send goes, and who cancelled it and what came of that."""
     if record.send_at is None:
         return []
+    who = f"<@{record.cancelled_by}>"
     if record.status is SendStatus.CANCELLED:
-        lines = [f":no_entry_sign: *Cancelled* by <@{record.cancelled_by}>: OVH will not send it."]
+        lines = [":no_entry_sign: " + t._("*Cancelled* by {who}: OVH will not send it.").format(who=who)]
     elif record.cancelled_at is not None:
-        lines = [f"*Cancel asked* by <@{record.cancelled_by}>."]
+        lines = [t._("*Cancel asked* by {who}.").format(who=who)]
     else:
-        lines = [f":alarm_clock: *OVH sends it* {slack_date(record.send_at)}."]
-    if record.cancel_note:
-        lines.append(escape(record.cancel_note))
+        when = slack_date(record.send_at, t)
+        lines = [":alarm_clock: " + t._("*OVH sends it* {when}.").format(when=when)]
+    note = told(record.cancel_note_text, record.cancel_note, t)
+    if note:
+        lines.append(escape(note))
     return lines
 
 
-def _cancel_button(record: SendRecord) -> Blocks:
+def _cancel_button(record: SendRecord, t: Translator = ENGLISH) -> Blocks:
     """A scheduled send's Cancel button, while OVH holds it. Its value names the send; the ledger says the
     rest (and who may cancel it) when it is clicked."""
     if not (
@@ -367,17 +435,17 @@ def _cancel_button(record: SendRecord) -> Blocks:
                 {
                     "type": "button",
                     "action_id": CANCEL_ACTION_ID,
-                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "text": {"type": "plain_text", "text": t._("Cancel")},
                     "style": "danger",
                     "value": str(record.id),
                     "confirm": {
-                        "title": {"type": "plain_text", "text": "Cancel this SMS?"},
+                        "title": {"type": "plain_text", "text": t._("Cancel this SMS?")},
                         "text": {
                             "type": "plain_text",
-                            "text": "OVH will not send it. Only its author or an admin can.",
+                            "text": t._("OVH will not send it. Only its author or an admin can."),
                         },
-                        "confirm": {"type": "plain_text", "text": "Cancel the SMS"},
-                        "deny": {"type": "plain_text", "text": "Keep it"},
+                        "confirm": {"type": "plain_text", "text": t._("Cancel the SMS")},
+                        "deny": {"type": "plain_text", "text": t._("Keep it")},
                     },
                 }
             ],
@@ -392,27 +460,27 @@ class PrivateReason(Enum):
     CHANNEL_CLOSED = "channel_closed"  # the bot cannot post there: a private channel, a DM, archived
 
 
-NOT_IN_CHANNEL_HINT = (
+NOT_IN_CHANNEL_HINT = N_(
     ":information_source: I could not post the audit trail in this conversation, so only you see this. "
     "Invite me with `/invite @smsbot` to keep the record in the channel."
 )
-NO_CHANNEL_HINT = (
+NO_CHANNEL_HINT = N_(
     ":information_source: Sent from the command line without `--channel`: this is your copy of the "
     "audit trail."
 )
-LATE_CHANNEL_CLOSED_HINT = (
+LATE_CHANNEL_CLOSED_HINT = N_(
     ":information_source: This result could not be reported when the SMS was sent, and I cannot post "
     "in its channel, so only you see it. Invite me there with `/invite @smsbot` to keep the record in "
     "the channel."
 )
-LATE_NO_CHANNEL_HINT = (
+LATE_NO_CHANNEL_HINT = N_(
     ":information_source: This result could not be reported when the SMS was sent from the command "
     "line: this is your copy of the audit trail."
 )
 
 
 def private_result(
-    record: SendRecord, reason: PrivateReason, *, late: bool = False, note: str | None = None
+    record: SendRecord, reason: PrivateReason, *, late: bool = False, note: str | Translatable | None = None
 ) -> list[SlackMessage]:
     """The whole result for the person alone, with a hint that says why it is not in a channel: one
     message, or more when Slack's limits need them (nothing is cut).
@@ -430,13 +498,13 @@ def private_result(
     blocks = [
         *parent.blocks,
         *(block for message in details for block in message.blocks if not _is_continued(block)),
-        _context(hint),
+        _context(told_in(record)._(hint)),
     ]
-    return _messages(shorten(f"{parent.text}. {details[0].text}", 3000), blocks)
+    return _messages(shorten(f"{parent.text}. {details[0].text}", 3000), blocks, t=told_in(record))
 
 
 def _is_continued(block: dict[str, Any]) -> bool:
-    return block.get("type") == "context" and _block_text(block).startswith("_Continued, part ")
+    return block.get("type") == "context" and str(block.get("block_id", "")).startswith(CONTINUED)
 
 
 def _block_text(block: dict[str, Any]) -> str:
@@ -454,7 +522,7 @@ def error_message(text: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
 
 
-def info_message(text: str) -> SlackMessage:
+def info_message(text: str, t: Translator = ENGLISH) -> SlackMessage:
     """An ephemeral answer to a question: mrkdwn ``text`` built by the bot, user parts escaped.
 
     A long answer is split at line ends into sections of at most SECTION_LIMIT characters. Should it not
@@ -471,6 +539,12 @@ def info_message(text: str) -> SlackMessage:
         kept.append(chunk)
         size += len(chunk)
     hidden = sum(chunk.count("\n") + 1 for chunk in chunks[len(kept) : -1])
-    note = _context(f"_… {hidden:,} more line(s) not shown here: too long for one Slack message._")
+    note = _context(
+        t.ngettext(
+            "_… {count} more line not shown here: too long for one Slack message._",
+            "_… {count} more lines not shown here: too long for one Slack message._",
+            hidden,
+        ).format(count=f"{hidden:,}")
+    )
     blocks = [*(_section(c) for c in kept), note, _section(last)]
     return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=blocks)

@@ -16,9 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.i18n import DEFAULT_LANGUAGE, translator
 from bot.sending.delivery import Posted, ReplyView, StatusView
 from bot.slack.audit import CHANNEL_ERRORS, PARENT_EVENT, parent_metadata
-from bot.slack.blocks import SlackMessage, audit_parent
+from bot.slack.blocks import SlackMessage, audit_parent, told_in
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.delivery_blocks import credit_alert, reply_message, status_message, with_summary
 
@@ -68,7 +69,7 @@ class DeliveryPoster:
         look_first: bool,
     ) -> Posted:
         """Post or update the status message, then the parent's summary (its failure is only logged)."""
-        message = status_message(view.record.id, view.statuses, view.validity)
+        message = status_message(view.record.id, view.statuses, view.validity, told_in(view.record))
         metadata = {"event_type": STATUS_EVENT, "event_payload": {"send_id": view.record.id}}
         if status_ts is None and look_first:
             status_ts = self._find(channel, thread_ts, STATUS_EVENT, "send_id", view.record.id)
@@ -92,7 +93,7 @@ class DeliveryPoster:
             own = self._find(channel, parent_ts, PARENT_EVENT, "send_id", view.record.id)
             if own is None:
                 return
-        parent = with_summary(audit_parent(view.record), view.statuses)
+        parent = with_summary(audit_parent(view.record), view.statuses, told_in(view.record))
         try:
             self._client.chat_update(
                 channel=channel,
@@ -115,6 +116,7 @@ class DeliveryPoster:
             who=view.who,
             stopped=view.stopped,
             matched=view.thread is not None,
+            t=translator(view.language or DEFAULT_LANGUAGE),
         )
         metadata = {"event_type": REPLY_EVENT, "event_payload": {"reply_id": view.reply_id}}
         if look_first:
@@ -128,10 +130,16 @@ class DeliveryPoster:
             return self._failed(f"reply {view.reply_id}", error)
 
     def post_credit_alert(
-        self, channel: str, credits_left: float, threshold: float, service: str | None
+        self,
+        channel: str,
+        credits_left: float,
+        threshold: float,
+        service: str | None,
+        language: str | None = None,
     ) -> bool:
-        """Post the credit alert in SMS_ALERT_CHANNEL; False when Slack did not take it."""
-        message = credit_alert(credits_left, threshold, service)
+        """Post the credit alert in SMS_ALERT_CHANNEL, in ``language`` (SMS_LANGUAGE); False when Slack did
+        not take it."""
+        message = credit_alert(credits_left, threshold, service, translator(language or DEFAULT_LANGUAGE))
         try:
             self._post(channel, message, None, None)
         except SLACK_FAILURES as error:

@@ -88,7 +88,10 @@ def receivers_line(record: SendRecord, t: Translator = ENGLISH) -> str:
     more = record.receiver_count - min(len(record.receivers), SHOWN_RECEIVERS)
     if more > 0:
         return t._("{numbers} and {count} more").format(numbers=shown, count=f"{more:,}")
-    return shown or t._("{count} number(s)").format(count=f"{record.receiver_count:,}")
+    if shown:
+        return shown
+    count = record.receiver_count
+    return t.ngettext("{count} number", "{count} numbers", count).format(count=f"{count:,}")
 
 
 def send_line(shown: Shown, *, author: bool = False, t: Translator = ENGLISH) -> str:
@@ -157,9 +160,13 @@ def account_lines(facts: HomeFacts, t: Translator = ENGLISH) -> list[str]:
         )
     elif facts.credits_left is not None:
         left = int(facts.credits_left / rate.credits_per_sms)
-        text = t._("about {count} one-part SMS to {region} ({price} credit(s) each)")
+        text = t.ngettext(
+            "about {sms} one-part SMS to {region} ({price} credit each)",
+            "about {sms} one-part SMS to {region} ({price} credits each)",
+            _plural_of(rate.credits_per_sms),
+        )
         lines.append(
-            f"{sms} {text.format(count=f'{left:,}', region=rate.region, price=number(rate.credits_per_sms))}"
+            f"{sms} {text.format(sms=f'{left:,}', region=rate.region, price=number(rate.credits_per_sms))}"
         )
     else:
         text = t._("unknown (one SMS to {region} costs {price})")
@@ -254,10 +261,20 @@ def _opt_out_block(entry: OptOut, t: Translator) -> dict[str, Any]:
     }
 
 
+def _plural_of(value: float) -> int:
+    """The count that picks a plural form for an amount that may have decimals (1.5 credits is plural)."""
+    return int(value) if value == int(value) else 2
+
+
 def use_line(name: str, use: TeamUse, t: Translator = ENGLISH) -> str:
     """The team's use over a period: sends, SMS and credits."""
-    return t._("*{period}:* {sends} send(s), {sms} SMS, {credits} credits").format(
-        period=name, sends=f"{use.sends:,}", sms=f"{use.sms:,}", credits=number(use.credits)
+    sends = t.ngettext("{count} send", "{count} sends", use.sends).format(count=f"{use.sends:,}")
+    credits = t.ngettext("{count} credit", "{count} credits", _plural_of(use.credits)).format(
+        count=number(use.credits)
+    )
+    # A list of amounts, each with its own plural.
+    return t._("*{period}:* {sends}, {sms} SMS, {credits}").format(
+        period=name, sends=sends, sms=f"{use.sms:,}", credits=credits
     )
 
 

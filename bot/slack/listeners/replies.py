@@ -19,6 +19,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import LedgerUnavailable, NotAllowed
+from bot.i18n import N_
 from bot.slack.blocks import display_number
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import compose_modal
@@ -30,8 +31,9 @@ from bot.storage.deliveries import DeliveryStore, ReplyRow
 from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
-NOT_THIS_MESSAGE = "This button does not belong to this message, so nothing was done."
-NO_NUMBER = "This reply did not come from a phone number, so it cannot be answered by SMS."
+NOT_THIS_MESSAGE = N_("This button does not belong to this message, so nothing was done.")
+NO_NUMBER = N_("This reply did not come from a phone number, so it cannot be answered by SMS.")
+NOT_OPENED = N_("The form could not be opened (Slack allows only 3 seconds for it). Click again.")
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,12 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
         log.warning("a button click without its user or trigger id was ignored")
         return
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    t = deps.sends.translator(requester.user_id)
     with after_ack(deps.sends.slack, requester):
         try:
             reply = answered(deps, clicked.get("value"), requester.channel_id, message.get("ts"))
             if isinstance(reply, str):
-                requester.tell(deps.sends.slack, reply)
+                requester.tell(deps.sends.slack, t._(reply))
                 return
             # The click was checked against the reply's row; the send it answered comes from the ledger.
             send = followed(deps.ledger, reply.send_id, reply.channel_id, None) if reply.send_id else None
@@ -85,7 +88,7 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
             channel = send.channel_id if send is not None else reply.channel_id
             deps.sends.sending.authorize(requester.user_id, channel)
         except (NotAllowed, LedgerUnavailable) as refusal:
-            requester.tell(deps.sends.slack, refusal.user_message)
+            requester.tell(deps.sends.slack, refusal.user_message_in(t))
             return
         view = compose_modal(
             channel_id=channel or "",
@@ -99,7 +102,4 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
             client.views_open(trigger_id=requester.trigger_id, view=view)
         except SLACK_FAILURES as error:
             log.warning("views.open failed: %s", error)
-            requester.tell(
-                deps.sends.slack,
-                "The form could not be opened (Slack allows only 3 seconds for it). Click again.",
-            )
+            requester.tell(deps.sends.slack, t._(NOT_OPENED))
