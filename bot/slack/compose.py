@@ -390,7 +390,7 @@ def confirmation_view(confirm: ConfirmationView, t: Translator = ENGLISH) -> dic
     shown = ", ".join(display_number(number) for number in confirm.receivers[:_SHOWN_RECEIVERS])
     if count > _SHOWN_RECEIVERS:
         shown = t._("{numbers} and {count} more").format(numbers=shown, count=f"{count - _SHOWN_RECEIVERS:,}")
-    when = t._("at {date}").format(date=slack_date(confirm.send_at)) if confirm.send_at else t._("now")
+    when = t._("at {date}").format(date=slack_date(confirm.send_at, t)) if confirm.send_at else t._("now")
     stop = "\n_" + t._("OVH adds its STOP mention at the end.") + "_" if confirm.stop_mention else ""
     goes_to = t.ngettext(
         "*This SMS goes to {count} receiver:*", "*This SMS goes to {count} receivers:*", count

@@ -75,7 +75,7 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
         return
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     t = deps.sends.translator(requester.user_id)
-    with after_ack(deps.sends.slack, requester):
+    with after_ack(deps.sends.slack, requester, t):
         try:
             reply = answered(deps, clicked.get("value"), requester.channel_id, message.get("ts"))
             if isinstance(reply, str):
@@ -94,6 +94,7 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
             channel_id=channel or "",
             response_url=requester.response_url,
             default_region=deps.default_region,
+            t=t,
         )
         view = with_initial(view, receivers=display_number(reply.e164 or ""))
         if send is not None:
