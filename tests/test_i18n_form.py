@@ -11,6 +11,7 @@ import pytest
 from bot.i18n import for_locale
 from bot.slack.compose import ComposeForm, ComposeOptions, ConfirmationView, compose_view, confirmation_view
 from bot.slack.form_extras import with_channel_picker, with_people_picker
+from tests.events import click
 from tests.fakes.slack_api import view_error
 from tests.harness import SlackSender, audit_thread, blocks_text, settled_records
 from tests.test_compose_schedule import click_cancel, scheduled_send, the_reply
@@ -81,6 +82,21 @@ def test_typing_shows_the_summary_in_spanish(priced, fake_slack):
     ]
 
 
+def test_the_home_tabs_send_button_opens_the_form_in_spanish(bot, slack, fake_slack):
+    speaks(fake_slack, "es-ES")
+
+    click(slack, "home_send_sms", user_id="UALICE")
+
+    view = fake_slack.wait_for_view()
+    assert view["title"]["text"] == "Enviar un SMS"
+    assert [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"][:4] == [
+        "Para",
+        "O personas",
+        "Mensaje",
+        "Auditoría en",
+    ]
+
+
 def test_a_bad_field_is_an_inline_error_in_spanish(priced, fake_slack, fake_ovh):
     speaks(fake_slack, "es-ES")
     slack = SlackSender(priced.url)
@@ -94,6 +110,16 @@ def test_a_bad_field_is_an_inline_error_in_spanish(priced, fake_slack, fake_ovh)
         "response_action": "errors",
         "errors": {"channel": "Elige el canal donde irá el hilo de auditoría del envío."},
     }
+    assert fake_ovh.jobs == []
+
+
+def test_a_refusal_is_an_inline_error_in_the_language_of_who_submits(priced, fake_slack, fake_ovh):
+    speaks(fake_slack, "es-ES", "UBOB")
+    slack, view = open_form(priced, fake_slack)  # opened by Alice, in English
+
+    answer = slack.submit_modal(view, receivers="+34600000001", message="Hola", user_id="UBOB")
+
+    assert answer.json()["errors"]["receivers"].startswith("No tienes permiso para enviar SMS con este bot.")
     assert fake_ovh.jobs == []
 
 
@@ -221,5 +247,5 @@ def test_the_spanish_confirmation_is_within_slacks_limits():
     assert view["submit"]["text"] == "Programarlo"
     shown = blocks_text(view)
     assert "*Este SMS va a 80 destinatarios:*" in shown and "y 30 más" in shown
-    assert f"*Envío:* el <!date^{int(later.timestamp())}^" in shown
+    assert f"*Envío:* <!date^{int(later.timestamp())}^" in shown
     assert "_OVH añade su mención STOP al final._" in shown

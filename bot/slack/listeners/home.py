@@ -245,11 +245,15 @@ def handle_send_button(
             requester.tell(deps.slack, t._(refusal.user_message))
             return
         view = compose_modal(
-            channel_id="", response_url=None, default_region=deps.default_region, options=deps.form_options()
+            channel_id="",
+            response_url=None,
+            default_region=deps.default_region,
+            options=deps.form_options(),
+            t=t,
         )
         try:
             client.views_open(
-                trigger_id=requester.trigger_id, view=with_people_picker(with_channel_picker(view))
+                trigger_id=requester.trigger_id, view=with_people_picker(with_channel_picker(view, t), t=t)
             )
         except SLACK_FAILURES as error:
             log.warning("views.open from the Home tab failed: %s", error)
