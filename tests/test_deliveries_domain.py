@@ -80,8 +80,8 @@ def test_the_summary_counts_every_state():
         ReceiverStatus("+34600000005", DeliveryState.EXPIRED, None, None),
         ReceiverStatus(None, DeliveryState.GONE, None, None),
     ]
-    assert summary(statuses) == "2 of 6 delivered, 1 failed, 1 pending, 1 no final report, 1 unknown"
-    assert summary(statuses[:2]) == "2 of 2 delivered"
+    assert str(summary(statuses)) == "2 of 6 delivered, 1 failed, 1 pending, 1 no final report, 1 unknown"
+    assert str(summary(statuses[:2])) == "2 of 2 delivered"
 
 
 @pytest.mark.parametrize(

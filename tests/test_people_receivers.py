@@ -115,7 +115,7 @@ def test_a_group_goes_to_its_members_and_names_those_without_a_phone(bot, slack,
     ("members", "says"),
     [
         ({"SONCALL": []}, "@oncall has no members: nobody in it can get the SMS"),
-        ({"SONCALL": ["UCAROL"]}, "@oncall has 1 member(s), none with a usable phone"),
+        ({"SONCALL": ["UCAROL"]}, "@oncall has 1 member, none with a usable phone"),
         ({}, "@oncall is not a user group of this workspace"),
     ],
 )

@@ -207,7 +207,7 @@ def test_fewer_parts_may_be_required() -> None:
     ],
 )
 def test_describe(text: str, options: dict[str, bool], description: str) -> None:
-    assert describe(measure(text, **options)) == description
+    assert str(describe(measure(text, **options))) == description
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from bot.domain.errors import NotAllowed
-from bot.i18n import N_
+from bot.i18n import N_, T_
 
 HOW_TO_ALLOW = (
     "An admin can allow people with SMS_ALLOWED_USERS (Slack user ids), SMS_ALLOWED_USERGROUPS "
@@ -108,8 +108,11 @@ class SendPolicy:
                 members = directory.members(group)
             except Exception as error:
                 raise NotAllowed(
-                    "Your access could not be checked: Slack did not tell who is in the allowed user groups "
-                    f"({type(error).__name__}). Nothing was sent; try again in a minute."
+                    T_(
+                        "Your access could not be checked: Slack did not tell who is in the allowed user groups "
+                        "({error}). Nothing was sent; try again in a minute.",
+                        error=type(error).__name__,
+                    )
                 ) from error
             if user_id in members:
                 return Access()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.i18n import N_, Joined, Text, Tn_, joined
+
 
 class DeliveryState(StrEnum):
     """Where one SMS to one receiver stands. Only ``pending`` moves on; the others are final."""
@@ -42,12 +44,13 @@ def state_of(receipt: int | None) -> DeliveryState:
     return _RECEIPTS.get(receipt, DeliveryState.PENDING) if receipt is not None else DeliveryState.PENDING
 
 
-# The common `ptt` codes in our words, for when OVH's own description (GET /sms/ptts) cannot be read.
+# The common `ptt` codes in our words, for when OVH's own description (GET /sms/ptts) cannot be read
+# (marked: what a thread shows may be translated).
 PTT_WORDS = {
-    4: "delivered",
-    5: "undelivered",
-    23: "unknown number",
-    24: "phone unreachable",
+    4: N_("delivered"),
+    5: N_("undelivered"),
+    23: N_("unknown number"),
+    24: N_("phone unreachable"),
 }
 
 
@@ -78,21 +81,32 @@ class ReceiverStatus:
     buffered: bool = False  # the operator holds it: the phone is off or out of reach
 
 
-def summary(statuses: Iterable[ReceiverStatus]) -> str:
-    """A one-glance line: "3 of 4 delivered", then what is not ("1 failed", "1 pending")."""
+def summary(statuses: Iterable[ReceiverStatus]) -> Joined:
+    """A one-glance line: "3 of 4 delivered", then what is not ("1 failed", "1 pending"); ``str()`` of it is
+    the English, ``.in_(t)`` the reader's language."""
     states = [status.state for status in statuses]
     counts = Counter(states)
     total = len(states)
-    parts = [f"{counts[DeliveryState.DELIVERED]:,} of {total:,} delivered"]
-    for state, word in (
-        (DeliveryState.FAILED, "failed"),
-        (DeliveryState.PENDING, "pending"),
-        (DeliveryState.EXPIRED, "no final report"),
-        (DeliveryState.GONE, "unknown"),
-    ):
-        if counts[state]:
-            parts.append(f"{counts[state]:,} {word}")
-    return ", ".join(parts)
+    delivered = format(counts[DeliveryState.DELIVERED], ",")
+    parts: list[Text] = [
+        Tn_(
+            "{delivered} of {count} delivered",
+            "{delivered} of {count} delivered",
+            total,
+            delivered=delivered,
+            count=format(total, ","),
+        )
+    ]
+    # One call per state, so that each plural is extracted as written.
+    if n := counts[DeliveryState.FAILED]:
+        parts.append(Tn_("{count} failed", "{count} failed", n, count=format(n, ",")))
+    if n := counts[DeliveryState.PENDING]:
+        parts.append(Tn_("{count} pending", "{count} pending", n, count=format(n, ",")))
+    if n := counts[DeliveryState.EXPIRED]:
+        parts.append(Tn_("{count} no final report", "{count} no final report", n, count=format(n, ",")))
+    if n := counts[DeliveryState.GONE]:
+        parts.append(Tn_("{count} unknown", "{count} unknown", n, count=format(n, ",")))
+    return joined(parts, ", ")
 
 
 def duration_words(took: timedelta) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.errors import NotAllowed
+from bot.i18n import N_, T_
 
 
 @dataclass(frozen=True)
@@ -43,32 +44,24 @@ class Limits:
         """Refuse a send to more receivers than one send may have."""
         if self.receivers_per_send and receivers > self.receivers_per_send:
             raise LimitExceeded(
-                f"One send may go to at most {self.receivers_per_send:,} numbers (SMS_LIMIT_RECEIVERS_PER_SEND); "
-                f"this one has {receivers:,}. Split it, or ask an admin."
+                T_(
+                    "One send may go to at most {limit} numbers (SMS_LIMIT_RECEIVERS_PER_SEND); "
+                    "this one has {count}. Split it, or ask an admin.",
+                    limit=format(self.receivers_per_send, ","),
+                    count=format(receivers, ","),
+                )
             )
 
     def guard(self, receivers: int, estimated_credits: float) -> UsageGuard:
         """A check of the last 24 hours' usage plus this send, for :meth:`bot.storage.ledger.Ledger.reserve`."""
 
         def check(user: Usage, channel: Usage) -> None:
-            _check("you", "SMS", user.sms + receivers, self.user_sms_per_day, "SMS_LIMIT_USER_SMS_PER_DAY")
+            _check(user.sms + receivers, self.user_sms_per_day, "SMS_LIMIT_USER_SMS_PER_DAY")
+            _check(channel.sms + receivers, self.channel_sms_per_day, "SMS_LIMIT_CHANNEL_SMS_PER_DAY")
             _check(
-                "this channel",
-                "SMS",
-                channel.sms + receivers,
-                self.channel_sms_per_day,
-                "SMS_LIMIT_CHANNEL_SMS_PER_DAY",
+                user.credits + estimated_credits, self.user_credits_per_day, "SMS_LIMIT_USER_CREDITS_PER_DAY"
             )
             _check(
-                "you",
-                "credits",
-                user.credits + estimated_credits,
-                self.user_credits_per_day,
-                "SMS_LIMIT_USER_CREDITS_PER_DAY",
-            )
-            _check(
-                "this channel",
-                "credits",
                 channel.credits + estimated_credits,
                 self.channel_credits_per_day,
                 "SMS_LIMIT_CHANNEL_CREDITS_PER_DAY",
@@ -77,9 +70,29 @@ class Limits:
         return check
 
 
-def _check(who: str, unit: str, total: float, limit: int, variable: str) -> None:
+# One sentence per limit (who, and what is counted), so that each reads naturally once translated.
+_OVER = {
+    "SMS_LIMIT_USER_SMS_PER_DAY": N_(
+        "This send would bring you to {total} SMS in 24 hours, over the limit of {limit} ({variable}). "
+        "Nothing was sent: wait, send to fewer numbers, or ask an admin to send it."
+    ),
+    "SMS_LIMIT_CHANNEL_SMS_PER_DAY": N_(
+        "This send would bring this channel to {total} SMS in 24 hours, over the limit of {limit} "
+        "({variable}). Nothing was sent: wait, send to fewer numbers, or ask an admin to send it."
+    ),
+    "SMS_LIMIT_USER_CREDITS_PER_DAY": N_(
+        "This send would bring you to {total} credits in 24 hours, over the limit of {limit} ({variable}). "
+        "Nothing was sent: wait, send to fewer numbers, or ask an admin to send it."
+    ),
+    "SMS_LIMIT_CHANNEL_CREDITS_PER_DAY": N_(
+        "This send would bring this channel to {total} credits in 24 hours, over the limit of {limit} "
+        "({variable}). Nothing was sent: wait, send to fewer numbers, or ask an admin to send it."
+    ),
+}
+
+
+def _check(total: float, limit: int, variable: str) -> None:
     if limit and total > limit:
         raise LimitExceeded(
-            f"This send would bring {who} to {total:,.0f} {unit} in 24 hours, over the limit of {limit:,} "
-            f"({variable}). Nothing was sent: wait, send to fewer numbers, or ask an admin to send it."
+            T_(_OVER[variable], total=format(total, ",.0f"), limit=format(limit, ","), variable=variable)
         )

@@ -16,9 +16,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
 
 from bot.domain.errors import InputField, InvalidInput
-
-_EXAMPLE = "`+34600000001`"
-_USAGE = "`/sms +34600000001 Your message`"
+from bot.i18n import N_, T_, Text, Tn_, joined
 
 # People write numbers with these, and nothing else: phonenumbers would also accept letters ("vanity"
 # numbers, "1-800-FLOWERS") and extensions ("ext. 12"), which make no sense for an SMS.
@@ -36,16 +34,22 @@ _MAX_LISTED = 10
 # Fewer digits than this are masked entirely: keeping five of them would reveal most of the number.
 _MASK_MIN_DIGITS = 8
 
-_ADVICE_FORMAT = f"Write numbers in international format, like {_EXAMPLE}."
-_ADVICE_NO_REGION = (
-    f"Write numbers in international format, like {_EXAMPLE}, "
+# The advice after the bad numbers, marked for translation (a message is told in the reader's language).
+_ADVICE_FORMAT = N_("Write numbers in international format, like `+34600000001`.")
+_ADVICE_NO_REGION = N_(
+    "Write numbers in international format, like `+34600000001`, "
     "or have `SMS_DEFAULT_REGION` set so that national numbers are understood."
 )
-_ADVICE_INVALID = "Check the digits; for another country, start with `+` and its country code."
-_ADVICE_SPACES = "Separate numbers with commas or new lines."
-_ADVICE_COMMAND = (
+_ADVICE_INVALID = N_("Check the digits; for another country, start with `+` and its country code.")
+_ADVICE_SPACES = N_("Separate numbers with commas or new lines.")
+_ADVICE_COMMAND = N_(
     "If it is part of the message, start the message with a word, or type `/sms` alone to open the form."
 )
+# Why a number is not usable, said of the number as typed ("`12` is too short").
+_NOT_A_NUMBER = N_("is not a phone number")
+_TOO_SHORT = N_("is too short")
+_TOO_LONG = N_("is too long")
+_UNKNOWN_COUNTRY = N_("has an unknown country code")
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
     NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
@@ -84,14 +88,14 @@ class ParsedCommand:
 class _BadNumber(Exception):
     """Why one typed number is not usable; several are gathered into one ``InvalidInput``."""
 
-    def __init__(self, token: str, reason: str, advice: str) -> None:
-        super().__init__(reason)
+    def __init__(self, token: str, reason: str | Text, advice: str) -> None:
+        super().__init__(str(reason))
         self.token = token
-        self.reason = reason
-        self.advice = advice
+        self.reason = T_(reason) if isinstance(reason, str) else reason
+        self.advice = advice  # a marked constant
 
-    def line(self) -> str:
-        return f"{_code(self.token)} {self.reason}"
+    def line(self) -> Text:
+        return T_("{number} {reason}", number=_code(self.token), reason=self.reason)
 
 
 def parse_receiver(token: str, default_region: str | None) -> Receiver:
@@ -103,7 +107,7 @@ def parse_receiver(token: str, default_region: str | None) -> Receiver:
     """
     _check_region(default_region)
     if not token.strip():
-        raise InvalidInput(InputField.RECEIVERS, f"Enter a phone number, like {_EXAMPLE}.")
+        raise InvalidInput(InputField.RECEIVERS, T_("Enter a phone number, like `+34600000001`."))
     return _parse_all([token], default_region)[0]
 
 
@@ -116,7 +120,10 @@ def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ..
     so that they can be fixed at once.
     """
     _check_region(default_region)
-    _check_size(text, "list of numbers")
+    _check_size(
+        text,
+        T_("The list of numbers is {length} characters long; the bot reads at most {limit}.", **_sizes(text)),
+    )
     tokens: list[str] = []
     for piece in (piece.strip() for piece in _LIST_SEPARATORS.split(text)):
         if len(piece.split()) > 1 and not _is_one_number(piece, default_region):
@@ -124,7 +131,7 @@ def parse_receivers(text: str, default_region: str | None) -> tuple[Receiver, ..
         elif piece:
             tokens.append(piece)
     if not tokens:
-        raise InvalidInput(InputField.RECEIVERS, f"Enter at least one phone number, like {_EXAMPLE}.")
+        raise InvalidInput(InputField.RECEIVERS, T_("Enter at least one phone number, like `+34600000001`."))
     return _parse_all(tokens, default_region, advice_if_several=_ADVICE_SPACES)
 
 
@@ -143,20 +150,32 @@ def parse_command(
     into a reference, or None; such words count as receivers, in ``targets``.
     """
     _check_region(default_region)
-    _check_size(text, "command")
+    _check_size(
+        text, T_("The command is {length} characters long; the bot reads at most {limit}.", **_sizes(text))
+    )
     words, message = _split_command(text, reference or _no_reference)
     numbers = [word for word in words if isinstance(word, str)]
     if not words:
         if not message:
-            hint = f"Write the number(s), then the message: {_USAGE}."
+            hint = T_(
+                "Write the number(s), then the message: `/sms +34600000001 Your message`. "
+                "Or type `/sms` alone to open the form."
+            )
         else:
-            hint = f"{_code(message.split()[0])} is not a phone number. Start with the number(s): {_USAGE}."
-        raise InvalidInput(InputField.RECEIVERS, f"{hint} Or type `/sms` alone to open the form.")
+            hint = T_(
+                "{word} is not a phone number. Start with the number(s): `/sms +34600000001 Your message`. "
+                "Or type `/sms` alone to open the form.",
+                word=_code(message.split()[0]),
+            )
+        raise InvalidInput(InputField.RECEIVERS, hint)
     receivers = _parse_all(numbers, default_region, advice=_ADVICE_COMMAND) if numbers else ()
     if not message:
         raise InvalidInput(
             InputField.MESSAGE,
-            f"Write the message after the number(s): {_USAGE}. Or type `/sms` alone to open the form.",
+            T_(
+                "Write the message after the number(s): `/sms +34600000001 Your message`. "
+                "Or type `/sms` alone to open the form."
+            ),
         )
     by_number = {receiver.e164: receiver for receiver in receivers}
     targets = [
@@ -175,12 +194,15 @@ def mask(e164: str) -> str:
     return plus + digits[:2] + "*" * (len(digits) - 5) + digits[-3:]
 
 
-def _check_size(text: str, what: str) -> None:
+def _sizes(text: str) -> dict[str, str]:
+    return {"length": format(len(text), ","), "limit": format(MAX_INPUT_CHARS, ",")}
+
+
+def _check_size(text: str, too_long: Text) -> None:
     if len(text) > MAX_INPUT_CHARS:
         raise InvalidInput(
             InputField.RECEIVERS,
-            f"The {what} is {len(text):,} characters long; the bot reads at most {MAX_INPUT_CHARS:,}. "
-            "A message can be up to 918 characters: check what was pasted.",
+            joined([too_long, T_("A message can be up to 918 characters: check what was pasted.")]),
         )
 
 
@@ -239,13 +261,15 @@ def _parse_all(
     errors = list(bad.values())
     advices = [*dict.fromkeys(error.advice for error in errors), advice]
     if len(errors) == 1:
-        raise InvalidInput(InputField.RECEIVERS, " ".join(filter(None, [f"{errors[0].line()}.", *advices])))
-    lines = [f"• {error.line()}" for error in errors[:_MAX_LISTED]]
+        first = T_("{number} {reason}.", number=_code(errors[0].token), reason=errors[0].reason)
+        raise InvalidInput(InputField.RECEIVERS, joined([first, *(T_(a) for a in advices if a)]))
+    lines: list[object] = [joined(["•", error.line()]) for error in errors[:_MAX_LISTED]]
     if len(errors) > _MAX_LISTED:
-        lines.append(f"• …and {len(errors) - _MAX_LISTED} more")
+        lines.append(T_("• …and {count} more", count=len(errors) - _MAX_LISTED))
     advices.append(advice_if_several)
-    summary = f"{len(errors)} numbers are not valid:"
-    raise InvalidInput(InputField.RECEIVERS, "\n".join([summary, *lines, " ".join(filter(None, advices))]))
+    summary = Tn_("{count} number is not valid:", "{count} numbers are not valid:", len(errors))
+    advised = joined(T_(a) for a in dict.fromkeys(advices) if a)
+    raise InvalidInput(InputField.RECEIVERS, joined([summary, *lines, advised], "\n"))
 
 
 def _is_one_number(piece: str, region: str | None) -> bool:
@@ -270,7 +294,7 @@ def _receiver(token: str, region: str | None) -> Receiver:
 
 def _read(token: str, region: str | None) -> PhoneNumber:
     if not _TYPED_NUMBER.fullmatch(token) or not re.search(r"[0-9]", token):
-        raise _BadNumber(token, "is not a phone number", _ADVICE_FORMAT)
+        raise _BadNumber(token, _NOT_A_NUMBER, _ADVICE_FORMAT)
     compact = re.sub(r"[^0-9+]", "", token)
     readings: list[tuple[str, str | None]] = []
     if region is not None or compact.startswith("+"):
@@ -280,15 +304,13 @@ def _read(token: str, region: str | None) -> PhoneNumber:
     if compact.startswith("00"):
         readings.append(("+" + compact[2:], None))
     if not readings:
-        raise _BadNumber(token, "has no country code", _ADVICE_NO_REGION)
-    problem = _BadNumber(token, "is not a phone number", _ADVICE_FORMAT)
+        raise _BadNumber(token, N_("has no country code"), _ADVICE_NO_REGION)
+    problem = _BadNumber(token, _NOT_A_NUMBER, _ADVICE_FORMAT)
     for text, reading_region in readings:
         try:
             number = phonenumbers.parse(text, reading_region)
         except NumberParseException as error:
-            problem = _BadNumber(
-                token, _PARSE_ERRORS.get(error.error_type, "is not a phone number"), _ADVICE_FORMAT
-            )
+            problem = _BadNumber(token, _PARSE_ERRORS.get(error.error_type, _NOT_A_NUMBER), _ADVICE_FORMAT)
             continue
         if phonenumbers.is_valid_number(number):
             return number
@@ -301,18 +323,25 @@ def _invalid(token: str, number: PhoneNumber) -> _BadNumber:
     country_code = number.country_code
     region = phonenumbers.region_code_for_country_code(country_code)
     if region == phonenumbers.UNKNOWN_REGION:
-        return _BadNumber(token, f"has an unknown country code (+{country_code})", _ADVICE_FORMAT)
+        return _BadNumber(
+            token, T_("has an unknown country code (+{code})", code=country_code), _ADVICE_FORMAT
+        )
     why = {
-        ValidationResult.TOO_SHORT: "is too short",
-        ValidationResult.TOO_LONG: "is too long",
-        ValidationResult.INVALID_LENGTH: "has the wrong number of digits",
-    }.get(phonenumbers.is_possible_number_with_reason(number), "is not a valid number")
+        ValidationResult.TOO_SHORT: _TOO_SHORT,
+        ValidationResult.TOO_LONG: _TOO_LONG,
+        ValidationResult.INVALID_LENGTH: N_("has the wrong number of digits"),
+    }.get(phonenumbers.is_possible_number_with_reason(number), N_("is not a valid number"))
     where = f"{region} (+{country_code})" if region in phonenumbers.SUPPORTED_REGIONS else f"+{country_code}"
-    reason = f"{why} for {where}"
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    if example is not None:
-        shown = phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL)
-        reason += f"; a mobile number there looks like {_code(shown)}"
+    if example is None:
+        return _BadNumber(token, T_("{problem} for {where}", problem=T_(why), where=where), _ADVICE_INVALID)
+    shown = phonenumbers.format_number(example, PhoneNumberFormat.INTERNATIONAL)
+    reason = T_(
+        "{problem} for {where}; a mobile number there looks like {example}",
+        problem=T_(why),
+        where=where,
+        example=_code(shown),
+    )
     return _BadNumber(token, reason, _ADVICE_INVALID)
 
 

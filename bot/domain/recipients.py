@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.domain.errors import InputField, InvalidInput, SmsBotError
 from bot.domain.receivers import Receiver, parse_receiver, parse_receivers
+from bot.i18n import N_, T_, Text, Tn_, Translatable, joined
 
 # Contact names are one word, so that `/sms @reception Hola` reads without quotes.
 CONTACT_NAME = re.compile(r"[^\W_][\w.\-]{0,39}")
@@ -100,7 +101,8 @@ class ContactBook(Protocol):
 
 @dataclass(frozen=True)
 class Skipped:
-    """A group member the SMS does not go to, and why."""
+    """A group member the SMS does not go to, and why (in English, as the ledger keeps it; the reasons
+    without a field are marked strings, which an audit can translate)."""
 
     label: str
     reason: str
@@ -117,10 +119,12 @@ class Resolved:
 class DirectoryUnavailable(SmsBotError):
     """The directory could not be asked (Slack failed); ``reason`` says what failed, for the log."""
 
-    def __init__(self, reason: str, user_message: str = "") -> None:
+    def __init__(self, reason: str, user_message: str | Translatable = "") -> None:
         super().__init__(
             user_message
-            or "Slack did not say who the people you named are, so nothing was sent. Try again in a minute."
+            or T_(
+                "Slack did not say who the people you named are, so nothing was sent. Try again in a minute."
+            )
         )
         self.reason = reason
 
@@ -144,25 +148,24 @@ class Recipients:
         nobody at all.
         """
         contacts, numbers_text = split_field(text)
-        problems: list[str] = []
+        problems: list[object] = []
         numbers: tuple[Receiver, ...] = ()
         if numbers_text.strip():
             try:
                 numbers = parse_receivers(numbers_text, self.default_region)
             except InvalidInput as error:
-                problems.append(error.user_message)
+                problems.append(error.message)
         targets: list[Target] = [*numbers, *contacts, *(PersonRef(user_id) for user_id in people)]
-        resolved = Resolved(())
-        try:
-            resolved = self.resolve(targets)
-        except InvalidInput as error:
-            problems.append(error.user_message.removesuffix(" Nothing was sent."))
+        resolved, named = _resolve(targets, self.people, self.contacts, self.default_region)
+        if named:
+            # One problem of the names is told without "Nothing was sent.": the field shows it beside the rest.
+            problems.append(named[0] if len(named) == 1 else _told(named))
         if problems:
-            raise InvalidInput(InputField.RECEIVERS, "\n".join(problems))
+            raise InvalidInput(InputField.RECEIVERS, joined(problems, "\n"))
         if not resolved.receivers:
             raise InvalidInput(
                 InputField.RECEIVERS,
-                "Enter at least one phone number (like `+34600000001`) or contact, or pick people.",
+                T_("Enter at least one phone number (like `+34600000001`) or contact, or pick people."),
             )
         return resolved
 
@@ -183,7 +186,20 @@ def resolve(
     Order is kept, and a number reached twice (typed, and a person's phone) is sent to once, under the
     first name it was reached by. Raises :class:`DirectoryUnavailable` when ``people`` fails.
     """
-    problems: list[str] = []
+    resolved, problems = _resolve(targets, people, contacts, default_region)
+    if problems:
+        raise InvalidInput(InputField.RECEIVERS, _told(problems))
+    return resolved
+
+
+def _resolve(
+    targets: Sequence[Target],
+    people: People | None,
+    contacts: ContactBook | None,
+    default_region: str | None,
+) -> tuple[Resolved, list[Text]]:
+    """The receivers ``targets`` stand for, and every problem met (see :func:`resolve`)."""
+    problems: list[Text] = []
     found: dict[str, Receiver] = {}
     skipped: list[Skipped] = []
     contact_numbers = _contacts(targets, contacts, problems)
@@ -208,12 +224,12 @@ def resolve(
         else:
             for receiver in _group(target, people, default_region, problems, skipped):
                 found.setdefault(receiver.e164, receiver)
-    if problems:
-        _raise(problems)
-    return Resolved(tuple(found.values()), tuple(skipped))
+    return Resolved(tuple(found.values()), tuple(skipped)), problems
 
 
-def _contacts(targets: Sequence[Target], contacts: ContactBook | None, problems: list[str]) -> dict[str, str]:
+def _contacts(
+    targets: Sequence[Target], contacts: ContactBook | None, problems: list[Text]
+) -> dict[str, str]:
     names = [t.name for t in targets if isinstance(t, ContactRef)]
     if not names:
         return {}
@@ -221,35 +237,40 @@ def _contacts(targets: Sequence[Target], contacts: ContactBook | None, problems:
     missing = [name for name in dict.fromkeys(names) if name not in known]
     for name in missing:
         problems.append(
-            f"No contact is named `{name}`: `/sms contacts` lists them. To name a person, pick them from the "
-            "list Slack shows as you type @."
+            T_(
+                "No contact is named `{name}`: `/sms contacts` lists them. To name a person, pick them from the "
+                "list Slack shows as you type @.",
+                name=name,
+            )
         )
     return known
 
 
-def _person(ref: PersonRef, people: People | None, region: str | None) -> tuple[Receiver | None, str | None]:
+def _person(ref: PersonRef, people: People | None, region: str | None) -> tuple[Receiver | None, Text | None]:
     """The receiver a person named alone stands for, or why they cannot get an SMS."""
     if people is None:
-        return None, f"{ref.shown} cannot be looked up here: type their number instead."
+        return None, T_("{person} cannot be looked up here: type their number instead.", person=ref.shown)
     person = people.person(ref.user_id)
     if person is None:
-        return None, f"{ref.shown} is not a member of this workspace."
+        return None, T_("{person} is not a member of this workspace.", person=ref.shown)
     named = PersonRef(ref.user_id, person.name or ref.name)
     why = _unreachable(person, region)
     if why:
-        return None, f"{named.shown} {why}."
+        return None, T_("{person} {reason}.", person=named.shown, reason=why)
     return _receiver(person, region), None
 
 
 def _group(
-    ref: GroupRef, people: People | None, region: str | None, problems: list[str], skipped: list[Skipped]
+    ref: GroupRef, people: People | None, region: str | None, problems: list[Text], skipped: list[Skipped]
 ) -> list[Receiver]:
     if people is None:
-        problems.append(f"{ref.shown} cannot be looked up here: type the numbers instead.")
+        problems.append(T_("{group} cannot be looked up here: type the numbers instead.", group=ref.shown))
         return []
     members = people.group_members(ref.group_id)
     if members is None:
-        problems.append(f"{ref.shown} is not a user group of this workspace (it may have been deleted).")
+        problems.append(
+            T_("{group} is not a user group of this workspace (it may have been deleted).", group=ref.shown)
+        )
         return []
     people.warm(members)
     receivers: list[Receiver] = []
@@ -260,32 +281,41 @@ def _group(
         why = _unreachable(person, region)
         if why:
             if not person.bot and not person.deactivated:
-                skipped.append(Skipped(f"@{person.name}", why))
+                skipped.append(Skipped(f"@{person.name}", str(why)))
             continue
         receiver = _receiver(person, region)
         receivers.append(dataclasses.replace(receiver, group=ref.shown))
     if not receivers:
-        who = f"{len(skipped)} member(s), none with a usable phone" if skipped else "no members"
-        problems.append(f"{ref.shown} has {who}: nobody in it can get the SMS.")
+        problems.append(
+            Tn_(
+                "{group} has {count} member, none with a usable phone: nobody in it can get the SMS.",
+                "{group} has {count} members, none with a usable phone: nobody in it can get the SMS.",
+                len(skipped),
+                group=ref.shown,
+            )
+            if skipped
+            else T_("{group} has no members: nobody in it can get the SMS.", group=ref.shown)
+        )
     return receivers
 
 
-def _unreachable(person: Person, region: str | None) -> str:
-    """Why ``person`` cannot get an SMS, or "" if they can."""
+def _unreachable(person: Person, region: str | None) -> Text | None:
+    """Why ``person`` cannot get an SMS (said of them: "is deactivated"), or None if they can."""
     if person.deactivated:
-        return "is deactivated"
+        return T_(N_("is deactivated"))
     if person.bot:
-        return "is a bot, not a person with a phone"
+        return T_(N_("is a bot, not a person with a phone"))
     if not person.phone.strip():
-        return "has no phone number in their Slack profile (they can add it under Profile → Edit)"
+        return T_(N_("has no phone number in their Slack profile (they can add it under Profile → Edit)"))
     try:
         parse_receiver(person.phone, region)
     except InvalidInput:
-        return (
-            f"has a phone number in their Slack profile that is not a valid one ({_shown_phone(person.phone)}); "
-            "they can fix it under Profile → Edit, with the country code (+34…)"
+        return T_(
+            "has a phone number in their Slack profile that is not a valid one ({phone}); "
+            "they can fix it under Profile → Edit, with the country code (+34…)",
+            phone=_shown_phone(person.phone),
         )
-    return ""
+    return None
 
 
 def _receiver(person: Person, region: str | None) -> Receiver:
@@ -298,16 +328,18 @@ def _shown_phone(phone: str) -> str:
     return f"`{text[:29]}…`" if len(text) > 30 else f"`{text}`"
 
 
-def _raise(problems: list[str]) -> None:
+def _told(problems: Sequence[Text]) -> Translatable:
+    """Every problem of the names, and that nothing was sent."""
     if len(problems) == 1:
-        raise InvalidInput(InputField.RECEIVERS, f"{problems[0]} Nothing was sent.")
-    lines = [f"• {problem}" for problem in problems[:_MAX_LISTED]]
+        return T_("{problem} Nothing was sent.", problem=problems[0])
+    lines: list[object] = [
+        Tn_("{count} receiver cannot get the SMS:", "{count} receivers cannot get the SMS:", len(problems)),
+        *(joined(["•", problem]) for problem in problems[:_MAX_LISTED]),
+    ]
     if len(problems) > _MAX_LISTED:
-        lines.append(f"• …and {len(problems) - _MAX_LISTED} more")
-    raise InvalidInput(
-        InputField.RECEIVERS,
-        "\n".join([f"{len(problems)} receivers cannot get the SMS:", *lines, "Nothing was sent."]),
-    )
+        lines.append(T_("• …and {count} more", count=len(problems) - _MAX_LISTED))
+    lines.append(T_("Nothing was sent."))
+    return joined(lines, "\n")
 
 
 def split_field(text: str) -> tuple[list[ContactRef], str]:
@@ -334,6 +366,9 @@ def check_contact_name(name: str) -> None:
         shown = " ".join(name.replace("`", "'").split())[:40]
         raise InvalidInput(
             InputField.RECEIVERS,
-            f"`{shown}` cannot name a contact: use one word of up to 40 letters, digits, `.`, `-` or `_`, "
-            "with at least one letter (for example `reception` or `taller-2`).",
+            T_(
+                "`{name}` cannot name a contact: use one word of up to 40 letters, digits, `.`, `-` or `_`, "
+                "with at least one letter (for example `reception` or `taller-2`).",
+                name=shown,
+            ),
         )

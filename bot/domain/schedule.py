@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.errors import InputField, InvalidInput
+from bot.i18n import T_
 
 MAX_AHEAD = timedelta(days=30)
 
@@ -20,13 +21,15 @@ def check_send_at(send_at: datetime, now: datetime) -> datetime:
     if send_at <= now:
         raise InvalidInput(
             InputField.SEND_AT,
-            "That time has passed. Pick a time to come, or leave the field empty to send now.",
+            T_("That time has passed. Pick a time to come, or leave the field empty to send now."),
         )
     if send_at - now > MAX_AHEAD:
         raise InvalidInput(
             InputField.SEND_AT,
-            f"That is more than {MAX_AHEAD.days} days ahead, the most the bot schedules. Pick an earlier "
-            "time.",
+            T_(
+                "That is more than {days} days ahead, the most the bot schedules. Pick an earlier time.",
+                days=MAX_AHEAD.days,
+            ),
         )
     return send_at
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.domain.errors import InputField, InvalidInput
+from bot.i18n import T_, Joined, Text, Tn_, joined
 
 MAX_PARTS = 6
 # The STOP mention OVH appends when noStopClause is false ("about 11 chars" per its FAQ).
@@ -95,19 +96,24 @@ def check_message(text: str, *, stop_clause: bool = False, max_parts: int = MAX_
     if max_parts < 1:
         raise ValueError(f"max_parts must be at least 1, not {max_parts}")
     if not text.strip():
-        raise InvalidInput(InputField.MESSAGE, "The message is empty. Write the text to send.")
+        raise InvalidInput(InputField.MESSAGE, T_("The message is empty. Write the text to send."))
     if all(char.isspace() or is_invisible(char) for char in text):
         raise InvalidInput(
             InputField.MESSAGE,
-            "The message is empty: it holds only invisible characters (such as zero-width spaces). "
-            "Write the text to send.",
+            T_(
+                "The message is empty: it holds only invisible characters (such as zero-width spaces). "
+                "Write the text to send."
+            ),
         )
     unsendable = list(dict.fromkeys(char for char in text if _unsendable(char)))
     if unsendable:
         shown = ", ".join(_show_char(char) for char in unsendable[:_CHARS_SHOWN])
         raise InvalidInput(
             InputField.MESSAGE,
-            f"The message holds characters a phone cannot show: {shown}. Remove them and send again.",
+            T_(
+                "The message holds characters a phone cannot show: {characters}. Remove them and send again.",
+                characters=shown,
+            ),
         )
     seg = measure(text, stop_clause=stop_clause)
     seg = replace(seg, max_units=_limit(seg.encoding, max_parts) - seg.reserved)
@@ -167,11 +173,22 @@ def show_char(char: str) -> str:
     return _show_char(char)
 
 
-def describe(seg: Segmentation) -> str:
+def describe(seg: Segmentation) -> Text:
     """A short size summary for hints, e.g. ``142 characters, 1 SMS (GSM-7)``."""
-    stop = " + STOP mention" if seg.reserved else ""
-    return (
-        f"{_count(seg.units - seg.reserved, 'character')}{stop}, {seg.parts:,} SMS ({_LABEL[seg.encoding]})"
+    length = seg.units - seg.reserved
+    fields = {"count": format(length, ","), "parts": format(seg.parts, ","), "encoding": _LABEL[seg.encoding]}
+    if seg.reserved:
+        return Tn_(
+            "{count} character + STOP mention, {parts} SMS ({encoding})",
+            "{count} characters + STOP mention, {parts} SMS ({encoding})",
+            length,
+            **fields,
+        )
+    return Tn_(
+        "{count} character, {parts} SMS ({encoding})",
+        "{count} characters, {parts} SMS ({encoding})",
+        length,
+        **fields,
     )
 
 
@@ -179,26 +196,61 @@ def _limit(encoding: Encoding, parts: int) -> int:
     return _SINGLE[encoding] if parts == 1 else parts * _PER_PART[encoding]
 
 
-def _too_long(text: str, seg: Segmentation, max_parts: int) -> str:
+def _too_long(text: str, seg: Segmentation, max_parts: int) -> Joined:
     length = seg.units - seg.reserved
-    stop = ", keeping room for the STOP mention" if seg.reserved else ""
-    unicode = " for Unicode text" if seg.encoding is Encoding.UCS2 else ""
-    sentences = [
-        f"The message is {_count(length, 'character')} ({seg.parts:,} SMS); "
-        f"the limit{unicode} is {seg.max_units:,} ({max_parts} SMS{stop}).",
-        f"Shorten it by {_count(length - seg.max_units, 'character')}.",
+    sizes = {"limit": format(seg.max_units, ","), "parts": max_parts}
+    if seg.encoding is Encoding.UCS2:
+        limit = (
+            T_(
+                "the limit for Unicode text is {limit} ({parts} SMS, keeping room for the STOP mention)",
+                **sizes,
+            )
+            if seg.reserved
+            else T_("the limit for Unicode text is {limit} ({parts} SMS)", **sizes)
+        )
+    else:
+        limit = (
+            T_("the limit is {limit} ({parts} SMS, keeping room for the STOP mention)", **sizes)
+            if seg.reserved
+            else T_("the limit is {limit} ({parts} SMS)", **sizes)
+        )
+    over = length - seg.max_units
+    sentences: list[Text] = [
+        Tn_(
+            "The message is {count} character ({parts} SMS); {limit}.",
+            "The message is {count} characters ({parts} SMS); {limit}.",
+            length,
+            count=format(length, ","),
+            parts=format(seg.parts, ","),
+            limit=limit,
+        ),
+        Tn_(
+            "Shorten it by {count} character.",
+            "Shorten it by {count} characters.",
+            over,
+            count=format(over, ","),
+        ),
     ]
     if seg.encoding is Encoding.UCS2:
         # Often a single curly quote or emoji pasted in; replacing it more than doubles the room.
         culprits = gsm7_outsiders(text)
-        shown = ", ".join(_show_char(char) for char in culprits[:_CHARS_SHOWN])
-        more = f" and {len(culprits) - _CHARS_SHOWN:,} more" if len(culprits) > _CHARS_SHOWN else ""
+        shown: object = ", ".join(_show_char(char) for char in culprits[:_CHARS_SHOWN])
+        if len(culprits) > _CHARS_SHOWN:
+            shown = T_(
+                "{characters} and {count} more",
+                characters=shown,
+                count=format(len(culprits) - _CHARS_SHOWN, ","),
+            )
         gsm_limit = _limit(Encoding.GSM7, max_parts) - seg.reserved
         sentences.append(
-            f"It counts as Unicode because of {shown}{more}: "
-            f"with plain characters instead, the limit would be {gsm_limit:,}."
+            T_(
+                "It counts as Unicode because of {characters}: "
+                "with plain characters instead, the limit would be {limit}.",
+                characters=shown,
+                limit=format(gsm_limit, ","),
+            )
         )
-    return " ".join(sentences)
+    return joined(sentences)
 
 
 def _show_char(char: str) -> str:
@@ -208,7 +260,3 @@ def _show_char(char: str) -> str:
         return f"`{char}` ({name})" if name else f"`{char}`"
     # Invisible (no-break or zero-width space...), or a backtick, which a code span cannot hold.
     return f"U+{ord(char):04X} ({name})" if name else f"U+{ord(char):04X}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.domain.access import Directory, SendPolicy
 from bot.domain.errors import NotAllowed
 from bot.domain.limits import Limits, Usage
+from bot.i18n import Translatable
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Standing:
 
     allowed: bool
     admin: bool
-    refusal: str | None  # why not, in words the person can act on (None when allowed)
+    refusal: str | Translatable | None  # why not, in words the person can act on (None when allowed)
     channels: frozenset[str] | None  # None: from any conversation
     countries: frozenset[str] | None  # None: to any country
     receivers_per_send: int  # 0: no limit
@@ -68,7 +69,7 @@ def standing(
     try:
         access = policy.check(user_id, somewhere, directory)
     except NotAllowed as refusal:
-        allowed, admin, reason = False, False, refusal.user_message
+        allowed, admin, reason = False, False, refusal.message
     else:
         allowed, admin, reason = True, access.admin, None
     return Standing(

@@ -14,6 +14,7 @@ from ovh.client import ENDPOINTS
 
 from bot.domain.errors import ConfigurationError
 from bot.domain.records import SIMULATED_SERVICE
+from bot.i18n import T_
 from bot.ovh.errors import translate_error
 from bot.settings import Settings
 
@@ -121,10 +122,13 @@ class OvhClient:
             if self._service is None:
                 services = self.call("get", "/sms")
                 if len(services) != 1:
-                    found = ", ".join(services) if services else "none"
+                    found = ", ".join(services) if services else T_("none")
                     raise ConfigurationError(
-                        "OVH_SMS_SERVICE is not set and the OVH account does not have exactly one SMS service "
-                        f"(found: {found}). Set OVH_SMS_SERVICE to the one to use."
+                        T_(
+                            "OVH_SMS_SERVICE is not set and the OVH account does not have exactly one SMS "
+                            "service (found: {found}). Set OVH_SMS_SERVICE to the one to use.",
+                            found=found,
+                        )
                     )
                 self._service = services[0]
             return self._service

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from ovh import exceptions as ovh_errors
 
 from bot.domain.errors import DeliveryError
+from bot.i18n import T_
 from bot.ovh.client import OvhClient
 from bot.ovh.errors import translate_error
 
@@ -50,7 +51,7 @@ class IncomingSms:
 
 def unreadable(what: str) -> DeliveryError:
     """OVH answered something that is not what its schema says."""
-    return DeliveryError("unreadable", f"OVH's answer to {what} could not be read.")
+    return DeliveryError("unreadable", T_("OVH's answer to {call} could not be read.", call=what))
 
 
 def parse_date(value: Any) -> datetime | None:

@@ -11,14 +11,14 @@ import requests
 from ovh import exceptions as ovh_errors
 
 from bot.domain.errors import DeliveryError
+from bot.i18n import T_
 
 # The key rules the bot needs to send (`smsbot check` compares the key's own rules with these).
 REQUIRED_RULES = ("GET /sms", "GET /sms/*", "POST /sms/*/jobs")
-_KEY_HELP = "the README's OVH section lists the exact rules to grant"
 # A call that cannot send SMS sent nothing, whatever became of its answer: these say so.
 _NOTHING_SENT = {
-    "timeout": "OVH did not answer in time. Nothing was sent: try again in a minute.",
-    "unavailable": "OVH's API failed before the send. Nothing was sent: try again later.",
+    "timeout": T_("OVH did not answer in time. Nothing was sent: try again in a minute."),
+    "unavailable": T_("OVH's API failed before the send. Nothing was sent: try again later."),
 }
 
 
@@ -36,7 +36,7 @@ def translate_error(
     """
     translated = _translate(error, path, sender_id=sender_id, service=service)
     if translated.maybe_sent and not posts:
-        return DeliveryError(translated.code, _NOTHING_SENT.get(translated.code, translated.user_message))
+        return DeliveryError(translated.code, _NOTHING_SENT.get(translated.code, translated.message))
     return translated
 
 
@@ -44,19 +44,23 @@ def key_error(error: ovh_errors.APIError) -> DeliveryError | None:
     """Which of the three keys OVH refused, when it refused the keys themselves."""
     if isinstance(error, ovh_errors.InvalidKey):
         return DeliveryError(
-            "invalid_application_key", "OVH does not know the application key in OVH_APPLICATION_KEY."
+            "invalid_application_key", T_("OVH does not know the application key in OVH_APPLICATION_KEY.")
         )
     if isinstance(error, ovh_errors.InvalidCredential | ovh_errors.NotCredential):
         return DeliveryError(
             "invalid_consumer_key",
-            "OVH does not accept the consumer key in OVH_CONSUMER_KEY: it is unknown, was never validated, "
-            "or was revoked or expired.",
+            T_(
+                "OVH does not accept the consumer key in OVH_CONSUMER_KEY: it is unknown, was never validated, "
+                "or was revoked or expired."
+            ),
         )
     if isinstance(error, ovh_errors.BadParametersError) and "signature" in str(error).lower():
         return DeliveryError(
             "invalid_signature",
-            "OVH rejected the requests' signature: OVH_APPLICATION_SECRET is not the secret of "
-            "OVH_APPLICATION_KEY.",
+            T_(
+                "OVH rejected the requests' signature: OVH_APPLICATION_SECRET is not the secret of "
+                "OVH_APPLICATION_KEY."
+            ),
         )
     return None
 
@@ -88,71 +92,99 @@ def _translate(
     if isinstance(error, ovh_errors.NotGrantedCall):
         return DeliveryError(
             "not_granted",
-            f"OVH refused the call `{path}`: the bot's consumer key was not granted it. "
-            f"An admin must create a key with the rules {', '.join(REQUIRED_RULES)} ({_KEY_HELP}). "
-            "Nothing was sent.",
+            T_(
+                "OVH refused the call `{path}`: the bot's consumer key was not granted it. "
+                "An admin must create a key with the rules {rules} (the README's OVH section lists the exact "
+                "rules to grant). Nothing was sent.",
+                path=path,
+                rules=", ".join(REQUIRED_RULES),
+            ),
         )
     if isinstance(error, ovh_errors.InvalidKey | ovh_errors.InvalidCredential | ovh_errors.NotCredential) or (
         isinstance(error, ovh_errors.BadParametersError) and "signature" in lowered
     ):
         return DeliveryError(
             "invalid_credentials",
-            "OVH rejected the bot's API keys (unknown, revoked or expired, or a wrong secret). "
-            "An admin must check OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY "
-            f"({_KEY_HELP}). Nothing was sent.",
+            T_(
+                "OVH rejected the bot's API keys (unknown, revoked or expired, or a wrong secret). "
+                "An admin must check OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY "
+                "(the README's OVH section lists the exact rules to grant). Nothing was sent."
+            ),
         )
     if isinstance(error, ovh_errors.Forbidden):
         return DeliveryError(
-            "forbidden", f"OVH refused the call `{path}` for this account: {text}. Nothing was sent."
+            "forbidden",
+            T_(
+                "OVH refused the call `{path}` for this account: {answer}. Nothing was sent.",
+                path=path,
+                answer=text,
+            ),
         )
     if isinstance(error, ovh_errors.ResourceNotFoundError):
         return DeliveryError(
             "unknown_service",
-            f"OVH has no SMS service `{service or '?'}` on this account. An admin must set OVH_SMS_SERVICE "
-            "to one of the account's services (`GET /sms` lists them). Nothing was sent.",
+            T_(
+                "OVH has no SMS service `{service}` on this account. An admin must set OVH_SMS_SERVICE "
+                "to one of the account's services (`GET /sms` lists them). Nothing was sent.",
+                service=service or "?",
+            ),
         )
     if "credit" in lowered and status is not None and 400 <= status < 500:
         return DeliveryError(
             "no_credits",
-            "The OVH SMS account has no credits left for this send. An admin must add credits in the "
-            "OVHcloud Control Panel (Telecom → SMS). Nothing was sent.",
+            T_(
+                "The OVH SMS account has no credits left for this send. An admin must add credits in the "
+                "OVHcloud Control Panel (Telecom → SMS). Nothing was sent."
+            ),
         )
     if isinstance(error, ovh_errors.BadParametersError) and "sender" in lowered:
         return DeliveryError(
             "unknown_sender",
-            f"OVH does not accept the sender `{sender_id}`: it is not registered on the SMS account or not "
-            "validated yet. An admin must fix OVH_SMS_SENDER (or leave it empty to use the account's "
-            "default sender). Nothing was sent.",
+            T_(
+                "OVH does not accept the sender `{sender}`: it is not registered on the SMS account or not "
+                "validated yet. An admin must fix OVH_SMS_SENDER (or leave it empty to use the account's "
+                "default sender). Nothing was sent.",
+                sender=sender_id,
+            ),
         )
     if isinstance(error, ovh_errors.BadParametersError):
-        return DeliveryError("rejected", f"OVH refused the message: {text}. Nothing was sent.")
+        return DeliveryError(
+            "rejected", T_("OVH refused the message: {answer}. Nothing was sent.", answer=text)
+        )
     if status == 429:
         return DeliveryError(
             "rate_limited",
-            "OVH is limiting the bot's requests right now. Nothing was sent: try again in a minute.",
+            T_("OVH is limiting the bot's requests right now. Nothing was sent: try again in a minute."),
         )
     if isinstance(error, ovh_errors.HTTPError):
         if _never_reached_ovh(error):
             return DeliveryError(
-                "unreachable", "OVH's API cannot be reached right now. Nothing was sent: try again later."
+                "unreachable", T_("OVH's API cannot be reached right now. Nothing was sent: try again later.")
             )
         return DeliveryError(
             "timeout",
-            "OVH did not answer in time. The SMS may or may not have gone out: check the receivers' phones "
-            "or the OVH history before sending it again.",
+            T_(
+                "OVH did not answer in time. The SMS may or may not have gone out: check the receivers' phones "
+                "or the OVH history before sending it again."
+            ),
             maybe_sent=True,
         )
     if status == 503:
         return DeliveryError(
             "unavailable",
-            "OVH's SMS service is unavailable right now (HTTP 503). Nothing was sent: try again later.",
+            T_("OVH's SMS service is unavailable right now (HTTP 503). Nothing was sent: try again later."),
         )
     if isinstance(error, ovh_errors.InvalidResponse) or (status is not None and status >= 500):
-        shown = f"HTTP {status}" if status else "an unreadable answer"
+        shown = f"HTTP {status}" if status else T_("an unreadable answer")
         return DeliveryError(
             "unavailable",
-            f"OVH's API failed while taking the send ({shown}). The SMS may or may not have gone out: "
-            "check the OVH history before sending it again.",
+            T_(
+                "OVH's API failed while taking the send ({answer}). The SMS may or may not have gone out: "
+                "check the OVH history before sending it again.",
+                answer=shown,
+            ),
             maybe_sent=True,
         )
-    return DeliveryError("ovh_error", f"OVH answered with an error: {text or type(error).__name__}.")
+    return DeliveryError(
+        "ovh_error", T_("OVH answered with an error: {answer}.", answer=text or type(error).__name__)
+    )

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from ovh import exceptions as ovh_errors
 
 from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.i18n import T_
 from bot.ovh.client import OvhClient
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class SenderBook:
             return None
         except ovh_errors.APIError as error:
             raise DeliveryError(
-                "unavailable", f"OVH did not say whether sender {sender} is enabled."
+                "unavailable", T_("OVH did not say whether sender {sender} is enabled.", sender=sender)
             ) from error
         return str(answer.get("status") or "") if isinstance(answer, dict) else None
 

@@ -16,9 +16,11 @@ from typing import Protocol
 
 from bot.domain.errors import ConfigurationError, DeliveryError
 from bot.domain.records import SendRecord, SendStatus
+from bot.i18n import N_, Text, Tn_, Translatable
 from bot.storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
+TOO_LATE = N_("OVH had sent it already: the cancellation came too late.")
 
 
 class CancelOutcome(StrEnum):
@@ -37,11 +39,11 @@ class CancelOutcome(StrEnum):
 @dataclass(frozen=True)
 class Cancellation:
     """The outcome, the send as the ledger now holds it (None if there is none), and OVH's reason when
-    it failed."""
+    it failed (``str()`` is the English; ``bot.i18n.in_(reason, t)`` the reader's language)."""
 
     outcome: CancelOutcome
     record: SendRecord | None
-    reason: str | None = None
+    reason: str | Translatable | None = None
 
 
 class JobCanceller(Protocol):
@@ -91,7 +93,7 @@ class ScheduledSends:
                 )
                 if not taken:
                     return Cancellation(
-                        CancelOutcome.FAILED, self.ledger.undo_cancel(record.id), error.user_message
+                        CancelOutcome.FAILED, self.ledger.undo_cancel(record.id), error.message
                     )
                 gone.extend(j for j in record.ovh_job_ids if j not in taken and j not in gone)
                 break
@@ -100,13 +102,17 @@ class ScheduledSends:
             return Cancellation(
                 CancelOutcome.CANCELLED, self.ledger.record_cancellation(record.id, cancelled=True, note=None)
             )
+        # The ledger keeps the note in English and as itself, told later in the send's language.
+        note: str | Text
         if not taken:
-            note = "OVH had sent it already: the cancellation came too late."
+            note = TOO_LATE
             outcome = CancelOutcome.TOO_LATE
         else:
-            note = (
-                f"Only {len(taken)} of the {len(record.ovh_job_ids)} SMS were taken back: OVH had sent the "
-                "others already."
+            note = Tn_(
+                "Only {taken} of the {count} SMS was taken back: OVH had sent the others already.",
+                "Only {taken} of the {count} SMS were taken back: OVH had sent the others already.",
+                len(record.ovh_job_ids),
+                taken=len(taken),
             )
             outcome = CancelOutcome.PARTIAL
         return Cancellation(outcome, self.ledger.record_cancellation(record.id, cancelled=False, note=note))

@@ -10,7 +10,7 @@ from typing import Any
 from bot.domain.receivers import mask
 from bot.domain.records import SendRecord, SendStatus
 from bot.domain.standing import Allowance, Standing
-from bot.i18n import ENGLISH, Translator
+from bot.i18n import ENGLISH, Translator, in_
 from bot.slack.blocks import Blocks, escape, shorten
 from bot.storage.opt_outs import OptOut
 from bot.storage.reports import Rate, TeamUse
@@ -179,7 +179,7 @@ def account_lines(facts: HomeFacts, t: Translator = ENGLISH) -> list[str]:
 def standing_lines(standing: Standing, t: Translator = ENGLISH) -> list[str]:
     """What this person may do, and why; their limits and what is left of them today."""
     if not standing.allowed:
-        refusal = t._(standing.refusal) if standing.refusal else ""
+        refusal = in_(standing.refusal, t) if standing.refusal else ""
         return [":no_entry: " + t._("*You cannot send SMS.*") + " " + escape(refusal)]
     lines = [
         ":white_check_mark: "
