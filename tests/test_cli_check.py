@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every variable the settings read starts with one of these (or is one of _VARIABLES).
 _PREFIXES = ("SLACK_", "OVH_", "SMS_", "SMSBOT_")
 _VARIABLES = ("DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT")
+# The command line speaks the environment's language: English unless a test asks for another.
+_LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Cli:
     def __call__(self, *argv: str, env: dict[str, str]) -> Outcome:
         self._monkeypatch.chdir(self._tmp_path)
         for name in list(os.environ):
-            if name.startswith(_PREFIXES) or name in _VARIABLES:
+            if name.startswith(_PREFIXES) or name in _VARIABLES or name in _LOCALE:
                 self._monkeypatch.delenv(name)
         for name, value in env.items():
             self._monkeypatch.setenv(name, value)
@@ -389,7 +391,7 @@ def test_no_credits_left_is_a_warning(cli, env, migrated, fake_ovh):
         line(outcome.out, "! credits:")
         == "! credits: no credits left: every send fails until credits are added."
     )
-    assert line(outcome.out, "✓ Ready to run, with 1 warning(s)")
+    assert line(outcome.out, "✓ Ready to run, with 1 warning worth a look")
 
 
 @pytest.mark.parametrize(

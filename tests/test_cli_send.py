@@ -51,7 +51,7 @@ def test_a_send_is_recorded_sent_and_posted_in_the_channel(cli, env, sqlite_url,
         line(outcome.out, "✓ Sent:")
         == f"✓ Sent: send #{record.id} (OVH tag {record.tag}, service sms-tt12345-1)"
     )
-    assert line(outcome.out, "OVH job id(s):") == f"OVH job id(s): {job.ids[0]}"
+    assert line(outcome.out, "OVH job id:") == f"OVH job id: {job.ids[0]}"
     assert line(outcome.out, "accepted (1):") == "accepted (1): +34600000001"
     assert line(outcome.out, "credits used:") == "credits used: 1, left: 99"
     assert line(outcome.out, "Audit thread posted in COPS.")
@@ -228,12 +228,11 @@ def test_a_dry_run_checks_and_estimates_but_sends_and_records_nothing(
     assert outcome.code == 0, outcome.err
     out = outcome.out
     assert line(out, "Dry run:") == "Dry run: nothing was sent and no send was recorded."
-    assert line(out, "✓ to 2 receiver(s):") == "✓ to 2 receiver(s): +34600000001, +34600000002"
+    assert line(out, "✓ to 2 receivers:") == "✓ to 2 receivers: +34600000001, +34600000002"
     assert line(out, "✓ message:") == "✓ message: 11 characters, 1 SMS (GSM-7)"
     assert line(out, "✓ UALICE may send") == "✓ UALICE may send from COPS, within the sending limits"
     assert line(out, "estimated cost:") == (
-        "estimated cost: 2.6 credit(s): 1 SMS part(s) for each of 2 receiver(s) "
-        "(2 to ES at 1.3 credit(s) per part)."
+        "estimated cost: 2.6 credits: 1 SMS part for each of 2 receivers (2 to ES at 1.3 credits per part)."
     )
     assert fake_ovh.rate_requests == ["es"]
     assert line(out, "OVH's own count:") == (
@@ -255,9 +254,9 @@ def test_a_dry_run_shows_ovhs_own_count_when_the_key_may_ask(cli, env, fake_ovh)
     assert outcome.code == 0, outcome.err
     assert line(outcome.out, "✓ message:") == "✓ message: 85 characters, 2 SMS (Unicode)"
     assert line(outcome.out, "estimated cost:").startswith(
-        "estimated cost: 4 credit(s): 2 SMS part(s) for each of 2"
+        "estimated cost: 4 credits: 2 SMS parts for each of 2"
     )
-    assert line(outcome.out, "OVH's own count:") == "OVH's own count: 85 characters (unicode), 2 part(s)."
+    assert line(outcome.out, "OVH's own count:") == "OVH's own count: 85 characters (unicode), 2 parts."
     assert fake_ovh.jobs == []
 
 
@@ -290,8 +289,8 @@ def test_a_dry_run_prices_each_receiver_at_its_countrys_rate(cli, env, fake_ovh)
 
     assert outcome.code == 0, outcome.err
     assert line(outcome.out, "estimated cost:") == (
-        "estimated cost: 6.2 credit(s): 2 SMS part(s) for each of 3 receiver(s) "
-        "(2 to ES at 1.3 credit(s) per part, 1 to GB at 0.5 credit(s) per part)."
+        "estimated cost: 6.2 credits: 2 SMS parts for each of 3 receivers "
+        "(2 to ES at 1.3 credits per part, 1 to GB at 0.5 credits per part)."
     )
     assert sorted(fake_ovh.rate_requests) == ["es", "gb"]
 
@@ -303,7 +302,7 @@ def test_a_dry_run_without_ovhs_rates_says_it_assumed_one_credit_per_part(cli, e
 
     assert outcome.code == 0, outcome.err
     assert line(outcome.out, "estimated cost:") == (
-        "estimated cost: 1 credit(s): 1 SMS part(s) for each of 1 receiver(s) "
+        "estimated cost: 1 credit: 1 SMS part for each of 1 receiver "
         "(1 to ES at 1 credit per part (assumed)). OVH's rates could not be read, so the estimate assumes "
         "one credit per part there."
     )

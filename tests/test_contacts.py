@@ -122,8 +122,8 @@ def test_a_csv_file_is_imported(cli, env, tmp_path):
     first = cli("contacts", "import", str(path), env=env)
     again = cli("contacts", "import", str(path), env=env)
 
-    assert first.code == 0 and "2 contact(s): 2 added, 0 with a new number, 0 unchanged" in first.out
-    assert again.code == 0 and "2 contact(s): 0 added, 0 with a new number, 2 unchanged" in again.out
+    assert first.code == 0 and "2 contacts: 2 added, 0 with a new number, 0 unchanged" in first.out
+    assert again.code == 0 and "2 contacts: 0 added, 0 with a new number, 2 unchanged" in again.out
     assert contacts_in(env["DATABASE_URL"]) == [("Recepción", "+34600000009"), ("taller-2", "+33612345678")]
 
 
@@ -138,10 +138,10 @@ def test_a_csv_file_with_bad_rows_imports_nothing_and_lists_them(cli, env, tmp_p
 
     assert outcome.code == 2
     err = " ".join(outcome.err.split())
-    assert "Not imported: 4 row(s) to fix, and nothing was changed" in err
+    assert "Not imported: 4 rows to fix, and nothing was changed" in err
     assert "line 3: `600000001` cannot name a contact" in err
     assert "line 4: `12` is too short" in err
-    assert "line 5: 1 field(s); write NAME,NUMBER." in err
+    assert "line 5: 1 field; write NAME,NUMBER." in err
     assert "line 6: `casa` is on line 2 too; keep one." in err
     assert contacts_in(env["DATABASE_URL"]) == []
 

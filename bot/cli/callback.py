@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from bot.checks.delivery import CALLBACK_PATH, masked
 from bot.checks.ovh import create_token_url
-from bot.cli.output import say, sdk_logs_quiet, settings_or_exit
+from bot.cli.output import cli_translator, say, sdk_logs_quiet, settings_or_exit
 from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.i18n import Translator
 from bot.logs import configure_logging
 from bot.ovh.client import OvhClient
 from bot.ovh.deliveries import OvhDeliveries
@@ -45,22 +46,24 @@ def _refuse(text: str) -> int:
     return 2
 
 
-def _url_problem(url: str, settings: Settings) -> str | None:
+def _url_problem(url: str, settings: Settings, t: Translator) -> str | None:
     token = settings.ovh_callback_token
     if token is None:
-        return (
+        return t._(
             "Set OVH_CALLBACK_TOKEN first (24+ letters, digits, - or _; "
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), restart the bot with it, then "
             "run this again: the bot answers a push only at /ovh/callback/<OVH_CALLBACK_TOKEN>."
         )
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"The URL must be a web address such as https://YOUR-HOST{CALLBACK_PATH}<OVH_CALLBACK_TOKEN>."
+        return t._(
+            "The URL must be a web address such as https://YOUR-HOST{path}<OVH_CALLBACK_TOKEN>."
+        ).format(path=CALLBACK_PATH)
     if parts.query or parts.fragment or not parts.path.endswith(CALLBACK_PATH + token):
-        return (
-            f"The URL must end with {CALLBACK_PATH}<OVH_CALLBACK_TOKEN> (the value of OVH_CALLBACK_TOKEN, "
-            f"nothing after it): the bot answers any other path 404. Got {masked(url, token)}."
-        )
+        return t._(
+            "The URL must end with {path}<OVH_CALLBACK_TOKEN> (the value of OVH_CALLBACK_TOKEN, "
+            "nothing after it): the bot answers any other path 404. Got {url}."
+        ).format(path=CALLBACK_PATH, url=masked(url, token))
     return None
 
 
@@ -68,13 +71,14 @@ def callback(args: argparse.Namespace) -> int:
     """Run `smsbot callback ACTION`."""
     settings = settings_or_exit(Mode.OFFLINE)
     configure_logging(settings)
+    t = cli_translator()
     if settings.ovh_simulated:
-        return _refuse("OVH_ENDPOINT=simulator: there is no OVH account whose callback to set.")
+        return _refuse(t._("OVH_ENDPOINT=simulator: there is no OVH account whose callback to set."))
     token = settings.ovh_callback_token
     url = ""
     if args.action == "set":
         url = args.url.strip()
-        if problem := _url_problem(url, settings):
+        if problem := _url_problem(url, settings, t):
             return _refuse(problem)
     deliveries = OvhDeliveries(OvhClient.from_settings(settings))
     with sdk_logs_quiet(settings):
@@ -82,25 +86,39 @@ def callback(args: argparse.Namespace) -> int:
             service = deliveries.service_name()
             if args.action == "show":
                 current = deliveries.callback_url(service)
-                say(f"{service}: callback {masked(current, token) if current else 'not set'}.")
+                shown = masked(current, token) if current else t._("not set")
+                say(t._("{service}: callback {url}.").format(service=service, url=shown))
                 return 0
             deliveries.set_callback_url(service, url)
         except ConfigurationError as error:
-            return _refuse(error.user_message)
+            return _refuse(error.user_message_in(t))
         except DeliveryError as error:
             if error.code == "not_granted":
                 link = create_token_url(settings, (*REQUIRED_RULES, "PUT /sms/*"))
                 say(
-                    "OVH refused: the key was not granted PUT /sms/*, which setting the callback needs "
-                    f"(sending does not). Create a key with it at {link} and put its three values in "
-                    "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY.",
+                    t._(
+                        "OVH refused: the key was not granted PUT /sms/*, which setting the callback needs "
+                        "(sending does not). Create a key with it at {link} and put its three values in "
+                        "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY."
+                    ).format(link=link),
                     stream=sys.stderr,
                 )
             else:
-                say(f"OVH did not take it ({error.code}): {error.user_message}", stream=sys.stderr)
+                told = t._("OVH did not take it ({code}): {reason}").format(
+                    code=error.code, reason=error.user_message_in(t)
+                )
+                say(told, stream=sys.stderr)
             return 1
     if url:
-        say(f"{service}: OVH now pushes delivery changes to {masked(url, token)}. `smsbot check` shows it.")
+        say(
+            t._("{service}: OVH now pushes delivery changes to {url}. `smsbot check` shows it.").format(
+                service=service, url=masked(url, token)
+            )
+        )
     else:
-        say(f"{service}: callback cleared; deliveries are polled every {settings.delivery_poll_seconds:g} s.")
+        say(
+            t._("{service}: callback cleared; deliveries are polled every {seconds} s.").format(
+                service=service, seconds=f"{settings.delivery_poll_seconds:g}"
+            )
+        )
     return 0

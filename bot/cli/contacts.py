@@ -8,10 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cli.output import Marks, say, settings_or_exit
+from bot.cli.output import Marks, cli_translator, say, settings_or_exit
 from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.receivers import parse_receiver
 from bot.domain.recipients import check_contact_name
+from bot.i18n import T_, Text, Tn_
 from bot.logs import configure_logging
 from bot.settings import Mode
 from bot.storage.contacts import ContactList
@@ -54,23 +55,30 @@ def import_contacts(args: argparse.Namespace) -> int:
     settings = settings_or_exit(Mode.OFFLINE)
     configure_logging(settings)
     marks = Marks()
+    t = cli_translator()
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or error
-        say(f"{marks.failed} Not imported: {args.file} cannot be read ({reason}).", stream=sys.stderr)
+        reason = (
+            t._("it is not UTF-8 text") if isinstance(error, UnicodeDecodeError) else error.strerror or error
+        )
+        told = t._("Not imported: {file} cannot be read ({reason}).").format(file=args.file, reason=reason)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     rows, problems = read_rows(text, settings.sms_default_region)
     if problems:
-        say(
-            f"{marks.failed} Not imported: {len(problems)} row(s) to fix, and nothing was changed:",
-            stream=sys.stderr,
-        )
+        told = t.ngettext(
+            "Not imported: {count} row to fix, and nothing was changed:",
+            "Not imported: {count} rows to fix, and nothing was changed:",
+            len(problems),
+        ).format(count=len(problems))
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         for problem in problems:
-            say(problem, indent="  ", stream=sys.stderr)
+            say(problem.in_(t), indent="  ", stream=sys.stderr)
         return 2
     if not rows:
-        say(f"{marks.failed} Not imported: {args.file} holds no NAME,NUMBER rows.", stream=sys.stderr)
+        told = t._("Not imported: {file} holds no NAME,NUMBER rows.").format(file=args.file)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     engine = create_engine(settings.database_url)
     try:
@@ -80,28 +88,30 @@ def import_contacts(args: argparse.Namespace) -> int:
         for row in rows:
             counts[contacts.put(row.name, row.e164, IMPORTED_BY)] += 1
     except LedgerUnavailable as error:
-        say(
-            f"{marks.failed} The database failed ({error.reason}); some rows may be imported: run it again.",
-            stream=sys.stderr,
+        told = t._("The database failed ({reason}); some rows may be imported: run it again.").format(
+            reason=error.reason
         )
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     finally:
         engine.dispose()
-    say(
-        f"{marks.ok} {len(rows)} contact(s): {counts['added']} added, {counts['updated']} with a new number, "
-        f"{counts['unchanged']} unchanged."
-    )
+    told = t.ngettext(
+        "{count} contact: {added} added, {updated} with a new number, {unchanged} unchanged.",
+        "{count} contacts: {added} added, {updated} with a new number, {unchanged} unchanged.",
+        len(rows),
+    ).format(count=len(rows), **counts)
+    say(f"{marks.ok} {told}")
     return 0
 
 
-def read_rows(text: str, default_region: str | None) -> tuple[list[_Row], list[str]]:
+def read_rows(text: str, default_region: str | None) -> tuple[list[_Row], list[Text]]:
     """The file's rows, and a line for each bad one (its line number, what is wrong, what to do)."""
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     rows: list[_Row] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     seen: dict[str, int] = {}
     for index, fields in enumerate(csv.reader(text.splitlines(), dialect)):
         line = index + 1
@@ -111,18 +121,32 @@ def read_rows(text: str, default_region: str | None) -> tuple[list[_Row], list[s
         if index == 0 and cells[0].lower() in _HEADER_NAMES:
             continue
         if len(cells) != 2:
-            problems.append(f"line {line}: {len(cells)} field(s); write NAME,NUMBER.")
+            problems.append(
+                Tn_(
+                    "line {line}: {count} field; write NAME,NUMBER.",
+                    "line {line}: {count} fields; write NAME,NUMBER.",
+                    len(cells),
+                    line=line,
+                )
+            )
             continue
         name, number = cells[0].lstrip("@"), cells[1]
         try:
             check_contact_name(name)
             receiver = parse_receiver(number, default_region)
         except InvalidInput as error:
-            problems.append(f"line {line}: {error.user_message}")
+            problems.append(T_("line {line}: {problem}", line=line, problem=error.message))
             continue
         first = seen.setdefault(name.casefold(), line)
         if first != line:
-            problems.append(f"line {line}: `{name}` is on line {first} too; keep one.")
+            problems.append(
+                T_(
+                    "line {line}: `{name}` is on line {first} too; keep one.",
+                    line=line,
+                    name=name,
+                    first=first,
+                )
+            )
             continue
         rows.append(_Row(line, name, receiver.e164))
     return rows, problems

@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.cli.output import Marks, say, settings_or_exit
+from bot.cli.output import Marks, cli_translator, say, settings_or_exit
 from bot.domain.errors import ConfigurationError, LedgerUnavailable
 from bot.settings import Mode
 from bot.storage.db import create_engine, migrate
@@ -40,6 +40,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def export(args: argparse.Namespace) -> int:
     """Write the period's sends to standard output."""
     marks = Marks()
+    t = cli_translator()
     try:
         since = parse_day(args.since)
         until = parse_day(args.until) if args.until else None
@@ -47,16 +48,14 @@ def export(args: argparse.Namespace) -> int:
         say(f"{marks.failed} {error}", stream=sys.stderr)
         return 2
     if until is not None and until <= since:
-        say(
-            f"{marks.failed} --until ({args.until}) must come after --since ({args.since}).",
-            stream=sys.stderr,
+        told = t._("--until ({until}) must come after --since ({since}).").format(
+            until=args.until, since=args.since
         )
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     if since > datetime.now(UTC):
-        say(
-            f"{marks.failed} --since ({args.since}) is in the future: nothing was sent then.",
-            stream=sys.stderr,
-        )
+        told = t._("--since ({since}) is in the future: nothing was sent then.").format(since=args.since)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     settings = settings_or_exit(Mode.OFFLINE)
     stop_clause = not settings.ovh_no_stop_clause
@@ -64,8 +63,9 @@ def export(args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url)
         migrate(engine)
     except (ConfigurationError, LedgerUnavailable) as error:
-        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message
-        say(f"{marks.failed} The database (DATABASE_URL) cannot be used: {why}", stream=sys.stderr)
+        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message_in(t)
+        told = t._("The database (DATABASE_URL) cannot be used: {reason}").format(reason=why)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     try:
         rows = (
@@ -76,10 +76,10 @@ def export(args: argparse.Namespace) -> int:
             sys.stdout.write(chunk)
         sys.stdout.flush()
     except LedgerUnavailable as error:
-        say(
-            f"{marks.failed} The database failed while reading: {error.reason}. The output is incomplete.",
-            stream=sys.stderr,
+        told = t._("The database failed while reading: {reason}. The output is incomplete.").format(
+            reason=error.reason
         )
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 1
     finally:
         engine.dispose()

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -14,9 +14,29 @@ from typing import TextIO
 from dotenv import load_dotenv
 
 from bot.domain.errors import ConfigurationError
+from bot.i18n import Translator, for_locale
 from bot.settings import Mode, Settings, load_settings
 
 WIDTH = 100
+# Where gettext looks for the language of messages, first set first (LANGUAGE, a GNU list of fallbacks, aside).
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def environment_locale(environ: Mapping[str, str] | None = None) -> str | None:
+    """The locale the environment asks messages in: ``es_ES`` from ``LANG=es_ES.UTF-8`` (the first of
+    LC_ALL, LC_MESSAGES and LANG that is set, as gettext reads them); None when none is."""
+    values = os.environ if environ is None else environ
+    for name in _LOCALE_VARIABLES:
+        if value := values.get(name):
+            return value.split(".")[0].split("@")[0]
+    return None
+
+
+def cli_translator(environ: Mapping[str, str] | None = None) -> Translator:
+    """The command line's translator: the environment's language when there is a catalogue for it, English
+    otherwise (``C``, ``POSIX``, unset, or any other language). Flags, variable names and what scripts read
+    (CSV, JSON, exit statuses) are never translated."""
+    return for_locale(environment_locale(environ))
 
 
 def settings_or_exit(mode: Mode) -> Settings:
@@ -26,13 +46,14 @@ def settings_or_exit(mode: Mode) -> Settings:
     try:
         return load_settings(os.environ, mode)
     except ConfigurationError as error:
-        print(error.user_message, file=sys.stderr)
+        t = cli_translator()
+        print(error.user_message_in(t), file=sys.stderr)
         if not env_file.exists():
-            print(
-                "\nNo .env file here: copy .env.example to .env and fill it in. Create the Slack app from "
-                "manifest.yml and the OVH keys as the README's Set-up section says.",
-                file=sys.stderr,
+            advice = t._(
+                "No .env file here: copy .env.example to .env and fill it in. Create the Slack app from "
+                "manifest.yml and the OVH keys as the README's Set-up section says."
             )
+            print(f"\n{advice}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

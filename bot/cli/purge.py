@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.output import Marks, say, settings_or_exit
+from bot.cli.output import Marks, cli_translator, say, settings_or_exit
 from bot.domain.errors import ConfigurationError, LedgerUnavailable
 from bot.settings import Mode
 from bot.storage.db import create_engine, migrate
@@ -29,37 +29,51 @@ def purge(_args: argparse.Namespace) -> int:
     """Run the retention now and say how many sends it changed."""
     settings = settings_or_exit(Mode.OFFLINE)
     marks = Marks()
+    t = cli_translator()
     try:
         engine = create_engine(settings.database_url)
         migrate(engine)
     except (ConfigurationError, LedgerUnavailable) as error:
-        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message
-        say(f"{marks.failed} The database (DATABASE_URL) cannot be used: {why}", stream=sys.stderr)
+        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message_in(t)
+        told = t._("The database (DATABASE_URL) cannot be used: {reason}").format(reason=why)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
     days = settings.retention_days
     try:
         result = Retention(engine, days).run(due_only=False)
     except LedgerUnavailable as error:
-        say(
-            f"{marks.failed} The database failed: {error.reason}. Run `smsbot purge` again.",
-            stream=sys.stderr,
-        )
+        told = t._("The database failed: {reason}. Run `smsbot purge` again.").format(reason=error.reason)
+        say(f"{marks.failed} {told}", stream=sys.stderr)
         return 1
     finally:
         engine.dispose()
     if result is None:
         say(
-            f"{marks.failed} Another instance is purging right now; nothing was done here.", stream=sys.stderr
+            f"{marks.failed} " + t._("Another instance is purging right now; nothing was done here."),
+            stream=sys.stderr,
         )
         return 1
-    window = (
-        "as soon as settled"
-        if days == 0
-        else f"older than {days} day(s), before {result.before:%Y-%m-%d %H:%M} UTC"
+    sends = t.ngettext("{count} send", "{count} sends", result.changed).format(count=f"{result.changed:,}")
+    if days == 0:
+        erased = t._(
+            "Erased the text and numbers of {sends} as soon as settled (SMS_RETENTION_DAYS); their counts, "
+            "credits and statuses stay."
+        ).format(sends=sends)
+    else:
+        erased = t.ngettext(
+            "Erased the text and numbers of {sends} older than {count} day, before {before} UTC "
+            "(SMS_RETENTION_DAYS); their counts, credits and statuses stay.",
+            "Erased the text and numbers of {sends} older than {count} days, before {before} UTC "
+            "(SMS_RETENTION_DAYS); their counts, credits and statuses stay.",
+            days,
+        ).format(sends=sends, count=days, before=f"{result.before:%Y-%m-%d %H:%M}")
+    also = t._("Also the numbers of {reports} and the senders and texts of {replies}.").format(
+        reports=t.ngettext("{count} delivery report", "{count} delivery reports", result.deliveries).format(
+            count=f"{result.deliveries:,}"
+        ),
+        replies=t.ngettext("{count} reply", "{count} replies", result.replies).format(
+            count=f"{result.replies:,}"
+        ),
     )
-    say(
-        f"{marks.ok} Erased the text and numbers of {result.changed:,} send(s) {window} "
-        "(SMS_RETENTION_DAYS); their counts, credits and statuses stay. Also the numbers of "
-        f"{result.deliveries:,} delivery report(s) and the senders and texts of {result.replies:,} reply(ies)."
-    )
+    say(f"{marks.ok} {erased} {also}")
     return 0
