@@ -146,14 +146,14 @@ def test_all_green(cli, env, migrated, fake_ovh):
     assert line(out, "✓ run modes:").startswith(
         "✓ run modes: HTTP mode (`smsbot run --http`) has SLACK_SIGNING_SECRET"
     )
-    assert line(out, "✓ access:") == "✓ access: 1 user(s) may send, from any channel, to ES, FR, GB."
+    assert line(out, "✓ access:") == "✓ access: 1 user may send, from any channel, to ES, FR, GB."
     assert line(out, "✓ API keys:") == f"✓ API keys: accepted by {fake_ovh.endpoint}."
     assert line(out, "✓ key rules:") == "✓ key rules: GET /sms, GET /sms/*, POST /sms/*/jobs."
     assert line(out, "✓ key expiry:").startswith("✓ key expiry: the key expires on ")
     assert line(out, "✓ SMS service:") == (
         "✓ SMS service: sms-tt12345-1 (the account's only one; OVH_SMS_SERVICE is not set)."
     )
-    assert line(out, "✓ credits:") == "✓ credits: 100 credit(s) left."
+    assert line(out, "✓ credits:") == "✓ credits: 100 credits left."
     assert line(out, "✓ sender:").startswith("✓ sender: OVH_SMS_SENDER is empty")
     assert line(out, "✓ connection:").startswith("✓ connection: sqlite:///")
     assert line(out, "✓ schema:").startswith("✓ schema: up to date (revision ")
@@ -324,7 +324,7 @@ def test_ovh_unreachable(cli, env, migrated):
 @pytest.mark.parametrize(
     ("expires_in", "mark", "detail"),
     [
-        (timedelta(days=10), "!", "the key expires in 10 day(s), on "),
+        (timedelta(days=10), "!", "the key expires in 10 days, on "),
         (timedelta(hours=3), "!", "the key expires within a day, on "),
         (timedelta(days=-1), "✗", "the key expired on "),
         (timedelta(days=15), "✓", "the key expires on "),
@@ -496,7 +496,7 @@ def test_user_groups_are_looked_up(cli, env, migrated, fake_slack):
     outcome = cli("check", env=env | {"SMS_ALLOWED_USERGROUPS": "SOPS,STYPO"})
 
     assert outcome.code == 1
-    assert line(outcome.out, "✓ user group SOPS:") == "✓ user group SOPS: 2 member(s)."
+    assert line(outcome.out, "✓ user group SOPS:") == "✓ user group SOPS: 2 members."
     assert line(outcome.out, "✗ user group STYPO:") == "✗ user group STYPO: cannot be read (no_such_subteam)."
     assert "which is not a user group of this workspace" in fix_after(outcome.out, "✗ user group STYPO:")
 
@@ -589,7 +589,7 @@ def test_a_database_not_migrated_is_reported_and_left_alone(cli, env, sqlite_url
     assert outcome.code == 0
     revisions = all_revisions()
     assert line(outcome.out, "! schema:").startswith(
-        f"! schema: {len(revisions)} migration(s) pending ({', '.join(revisions)}; the database is at an empty schema)"
+        f"! schema: {len(revisions)} migrations pending ({', '.join(revisions)}; the database is at an empty schema)"
     )
     assert "`smsbot run` applies them at start-up" in line(outcome.out, "! schema:")
     assert _tables(sqlite_url) == {"unrelated"}
@@ -630,7 +630,7 @@ def test_an_unreachable_database_hides_its_password(cli, env):
 @pytest.mark.postgres
 def test_postgres_schema_state(cli, env, postgres_url):
     pending = cli("check", env=env | {"DATABASE_URL": postgres_url})
-    assert line(pending.out, "! schema:").startswith(f"! schema: {len(all_revisions())} migration(s) pending")
+    assert line(pending.out, "! schema:").startswith(f"! schema: {len(all_revisions())} migrations pending")
 
     engine = create_engine(postgres_url)
     migrate(engine)

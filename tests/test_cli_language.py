@@ -102,7 +102,13 @@ def test_the_checks_headings_and_summary_are_in_spanish(cli, env):
     assert spanish.code == english.code
     assert "smsbot check: configuración del entorno (aquí no hay .env)" in spanish.out
     assert "\nConfiguración\n" in spanish.out and "\nBase de datos\n" in spanish.out
+    assert "acceso: 1 usuario puede enviar, desde cualquier canal, a ES, FR, GB." in spanish.out
+    flat = " ".join(spanish.out.split())  # the terminal's wrapping aside
+    assert (
+        "! conexión:" in flat and "aún no existe: `smsbot run` lo crea, con su esquema, al arrancar." in flat
+    )
     assert "\nSettings\n" in english.out and "\nDatabase\n" in english.out
+    assert "access: 1 user may send, from any channel, to ES, FR, GB." in english.out
     summary = spanish.out.rstrip().splitlines()[-1]
     assert summary.split(" ", 1)[1].startswith(
         ("Todo bien", "Listo para funcionar", "1 problema", "2 problemas")

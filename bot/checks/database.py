@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.checks.result import CheckResult, Status
+from bot.i18n import N_, T_, Tn_
 from bot.settings import Settings
 from bot.storage.db import SchemaState, database_reason, schema_state
 
@@ -31,13 +32,15 @@ def check_database(settings: Settings) -> list[CheckResult]:
         return [
             CheckResult(
                 "Database",
-                "connection",
+                N_("connection"),
                 Status.FAILED,
-                f"{shown} cannot be reached: {reason}",
-                "Check DATABASE_URL, that the server runs and accepts connections from here, and the "
-                "user's password and rights.",
+                T_("{database} cannot be reached: {reason}", database=shown, reason=reason),
+                N_(
+                    "Check DATABASE_URL, that the server runs and accepts connections from here, and the "
+                    "user's password and rights."
+                ),
             ),
-            CheckResult("Database", "schema", Status.SKIPPED, "not checked: no connection."),
+            CheckResult("Database", N_("schema"), Status.SKIPPED, N_("not checked: no connection.")),
         ]
     finally:
         engine.dispose()
@@ -48,15 +51,15 @@ def _sqlite_file_problem(database: str | None, shown: str) -> CheckResult | None
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     path = Path(database)
-    where = path if path.is_absolute() else f"{path} (relative to {Path.cwd()})"
+    where = path if path.is_absolute() else T_("{path} (relative to {folder})", path=path, folder=Path.cwd())
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             return CheckResult(
                 "Database",
                 "connection",
                 Status.FAILED,
-                f"{where} cannot be read and written by this user.",
-                "Fix the file's permissions, or point DATABASE_URL elsewhere.",
+                T_("{file} cannot be read and written by this user.", file=where),
+                N_("Fix the file's permissions, or point DATABASE_URL elsewhere."),
             )
         return None
     directory = path.parent if str(path.parent) else Path(".")
@@ -65,36 +68,53 @@ def _sqlite_file_problem(database: str | None, shown: str) -> CheckResult | None
             "Database",
             "connection",
             Status.FAILED,
-            f"{where} does not exist, and its directory cannot be written: the bot cannot create it.",
-            "Create the directory (writable by the bot's user), or point DATABASE_URL elsewhere.",
+            T_(
+                "{file} does not exist, and its directory cannot be written: the bot cannot create it.",
+                file=where,
+            ),
+            N_("Create the directory (writable by the bot's user), or point DATABASE_URL elsewhere."),
         )
     return CheckResult(
         "Database",
         "connection",
         Status.WARNING,
-        f"{where} does not exist yet: `smsbot run` creates it, with its schema, at start-up.",
-        "Nothing to do on a first run. Otherwise, check that DATABASE_URL points at the existing ledger "
-        "(a relative SQLite path depends on the directory the bot starts in).",
+        T_("{file} does not exist yet: `smsbot run` creates it, with its schema, at start-up.", file=where),
+        N_(
+            "Nothing to do on a first run. Otherwise, check that DATABASE_URL points at the existing ledger "
+            "(a relative SQLite path depends on the directory the bot starts in)."
+        ),
     )
 
 
 def _schema_result(state: SchemaState) -> CheckResult:
     if state.up_to_date:
-        return CheckResult("Database", "schema", Status.OK, f"up to date (revision {state.head}).")
+        return CheckResult(
+            "Database", "schema", Status.OK, T_("up to date (revision {revision}).", revision=state.head)
+        )
     if not state.known:
         return CheckResult(
             "Database",
             "schema",
             Status.FAILED,
-            f"the schema is at revision {state.current}, which this smsbot does not know: a newer smsbot "
-            "wrote it, and this one refuses to start on it.",
-            "Upgrade smsbot, or point DATABASE_URL at this version's database.",
+            T_(
+                "the schema is at revision {revision}, which this smsbot does not know: a newer smsbot "
+                "wrote it, and this one refuses to start on it.",
+                revision=state.current,
+            ),
+            N_("Upgrade smsbot, or point DATABASE_URL at this version's database."),
         )
     return CheckResult(
         "Database",
         "schema",
         Status.WARNING,
-        f"{len(state.pending)} migration(s) pending ({', '.join(state.pending)}; the database is at "
-        f"{state.current or 'an empty schema'}): `smsbot run` applies them at start-up.",
-        "Nothing to do if this version is about to start; `smsbot check` itself never migrates.",
+        Tn_(
+            "{count} migration pending ({revisions}; the database is at {current}): `smsbot run` applies it "
+            "at start-up.",
+            "{count} migrations pending ({revisions}; the database is at {current}): `smsbot run` applies them "
+            "at start-up.",
+            len(state.pending),
+            revisions=", ".join(state.pending),
+            current=state.current or T_("an empty schema"),
+        ),
+        N_("Nothing to do if this version is about to start; `smsbot check` itself never migrates."),
     )

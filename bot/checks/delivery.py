@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.checks.result import CheckResult, Status
 from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.i18n import N_, T_, Tn_
 from bot.ovh.client import OvhClient
 from bot.ovh.deliveries import OvhDeliveries
 from bot.settings import Settings
@@ -26,11 +27,17 @@ def check_delivery(settings: Settings, deliveries: OvhDeliveries | None = None) 
     results = [
         CheckResult(
             AREA,
-            "delivery",
+            N_("delivery"),
             Status.OK,
-            f"each SMS is followed for {settings.delivery_validity_hours:g} h, read every "
-            f"{settings.delivery_poll_seconds:g} s while young and less often as it ages, within "
-            f"{settings.ovh_reads_per_minute} OVH read(s) a minute shared by every instance.",
+            Tn_(
+                "each SMS is followed for {hours} h, read every {seconds} s while young and less often as it "
+                "ages, within {count} OVH read a minute shared by every instance.",
+                "each SMS is followed for {hours} h, read every {seconds} s while young and less often as it "
+                "ages, within {count} OVH reads a minute shared by every instance.",
+                settings.ovh_reads_per_minute,
+                hours=format(settings.delivery_validity_hours, "g"),
+                seconds=format(settings.delivery_poll_seconds, "g"),
+            ),
         ),
         _callback(settings, deliveries),
         _replies(settings),
@@ -40,66 +47,89 @@ def check_delivery(settings: Settings, deliveries: OvhDeliveries | None = None) 
 
 
 def _callback(settings: Settings, deliveries: OvhDeliveries | None) -> CheckResult:
-    name = "OVH callback"
+    name = N_("OVH callback")
     token = settings.ovh_callback_token
     if settings.ovh_simulated:
-        return CheckResult(AREA, name, Status.SKIPPED, "not checked: OVH is simulated.")
+        return CheckResult(AREA, name, Status.SKIPPED, N_("not checked: OVH is simulated."))
     deliveries = deliveries or OvhDeliveries(OvhClient.from_settings(settings))
     try:
         url = deliveries.callback_url(deliveries.service_name())
     except (DeliveryError, ConfigurationError) as error:
-        reason = error.code if isinstance(error, DeliveryError) else "no SMS service to read"
+        reason = error.code if isinstance(error, DeliveryError) else T_("no SMS service to read")
         return CheckResult(
-            AREA, name, Status.WARNING, f"the account's callback could not be read ({reason})."
+            AREA,
+            name,
+            Status.WARNING,
+            T_("the account's callback could not be read ({reason}).", reason=reason),
         )
     ours = bool(token and url and url.endswith(CALLBACK_PATH + token))
     if ours and url is not None:
         return CheckResult(
-            AREA, name, Status.OK, f"OVH pushes changes to {masked(url, token)} (OVH_CALLBACK_TOKEN matches)."
+            AREA,
+            name,
+            Status.OK,
+            T_("OVH pushes changes to {url} (OVH_CALLBACK_TOKEN matches).", url=masked(url, token)),
         )
-    how = "`smsbot callback set https://YOUR-HOST/ovh/callback/<OVH_CALLBACK_TOKEN>` (key rule PUT /sms/*)"
+    how = "`smsbot callback set https://YOUR-HOST/ovh/callback/<OVH_CALLBACK_TOKEN>`"
     if token and url is None:
         return CheckResult(
             AREA,
             name,
             Status.WARNING,
-            "OVH_CALLBACK_TOKEN is set but the account has no callback: deliveries are only polled.",
-            f"Run {how}.",
+            N_("OVH_CALLBACK_TOKEN is set but the account has no callback: deliveries are only polled."),
+            T_("Run {command} (key rule PUT /sms/*).", command=how),
         )
     if url is not None:
         return CheckResult(
             AREA,
             name,
             Status.WARNING,
-            f"the account's callback is {masked(url, token)}, which does not end with "
-            f"{CALLBACK_PATH}<OVH_CALLBACK_TOKEN>: the bot answers those pushes 404 (deliveries are still polled).",
-            f"Set OVH_CALLBACK_TOKEN and run {how}, or leave it if another tool uses the callback.",
+            T_(
+                "the account's callback is {url}, which does not end with {path}<OVH_CALLBACK_TOKEN>: the bot "
+                "answers those pushes 404 (deliveries are still polled).",
+                url=masked(url, token),
+                path=CALLBACK_PATH,
+            ),
+            T_(
+                "Set OVH_CALLBACK_TOKEN and run {command} (key rule PUT /sms/*), or leave it if another tool "
+                "uses the callback.",
+                command=how,
+            ),
         )
     return CheckResult(
         AREA,
         name,
         Status.OK,
-        f"not used: deliveries are read every {settings.delivery_poll_seconds:g} s. In HTTP mode, OVH can "
-        "push changes: set OVH_CALLBACK_TOKEN, then run `smsbot callback set URL`.",
+        T_(
+            "not used: deliveries are read every {seconds} s. In HTTP mode, OVH can push changes: set "
+            "OVH_CALLBACK_TOKEN, then run `smsbot callback set URL`.",
+            seconds=format(settings.delivery_poll_seconds, "g"),
+        ),
     )
 
 
 def _replies(settings: Settings) -> CheckResult:
     where = (
-        f"replies that match no send go to <#{settings.replies_channel}>"
+        T_("replies that match no send go to <#{channel}>", channel=settings.replies_channel)
         if settings.replies_channel
-        else "replies that match no send are kept in the database and logged (SMS_REPLIES_CHANNEL is unset)"
+        else T_(
+            "replies that match no send are kept in the database and logged (SMS_REPLIES_CHANNEL is unset)"
+        )
     )
     answer = (
-        "sends ask OVH for a sender people can answer (SMS_ALLOW_REPLIES=true)"
+        T_("sends ask OVH for a sender people can answer (SMS_ALLOW_REPLIES=true)")
         if settings.allow_replies
-        else "people can answer only where the sender allows it (SMS_ALLOW_REPLIES=false)"
+        else T_("people can answer only where the sender allows it (SMS_ALLOW_REPLIES=false)")
     )
     return CheckResult(
         AREA,
-        "replies",
+        N_("replies"),
         Status.OK,
-        f"replies go to the thread of the latest send to the number; {where}; {answer}.",
+        T_(
+            "replies go to the thread of the latest send to the number; {where}; {answer}.",
+            where=where,
+            answer=answer,
+        ),
     )
 
 
@@ -107,14 +137,18 @@ def _credit_alert(settings: Settings) -> CheckResult:
     if settings.credits_alert_below is None or settings.alert_channel is None:
         return CheckResult(
             AREA,
-            "credit alert",
+            N_("credit alert"),
             Status.OK,
-            "off: set SMS_CREDITS_ALERT_BELOW and SMS_ALERT_CHANNEL to be warned before credits run out.",
+            N_("off: set SMS_CREDITS_ALERT_BELOW and SMS_ALERT_CHANNEL to be warned before credits run out."),
         )
     return CheckResult(
         AREA,
         "credit alert",
         Status.OK,
-        f"posted once in <#{settings.alert_channel}> when the credits left fall below "
-        f"{settings.credits_alert_below:g} (SMS_CREDITS_ALERT_BELOW, SMS_ALERT_CHANNEL).",
+        T_(
+            "posted once in <#{channel}> when the credits left fall below {credits} (SMS_CREDITS_ALERT_BELOW, "
+            "SMS_ALERT_CHANNEL).",
+            channel=settings.alert_channel,
+            credits=format(settings.credits_alert_below, "g"),
+        ),
     )

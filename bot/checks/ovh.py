@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.checks.result import CheckResult, Status, shown_url
 from bot.domain.errors import DeliveryError
+from bot.i18n import N_, T_, Text, Tn_, Translatable, joined
 from bot.ovh.account import Credential, OvhAccount, SmsAccount
 from bot.ovh.errors import REQUIRED_RULES
 from bot.settings import Settings
@@ -17,22 +18,31 @@ from bot.settings import Settings
 EXPIRY_WARNING = timedelta(days=14)
 # A service name that only stands for "any" when checking rules before the real one is known.
 _ANY_SERVICE = "sms-xx00000-1"
+# What a sender's status means, said of the sender ("`ACME` is disabled: …"), and what to do.
 _SENDER_STATUS = {
     "waitingValidation": (
-        "is waiting for OVH's validation: sends with it fail until OVH validates it (this can take a few "
-        "days, and OVH may ask for a document)",
-        "Wait for the validation (OVHcloud Control Panel → Telecom → SMS → Senders), or leave "
-        "OVH_SMS_SENDER empty meanwhile to send from the account's default sender.",
+        N_(
+            "`{sender}` is waiting for OVH's validation: sends with it fail until OVH validates it (this can "
+            "take a few days, and OVH may ask for a document)."
+        ),
+        N_(
+            "Wait for the validation (OVHcloud Control Panel → Telecom → SMS → Senders), or leave "
+            "OVH_SMS_SENDER empty meanwhile to send from the account's default sender."
+        ),
     ),
     "refused": (
-        "was refused by OVH: sends with it fail",
-        "See why in the OVHcloud Control Panel (Telecom → SMS → Senders), then register another sender "
-        "and put it in OVH_SMS_SENDER, or leave OVH_SMS_SENDER empty to use the account's default sender.",
+        N_("`{sender}` was refused by OVH: sends with it fail."),
+        N_(
+            "See why in the OVHcloud Control Panel (Telecom → SMS → Senders), then register another sender "
+            "and put it in OVH_SMS_SENDER, or leave OVH_SMS_SENDER empty to use the account's default sender."
+        ),
     ),
     "disable": (
-        "is disabled: sends with it fail",
-        "Enable it in the OVHcloud Control Panel (Telecom → SMS → Senders), or leave OVH_SMS_SENDER "
-        "empty to use the account's default sender.",
+        N_("`{sender}` is disabled: sends with it fail."),
+        N_(
+            "Enable it in the OVHcloud Control Panel (Telecom → SMS → Senders), or leave OVH_SMS_SENDER "
+            "empty to use the account's default sender."
+        ),
     ),
 }
 
@@ -97,20 +107,25 @@ def check_ovh(
         return [
             CheckResult(
                 "OVH",
-                "simulator",
+                N_("simulator"),
                 Status.WARNING,
-                "OVH_ENDPOINT=simulator: OVH is simulated on this machine. No SMS is sent, nothing reaches "
-                "OVH, and the keys are not checked; every audit trail says the send was simulated.",
-                "To send real SMS, set OVH_ENDPOINT (ovh-eu, ovh-ca or ovh-us) and the three OVH keys "
-                "(the README's Set-up, step 2), then run `smsbot check` again.",
+                N_(
+                    "OVH_ENDPOINT=simulator: OVH is simulated on this machine. No SMS is sent, nothing reaches "
+                    "OVH, and the keys are not checked; every audit trail says the send was simulated."
+                ),
+                N_(
+                    "To send real SMS, set OVH_ENDPOINT (ovh-eu, ovh-ca or ovh-us) and the three OVH keys "
+                    "(the README's Set-up, step 2), then run `smsbot check` again."
+                ),
             )
         ]
     queries = queries or OvhAccount.from_settings(settings)
     now = now or datetime.now(UTC)
     link = create_token_url(settings)
-    new_keys = (
-        f"Create keys with exactly the rules the bot needs at {link} and put the three values it shows in "
-        "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY."
+    new_keys = T_(
+        "Create keys with exactly the rules the bot needs at {link} and put the three values it shows in "
+        "OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY.",
+        link=link,
     )
     base_url = shown_url(settings.ovh_base_url)
     try:
@@ -118,12 +133,16 @@ def check_ovh(
     except DeliveryError as error:
         if error.code != "not_granted":
             keys = _keys_failure(error, base_url, new_keys)
-            return [keys, *_skipped_ovh(settings, "the OVH keys do not work")]
+            return [keys, *_skipped_ovh(settings, T_("not checked: the OVH keys do not work."))]
         credential = None  # OVH always lets a key read itself; if it does not, judge by the calls below
-    keys = CheckResult("OVH", "API keys", Status.OK, f"accepted by {base_url}.")
+    keys = CheckResult("OVH", N_("API keys"), Status.OK, T_("accepted by {url}.", url=base_url))
     if credential is not None and credential.status != "validated":
         keys = CheckResult(
-            "OVH", "API keys", Status.FAILED, f"the consumer key's status is {credential.status}.", new_keys
+            "OVH",
+            "API keys",
+            Status.FAILED,
+            T_("the consumer key's status is {status}.", status=credential.status),
+            new_keys,
         )
 
     service_results, service, account = _service(settings, queries, new_keys)
@@ -132,10 +151,12 @@ def check_ovh(
         results.append(
             CheckResult(
                 "OVH",
-                "key rules",
+                N_("key rules"),
                 Status.WARNING,
-                "OVH did not show the key's rules (GET /auth/currentCredential was refused); the calls "
-                "below show what works.",
+                N_(
+                    "OVH did not show the key's rules (GET /auth/currentCredential was refused); the calls "
+                    "below show what works."
+                ),
             )
         )
     else:
@@ -146,49 +167,55 @@ def check_ovh(
         results.append(_credits_result(account))
         results.append(_sender_result(settings, queries, service))
     else:
-        results.append(CheckResult("OVH", "credits", Status.SKIPPED, "not checked: no usable SMS service."))
+        unusable = N_("not checked: no usable SMS service.")
+        results.append(CheckResult("OVH", N_("credits"), Status.SKIPPED, unusable))
         if settings.ovh_sms_sender:
-            results.append(
-                CheckResult("OVH", "sender", Status.SKIPPED, "not checked: no usable SMS service.")
-            )
+            results.append(CheckResult("OVH", N_("sender"), Status.SKIPPED, unusable))
     return results
 
 
-def _keys_failure(error: DeliveryError, base_url: str, new_keys: str) -> CheckResult:
+def _keys_failure(error: DeliveryError, base_url: str, new_keys: Text) -> CheckResult:
     if error.code in {"invalid_application_key", "invalid_consumer_key"}:
-        return CheckResult("OVH", "API keys", Status.FAILED, error.user_message, new_keys)
+        return CheckResult("OVH", "API keys", Status.FAILED, error.message, new_keys)
     if error.code == "invalid_signature":
+        link = new_keys.fields["link"]
         return CheckResult(
             "OVH",
             "API keys",
             Status.FAILED,
-            error.user_message,
-            "Copy the application secret that came with OVH_APPLICATION_KEY into OVH_APPLICATION_SECRET. "
-            + new_keys.replace("Create keys", "Or create new keys"),
+            error.message,
+            T_(
+                "Copy the application secret that came with OVH_APPLICATION_KEY into OVH_APPLICATION_SECRET. "
+                "Or create new keys with exactly the rules the bot needs at {link} and put the three values it "
+                "shows in OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY.",
+                link=link,
+            ),
         )
     if error.code in {"unreachable", "timeout", "unavailable", "rate_limited"}:
         return CheckResult(
             "OVH",
             "API keys",
             Status.FAILED,
-            f"OVH's API at {base_url} did not answer properly ({error.code}).",
-            "Check the network and OVH_ENDPOINT (ovh-eu, ovh-ca, ovh-us, or the API's base URL), then try "
-            "again; OVH's status page is https://public-cloud.status-ovhcloud.com/.",
+            T_("OVH's API at {url} did not answer properly ({code}).", url=base_url, code=error.code),
+            N_(
+                "Check the network and OVH_ENDPOINT (ovh-eu, ovh-ca, ovh-us, or the API's base URL), then try "
+                "again; OVH's status page is https://public-cloud.status-ovhcloud.com/."
+            ),
         )
     return CheckResult(
-        "OVH", "API keys", Status.FAILED, f"OVH refused the keys: {error.user_message}", new_keys
+        "OVH", "API keys", Status.FAILED, T_("OVH refused the keys: {reason}", reason=error.message), new_keys
     )
 
 
-def _skipped_ovh(settings: Settings, why: str) -> list[CheckResult]:
-    names = ["key rules", "key expiry", "SMS service", "credits"]
+def _skipped_ovh(settings: Settings, why: Text) -> list[CheckResult]:
+    names = ["key rules", N_("key expiry"), N_("SMS service"), "credits"]
     if settings.ovh_sms_sender:
         names.append("sender")
-    return [CheckResult("OVH", name, Status.SKIPPED, f"not checked: {why}.") for name in names]
+    return [CheckResult("OVH", name, Status.SKIPPED, why) for name in names]
 
 
 def _rules_result(
-    settings: Settings, credential: Credential, service: str | None, new_keys: str
+    settings: Settings, credential: Credential, service: str | None, new_keys: Text
 ) -> CheckResult:
     configured = settings.ovh_sms_service is not None
     needs = _needs(service or settings.ovh_sms_service or _ANY_SERVICE, configured)
@@ -200,8 +227,12 @@ def _rules_result(
             "OVH",
             "key rules",
             Status.FAILED,
-            f"the key is not allowed {', '.join(required_missing)}: OVH will refuse "
-            f"{'these calls' if len(required_missing) > 1 else 'this call'} with NOT_GRANTED_CALL.",
+            Tn_(
+                "the key is not allowed {rules}: OVH will refuse this call with NOT_GRANTED_CALL.",
+                "the key is not allowed {rules}: OVH will refuse these calls with NOT_GRANTED_CALL.",
+                len(required_missing),
+                rules=", ".join(required_missing),
+            ),
             new_keys,
         )
     if broader:
@@ -209,41 +240,54 @@ def _rules_result(
             "OVH",
             "key rules",
             Status.WARNING,
-            f"the key also allows {', '.join(broader)}, more than the bot needs.",
-            "A key limited to the bot's rules does less harm if the .env leaks. " + new_keys,
+            T_("the key also allows {rules}, more than the bot needs.", rules=", ".join(broader)),
+            joined([T_("A key limited to the bot's rules does less harm if the .env leaks."), new_keys]),
         )
-    note = f" ({missing[0].rule} is not granted: fine while OVH_SMS_SERVICE is set)" if missing else ""
-    return CheckResult(
-        "OVH", "key rules", Status.OK, f"{', '.join(dict.fromkeys(n.rule for n in needs))}{note}."
-    )
+    rules = ", ".join(dict.fromkeys(n.rule for n in needs))
+    if missing:
+        granted: Translatable = T_(
+            "{rules} ({rule} is not granted: fine while OVH_SMS_SERVICE is set).",
+            rules=rules,
+            rule=missing[0].rule,
+        )
+    else:
+        granted = T_("{rules}.", rules=rules)
+    return CheckResult("OVH", "key rules", Status.OK, granted)
 
 
 def _expiry_result(credential: Credential, now: datetime, link: str) -> CheckResult:
     expiration = credential.expiration
     if expiration is None:
-        return CheckResult("OVH", "key expiry", Status.OK, "the key never expires.")
+        return CheckResult("OVH", "key expiry", Status.OK, N_("the key never expires."))
     if expiration.tzinfo is None:
         expiration = expiration.replace(tzinfo=UTC)
     when = expiration.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    renew = f"Create a new key before then at {link}, and put its values in the OVH_* variables."
+    renew = T_(
+        "Create a new key before then at {link}, and put its values in the OVH_* variables.", link=link
+    )
     left = expiration - now
     if left <= timedelta(0):
-        return CheckResult("OVH", "key expiry", Status.FAILED, f"the key expired on {when}.", renew)
+        return CheckResult(
+            "OVH", "key expiry", Status.FAILED, T_("the key expired on {when}.", when=when), renew
+        )
     if left <= EXPIRY_WARNING:
         days = math.ceil(left / timedelta(days=1))
-        soon = "within a day" if left < timedelta(days=1) else f"in {days} day(s)"
-        return CheckResult(
-            "OVH",
-            "key expiry",
-            Status.WARNING,
-            f"the key expires {soon}, on {when}: sends fail after.",
-            renew,
+        soon = (
+            T_("the key expires within a day, on {when}: sends fail after.", when=when)
+            if left < timedelta(days=1)
+            else Tn_(
+                "the key expires in {count} day, on {when}: sends fail after.",
+                "the key expires in {count} days, on {when}: sends fail after.",
+                days,
+                when=when,
+            )
         )
-    return CheckResult("OVH", "key expiry", Status.OK, f"the key expires on {when}.")
+        return CheckResult("OVH", "key expiry", Status.WARNING, soon, renew)
+    return CheckResult("OVH", "key expiry", Status.OK, T_("the key expires on {when}.", when=when))
 
 
 def _service(
-    settings: Settings, queries: OvhAccount, new_keys: str
+    settings: Settings, queries: OvhAccount, new_keys: Text
 ) -> tuple[list[CheckResult], str | None, SmsAccount | None]:
     """The SMS service result(s), the service name to use, and its account (None when unusable)."""
     configured = settings.ovh_sms_service
@@ -258,9 +302,11 @@ def _service(
                             "OVH",
                             name,
                             Status.FAILED,
-                            "the OVH account has no SMS service.",
-                            "Order one in the OVHcloud Control Panel (Telecom → SMS), or use the keys of the "
-                            "account that has it.",
+                            N_("the OVH account has no SMS service."),
+                            N_(
+                                "Order one in the OVHcloud Control Panel (Telecom → SMS), or use the keys of the "
+                                "account that has it."
+                            ),
                         )
                     ],
                     None,
@@ -273,9 +319,13 @@ def _service(
                             "OVH",
                             name,
                             Status.FAILED,
-                            f"OVH_SMS_SERVICE is not set and the account has {len(services)} SMS services: "
-                            f"{', '.join(services)}.",
-                            "Set OVH_SMS_SERVICE to the one the bot should send with.",
+                            T_(
+                                "OVH_SMS_SERVICE is not set and the account has {count} SMS services: "
+                                "{services}.",
+                                count=len(services),
+                                services=", ".join(services),
+                            ),
+                            N_("Set OVH_SMS_SERVICE to the one the bot should send with."),
                         )
                     ],
                     None,
@@ -288,13 +338,22 @@ def _service(
     except DeliveryError as error:
         return [_ovh_call_failure(name, error, new_keys)], configured, None
     if account is None:
-        fix = "Set OVH_SMS_SERVICE to one of the account's SMS services"
         try:
-            fix += f": {', '.join(queries.list_services()) or 'it has none'}."
+            listed = queries.list_services()
         except DeliveryError:
-            fix += " (GET /sms lists them)."
+            fix: Text = T_("Set OVH_SMS_SERVICE to one of the account's SMS services (GET /sms lists them).")
+        else:
+            fix = (
+                T_(
+                    "Set OVH_SMS_SERVICE to one of the account's SMS services: {services}.",
+                    services=", ".join(listed),
+                )
+                if listed
+                else T_("Set OVH_SMS_SERVICE to one of the account's SMS services: it has none.")
+            )
+        missing = T_("the account has no SMS service {service}.", service=service)
         return (
-            [CheckResult("OVH", name, Status.FAILED, f"the account has no SMS service {service}.", fix)],
+            [CheckResult("OVH", name, Status.FAILED, missing, fix)],
             service,
             None,
         )
@@ -305,45 +364,54 @@ def _service(
                     "OVH",
                     name,
                     Status.FAILED,
-                    f"{service} is {account.status}.",
-                    "See the service in the OVHcloud Control Panel (Telecom → SMS).",
+                    T_("{service} is {status}.", service=service, status=account.status),
+                    N_("See the service in the OVHcloud Control Panel (Telecom → SMS)."),
                 )
             ],
             service,
             None,
         )
-    how = " (the account's only one; OVH_SMS_SERVICE is not set)" if configured is None else ""
-    return [CheckResult("OVH", name, Status.OK, f"{service}{how}.")], service, account
+    used = (
+        T_("{service} (the account's only one; OVH_SMS_SERVICE is not set).", service=service)
+        if configured is None
+        else T_("{service}.", service=service)
+    )
+    return [CheckResult("OVH", name, Status.OK, used)], service, account
 
 
-def _ovh_call_failure(name: str, error: DeliveryError, new_keys: str) -> CheckResult:
+def _ovh_call_failure(name: str, error: DeliveryError, new_keys: Text) -> CheckResult:
     if error.code == "not_granted":
         return CheckResult(
-            "OVH", name, Status.FAILED, "OVH refused the call: the key was not granted it.", new_keys
+            "OVH", name, Status.FAILED, N_("OVH refused the call: the key was not granted it."), new_keys
         )
-    return CheckResult("OVH", name, Status.FAILED, f"OVH answered with an error ({error.code}).", None)
+    return CheckResult(
+        "OVH", name, Status.FAILED, T_("OVH answered with an error ({code}).", code=error.code), None
+    )
 
 
 def _credits_result(account: SmsAccount) -> CheckResult:
     credits = account.credits_left
     if credits is None:
-        return CheckResult("OVH", "credits", Status.WARNING, "OVH did not say how many credits are left.")
+        return CheckResult("OVH", "credits", Status.WARNING, N_("OVH did not say how many credits are left."))
     if credits <= 0:
         return CheckResult(
             "OVH",
             "credits",
             Status.WARNING,
-            "no credits left: every send fails until credits are added.",
-            "Buy SMS credits in the OVHcloud Control Panel (Telecom → SMS → Order credits).",
+            N_("no credits left: every send fails until credits are added."),
+            N_("Buy SMS credits in the OVHcloud Control Panel (Telecom → SMS → Order credits)."),
         )
-    return CheckResult("OVH", "credits", Status.OK, f"{credits:g} credit(s) left.")
+    left = Tn_(
+        "{count} credit left.", "{count} credits left.", 1 if credits == 1 else 2, count=format(credits, "g")
+    )
+    return CheckResult("OVH", "credits", Status.OK, left)
 
 
 def _sender_result(settings: Settings, queries: OvhAccount, service: str) -> CheckResult:
     sender = settings.ovh_sms_sender
     if not sender:
         return CheckResult(
-            "OVH", "sender", Status.OK, "OVH_SMS_SENDER is empty: OVH uses the account's default sender."
+            "OVH", "sender", Status.OK, N_("OVH_SMS_SENDER is empty: OVH uses the account's default sender.")
         )
     try:
         status = queries.sender_status(service, sender)
@@ -353,25 +421,38 @@ def _sender_result(settings: Settings, queries: OvhAccount, service: str) -> Che
                 "OVH",
                 "sender",
                 Status.SKIPPED,
-                f"not checked: the key may not read {service}'s senders (GET /sms/* covers it).",
+                T_(
+                    "not checked: the key may not read {service}'s senders (GET /sms/* covers it).",
+                    service=service,
+                ),
             )
-        return CheckResult("OVH", "sender", Status.FAILED, f"cannot be read ({error.code}).")
+        return CheckResult("OVH", "sender", Status.FAILED, T_("cannot be read ({code}).", code=error.code))
     if status is None:
         return CheckResult(
             "OVH",
             "sender",
             Status.FAILED,
-            f"`{sender}` is not a sender of {service}: sends with it fail.",
-            "Register it in the OVHcloud Control Panel (Telecom → SMS → Senders) and wait for its "
-            "validation, or fix OVH_SMS_SENDER, or leave it empty to use the account's default sender.",
+            T_(
+                "`{sender}` is not a sender of {service}: sends with it fail.", sender=sender, service=service
+            ),
+            N_(
+                "Register it in the OVHcloud Control Panel (Telecom → SMS → Senders) and wait for its "
+                "validation, or fix OVH_SMS_SENDER, or leave it empty to use the account's default sender."
+            ),
         )
     if status == "enable":
-        return CheckResult("OVH", "sender", Status.OK, f"`{sender}` is enabled.")
-    detail, fix = _SENDER_STATUS.get(
-        status,
-        (
-            f"has the status {status}, not enable: sends with it may fail",
-            "See the sender in the OVHcloud Control Panel (Telecom → SMS → Senders).",
+        return CheckResult("OVH", "sender", Status.OK, T_("`{sender}` is enabled.", sender=sender))
+    if status in _SENDER_STATUS:
+        detail, fix = _SENDER_STATUS[status]
+        return CheckResult("OVH", "sender", Status.FAILED, T_(detail, sender=sender), fix)
+    return CheckResult(
+        "OVH",
+        "sender",
+        Status.FAILED,
+        T_(
+            "`{sender}` has the status {status}, not enable: sends with it may fail.",
+            sender=sender,
+            status=status,
         ),
+        N_("See the sender in the OVHcloud Control Panel (Telecom → SMS → Senders)."),
     )
-    return CheckResult("OVH", "sender", Status.FAILED, f"`{sender}` {detail}.", fix)

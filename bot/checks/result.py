@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.i18n import Translatable
+
 
 class Status(StrEnum):
     """How a check went. Only ``FAILED`` makes `smsbot check` exit with 1."""
@@ -19,13 +21,16 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One line of `smsbot check`: what was checked, how it went, and for a problem, the fix."""
+    """One line of `smsbot check`: what was checked, how it went, and for a problem, the fix.
+
+    The name, detail and fix are marked strings (``N_``) or :class:`~bot.i18n.Text` objects: the command line
+    tells them in the language of its environment (``bot.i18n.in_``)."""
 
     area: str  # "Settings", "Slack", "OVH", "Database"
     name: str
     status: Status
-    detail: str
-    fix: str | None = None
+    detail: str | Translatable
+    fix: str | Translatable | None = None
 
 
 def shown_url(url: str) -> str:

@@ -6,6 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.checks.result import CheckResult, Status, shown_url
+from bot.i18n import N_, T_, Text, Tn_, joined
 from bot.settings import Settings
 from bot.slack.client import failure_reason, make_web_client
 
@@ -34,8 +35,8 @@ _USERGROUPS_SCOPE = "usergroups:read"
 _USERS_SCOPE = "users:read"
 # Scopes that only one setting needs: while it is off, a missing one is worth a warning, no more.
 _UNUSED_WHILE = {
-    _USERGROUPS_SCOPE: "SMS_ALLOWED_USERGROUPS is empty",
-    "users:read": "SMS_WORKSPACE_ADMINS_ARE_ADMINS is false",
+    _USERGROUPS_SCOPE: N_("SMS_ALLOWED_USERGROUPS is empty"),
+    "users:read": N_("SMS_WORKSPACE_ADMINS_ARE_ADMINS is false"),
 }
 _SLACK_TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 
@@ -48,15 +49,23 @@ def check_slack(settings: Settings, client: WebClient | None = None) -> list[Che
     except SlackApiError as error:
         code = str(error.response.get("error"))
         if code in _SLACK_TOKEN_ERRORS:
-            fix = (
+            fix: Text = T_(
                 "Copy the Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page into "
                 "SLACK_BOT_TOKEN; if the app was uninstalled, install it to the workspace again."
             )
         else:
-            fix = f"Check SLACK_API_URL ({shown_url(settings.slack_api_url)}) and Slack's status page."
+            fix = T_(
+                "Check SLACK_API_URL ({url}) and Slack's status page.", url=shown_url(settings.slack_api_url)
+            )
         return [
-            CheckResult("Slack", "bot token", Status.FAILED, f"Slack refused SLACK_BOT_TOKEN ({code}).", fix),
-            *_skipped_slack(settings, "the bot token does not work"),
+            CheckResult(
+                "Slack",
+                N_("bot token"),
+                Status.FAILED,
+                T_("Slack refused SLACK_BOT_TOKEN ({code}).", code=code),
+                fix,
+            ),
+            *_skipped_slack(settings, T_("not checked: the bot token does not work.")),
         ]
     except (SlackClientError, OSError) as error:
         return [
@@ -64,18 +73,26 @@ def check_slack(settings: Settings, client: WebClient | None = None) -> list[Che
                 "Slack",
                 "bot token",
                 Status.FAILED,
-                f"Slack's Web API at {shown_url(settings.slack_api_url)} cannot be reached "
-                f"({failure_reason(error)}).",
-                "Check the network, any proxy, and SLACK_API_URL (default https://slack.com/api/).",
+                T_(
+                    "Slack's Web API at {url} cannot be reached ({reason}).",
+                    url=shown_url(settings.slack_api_url),
+                    reason=failure_reason(error),
+                ),
+                N_("Check the network, any proxy, and SLACK_API_URL (default https://slack.com/api/)."),
             ),
-            *_skipped_slack(settings, "Slack cannot be reached"),
+            *_skipped_slack(settings, T_("not checked: Slack cannot be reached.")),
         ]
     identity = CheckResult(
         "Slack",
         "bot token",
         Status.OK,
-        f"workspace {answer.get('team')} ({answer.get('team_id')}), bot @{answer.get('user')} "
-        f"({answer.get('user_id')}).",
+        T_(
+            "workspace {team} ({team_id}), bot @{user} ({user_id}).",
+            team=answer.get("team"),
+            team_id=answer.get("team_id"),
+            user=answer.get("user"),
+            user_id=answer.get("user_id"),
+        ),
     )
     header = _header(answer.headers, "X-OAuth-Scopes")
     granted = None if header is None else {scope.strip() for scope in header.split(",") if scope.strip()}
@@ -83,10 +100,10 @@ def check_slack(settings: Settings, client: WebClient | None = None) -> list[Che
     return [identity, _scopes_result(settings, granted), *_usergroups(settings, client, readable=readable)]
 
 
-def _skipped_slack(settings: Settings, why: str) -> list[CheckResult]:
-    results = [CheckResult("Slack", "scopes", Status.SKIPPED, f"not checked: {why}.")]
+def _skipped_slack(settings: Settings, why: Text) -> list[CheckResult]:
+    results = [CheckResult("Slack", N_("scopes"), Status.SKIPPED, why)]
     results += [
-        CheckResult("Slack", f"user group {group}", Status.SKIPPED, f"not checked: {why}.")
+        CheckResult("Slack", f"user group {group}", Status.SKIPPED, why)
         for group in sorted(settings.allowed_usergroups)
     ]
     return results
@@ -107,8 +124,13 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
             "Slack",
             "scopes",
             Status.WARNING,
-            "Slack did not say which scopes the token has (no X-OAuth-Scopes header; a proxy may drop it).",
-            f"Make sure the app has the bot scopes {', '.join(REQUIRED_SLACK_SCOPES)} (OAuth & Permissions).",
+            N_(
+                "Slack did not say which scopes the token has (no X-OAuth-Scopes header; a proxy may drop it)."
+            ),
+            T_(
+                "Make sure the app has the bot scopes {scopes} (OAuth & Permissions).",
+                scopes=", ".join(REQUIRED_SLACK_SCOPES),
+            ),
         )
     missing = [scope for scope in REQUIRED_SLACK_SCOPES if scope not in granted]
     in_use = {
@@ -117,39 +139,64 @@ def _scopes_result(settings: Settings, granted: set[str] | None) -> CheckResult:
     }
     optional = (*_LOOKUP_SCOPES, *_EXPORT_SCOPES)
     needed = [scope for scope in missing if in_use.get(scope, True) and scope not in optional]
-    fix = (
-        "Add the missing bot scope(s) under OAuth & Permissions → Scopes (or recreate the app from "
-        "manifest.yml), then reinstall the app to the workspace so the token gets them."
+    fix = Tn_(
+        "Add the missing bot scope under OAuth & Permissions → Scopes (or recreate the app from "
+        "manifest.yml), then reinstall the app to the workspace so the token gets it.",
+        "Add the missing bot scopes under OAuth & Permissions → Scopes (or recreate the app from "
+        "manifest.yml), then reinstall the app to the workspace so the token gets them.",
+        len(missing),
     )
+    lacking = ", ".join(missing)
     if needed:
-        return CheckResult("Slack", "scopes", Status.FAILED, f"the token lacks {', '.join(missing)}.", fix)
+        return CheckResult(
+            "Slack", "scopes", Status.FAILED, T_("the token lacks {scopes}.", scopes=lacking), fix
+        )
     if missing:
-        reasons = []
-        unused = " and ".join(_UNUSED_WHILE[scope] for scope in missing if scope in _UNUSED_WHILE)
+        reasons: list[Text] = []
+        unused = [T_(_UNUSED_WHILE[scope]) for scope in missing if scope in _UNUSED_WHILE]
         if unused:
-            reasons.append(f"fine while {unused}, needed otherwise")
+            reasons.append(T_("fine while {settings}, needed otherwise", settings=_both(unused)))
         people = [scope for scope in (_USERS_SCOPE, _USERGROUPS_SCOPE) if scope in missing]
         if people:
             reasons.append(
-                f"people and user groups cannot be named as receivers (`/sms @person`) without {' and '.join(people)}"
+                T_(
+                    "people and user groups cannot be named as receivers (`/sms @person`) without {scopes}",
+                    scopes=_both(people),
+                )
             )
         if any(scope in _LOOKUP_SCOPES for scope in missing):
             reasons.append(
-                "without the history and join scopes, an audit message posted just before a crash may be "
-                "posted twice"
+                T_(
+                    "without the history and join scopes, an audit message posted just before a crash may be "
+                    "posted twice"
+                )
             )
         if any(scope in _EXPORT_SCOPES for scope in missing):
-            reasons.append("without files:write and im:write, admins cannot get the CSV from `/sms history`")
+            reasons.append(
+                T_("without files:write and im:write, admins cannot get the CSV from `/sms history`")
+            )
         return CheckResult(
             "Slack",
             "scopes",
             Status.WARNING,
-            f"the token lacks {', '.join(missing)}: {'; '.join(reasons)}.",
+            T_("the token lacks {scopes}: {reasons}.", scopes=lacking, reasons=joined(reasons, "; ")),
             fix,
         )
     extra = sorted(granted - set(REQUIRED_SLACK_SCOPES))
-    also = f" (also granted: {', '.join(extra)})" if extra else ""
-    return CheckResult("Slack", "scopes", Status.OK, f"{', '.join(REQUIRED_SLACK_SCOPES)}{also}.")
+    scopes = ", ".join(REQUIRED_SLACK_SCOPES)
+    granted_text = (
+        T_("{scopes} (also granted: {extra}).", scopes=scopes, extra=", ".join(extra))
+        if extra
+        else T_("{scopes}.", scopes=scopes)
+    )
+    return CheckResult("Slack", "scopes", Status.OK, granted_text)
+
+
+def _both(items: list[Text] | list[str]) -> object:
+    """One or two things, as a sentence names them ("a", "a and b")."""
+    if len(items) == 1:
+        return items[0]
+    return T_("{first} and {second}", first=items[0], second=items[1])
 
 
 def _usergroups(settings: Settings, client: WebClient, *, readable: bool) -> list[CheckResult]:
@@ -159,7 +206,10 @@ def _usergroups(settings: Settings, client: WebClient, *, readable: bool) -> lis
         if not readable:
             results.append(
                 CheckResult(
-                    "Slack", name, Status.SKIPPED, f"not checked: the token lacks {_USERGROUPS_SCOPE}."
+                    "Slack",
+                    name,
+                    Status.SKIPPED,
+                    T_("not checked: the token lacks {scope}.", scope=_USERGROUPS_SCOPE),
                 )
             )
             continue
@@ -168,16 +218,27 @@ def _usergroups(settings: Settings, client: WebClient, *, readable: bool) -> lis
         except SlackApiError as error:
             code = str(error.response.get("error"))
             fix = (
-                f"SMS_ALLOWED_USERGROUPS lists {group}, which is not a user group of this workspace: copy the "
-                "group's id (S…) from its page in Slack."
+                T_(
+                    "SMS_ALLOWED_USERGROUPS lists {group}, which is not a user group of this workspace: copy "
+                    "the group's id (S…) from its page in Slack.",
+                    group=group,
+                )
                 if code == "no_such_subteam"
-                else f"Slack answered {code} when asked for the group's members."
+                else T_("Slack answered {code} when asked for the group's members.", code=code)
             )
-            results.append(CheckResult("Slack", name, Status.FAILED, f"cannot be read ({code}).", fix))
+            results.append(
+                CheckResult("Slack", name, Status.FAILED, T_("cannot be read ({code}).", code=code), fix)
+            )
         except (SlackClientError, OSError) as error:
             results.append(
-                CheckResult("Slack", name, Status.FAILED, f"cannot be read ({type(error).__name__}).")
+                CheckResult(
+                    "Slack", name, Status.FAILED, T_("cannot be read ({code}).", code=type(error).__name__)
+                )
             )
         else:
-            results.append(CheckResult("Slack", name, Status.OK, f"{len(members)} member(s)."))
+            results.append(
+                CheckResult(
+                    "Slack", name, Status.OK, Tn_("{count} member.", "{count} members.", len(members))
+                )
+            )
     return results

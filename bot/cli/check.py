@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.checks import Status, exit_status, run_checks
 from bot.cli.output import Marks, cli_translator, say, sdk_logs_quiet, settings_or_exit
-from bot.i18n import N_
+from bot.i18n import N_, in_
 from bot.logs import configure_logging
 from bot.settings import Mode
 
@@ -57,9 +57,9 @@ def check(_args: argparse.Namespace) -> int:
         if result.area != area:
             area = result.area
             print(f"\n{t._(_AREAS.get(area, area))}")
-        say(f"{symbol[result.status]} {result.name}: {result.detail}", indent="  ")
+        say(f"{symbol[result.status]} {t._(result.name)}: {in_(result.detail, t)}", indent="  ")
         if result.fix and result.status in (Status.FAILED, Status.WARNING):
-            say(t._("fix: {fix}").format(fix=result.fix), indent="      ")
+            say(t._("fix: {fix}").format(fix=in_(result.fix, t)), indent="      ")
     failed = sum(result.status is Status.FAILED for result in results)
     warnings = sum(result.status is Status.WARNING for result in results)
     print()
