@@ -15,7 +15,7 @@ from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, L
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendStatus
 from bot.domain.sms_text import check_message, describe
-from bot.i18n import ENGLISH, T_, Text, Translator
+from bot.i18n import ENGLISH, T_, Text, Translator, in_
 from bot.logs import configure_logging
 from bot.sending.audit import AuditOutcome, AuditSink
 from bot.sending.service import SendRequest
@@ -266,8 +266,9 @@ def _print_record(record: SendRecord, marks: Marks, t: Translator) -> None:
         )
     say(headline.format(id=record.id, tag=tag))
     if record.error_message:
-        # The ledger keeps OVH's failure in English; a marked one is told in the terminal's language.
-        say(t._("reason: {reason}").format(reason=t._(record.error_message)), indent="  ")
+        # The ledger keeps the failure as a message too: told in the terminal's language.
+        reason = in_(record.error_text, t) if record.error_text is not None else record.error_message
+        say(t._("reason: {reason}").format(reason=reason), indent="  ")
     if record.ovh_job_ids:
         jobs = ", ".join(str(job) for job in record.ovh_job_ids)
         say(
