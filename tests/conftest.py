@@ -15,6 +15,7 @@ from bot.settings import Mode, Settings, load_settings
 from tests.fakes.ovh_api import FakeOvh
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, RunningBot, SlackSender
+from tests.processes import HttpBotProcess
 
 POSTGRES_URL = os.environ.get("SMSBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("SMSBOT_REQUIRE_POSTGRES") == "1"
@@ -113,6 +114,22 @@ def start_bot(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., 
     yield start
     for bot in running:
         bot.close()
+
+
+@pytest.fixture
+def bot_processes(env: dict[str, str], tmp_path) -> Iterator[Callable[..., HttpBotProcess]]:
+    """Start real `python -m bot run --http` processes (to kill one, say); all are stopped at the end."""
+    started: list[HttpBotProcess] = []
+
+    def start(name: str, **overrides: str) -> HttpBotProcess:
+        process = HttpBotProcess({**env, **overrides}, tmp_path, name)
+        started.append(process)
+        process.wait_ready()
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
 
 
 @pytest.fixture

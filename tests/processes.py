@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -71,8 +72,11 @@ class HttpBotProcess(BotProcess):
         )
 
     def wait_ready(self) -> None:
-        """Wait until `/health` answers 200; fail with the process's log if it never does."""
-        deadline = time.monotonic() + 20
+        """Wait until `/health` answers 200; fail with the process's log if it exits or never does.
+
+        The bound is generous: a process that is alive is only slow (imports and migrations on a loaded
+        machine took over 20 s once), and one that failed is seen at once by its exit."""
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if requests.get(self.url + "/health", timeout=1).status_code == 200:
@@ -83,3 +87,11 @@ class HttpBotProcess(BotProcess):
                 self.stop()
                 raise AssertionError(f"{self.name} did not start:\n{self.log()}")
             time.sleep(0.05)
+
+
+def wait_for(what: str, ready: Callable[[], object], timeout: float = 15) -> None:
+    """Poll ``ready()`` until it is true: what another process does can only be waited for from outside."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

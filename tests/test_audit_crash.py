@@ -3,8 +3,7 @@ process is killed while Slack holds a message whose answer never came back, and 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -12,29 +11,7 @@ import sqlalchemy as sa
 from bot.domain.records import AuditStatus
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import SlackSender, after_the_send, blocks_text, orphan, settled_records
-from tests.processes import HttpBotProcess
-
-
-@pytest.fixture
-def processes(env, tmp_path) -> Iterator[Callable[..., HttpBotProcess]]:
-    started: list[HttpBotProcess] = []
-
-    def start(name: str, **overrides: str) -> HttpBotProcess:
-        process = HttpBotProcess({**env, **overrides}, tmp_path, name)
-        started.append(process)
-        process.wait_ready()
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-def _wait(what: str, ready: Callable[[], object], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+from tests.processes import wait_for
 
 
 def _row(engine: sa.Engine) -> sa.Row:
@@ -78,14 +55,14 @@ CRASH_POINTS = {
 
 @pytest.mark.parametrize("crash_point", CRASH_POINTS)
 def test_a_kill_while_slack_holds_an_unanswered_audit_post_leaves_one_parent_and_one_reply(
-    crash_point, processes, fake_slack, fake_ovh, sqlite_url
+    crash_point, bot_processes, fake_slack, fake_ovh, sqlite_url
 ):
     withhold, stored = CRASH_POINTS[crash_point]
-    doomed = processes("doomed")
+    doomed = bot_processes("doomed")
     fake_slack.withhold_if = withhold
 
     SlackSender(doomed.url).command("+34600000001 Audit me once")
-    _wait(f"Slack to store the {crash_point}", lambda: stored(fake_slack))
+    wait_for(f"Slack to store the {crash_point}", lambda: stored(fake_slack))
     doomed.kill()
     fake_slack.release_withheld()
 
@@ -95,8 +72,8 @@ def test_a_kill_while_slack_holds_an_unanswered_audit_post_leaves_one_parent_and
     with engine.begin() as conn:  # time passes: the dead process's lease runs out
         conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
 
-    heir = processes("heir")  # recovery runs at start-up
-    _wait("the heir to record the audit", lambda: _audit_status(engine) == "thread")
+    heir = bot_processes("heir")  # recovery runs at start-up
+    wait_for("the heir to record the audit", lambda: _audit_status(engine) == "thread")
 
     [parent] = _parents(fake_slack)
     [reply] = _audit_replies(fake_slack, parent["ts"])
@@ -111,24 +88,24 @@ def test_a_kill_while_slack_holds_an_unanswered_audit_post_leaves_one_parent_and
 
 
 def test_a_kill_while_recovery_posts_a_late_parent_leaves_one_parent(
-    processes, fake_slack, fake_ovh, sqlite_url
+    bot_processes, fake_slack, fake_ovh, sqlite_url
 ):
-    doomed = processes("doomed", SMS_RECOVERY_INTERVAL_SECONDS="1")
+    doomed = bot_processes("doomed", SMS_RECOVERY_INTERVAL_SECONDS="1")
     engine = sa.create_engine(sqlite_url)
     fake_slack.set_down(True)  # the live send cannot post its audit: recovery will
     SlackSender(doomed.url).command("+34600000001 Audit me later, once")
-    _wait("the live send to give its audit to recovery", lambda: _audit_status(engine) == "failed")
+    wait_for("the live send to give its audit to recovery", lambda: _audit_status(engine) == "failed")
 
     fake_slack.withhold_if = _is_parent
     fake_slack.set_down(False)
-    _wait("recovery's parent to be stored", lambda: len(_parents(fake_slack)) == 1)
+    wait_for("recovery's parent to be stored", lambda: len(_parents(fake_slack)) == 1)
     doomed.kill()
     fake_slack.release_withheld()
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE sms_sends SET lease_until = NULL"))
 
-    processes("heir")
-    _wait("the heir to record the audit", lambda: _audit_status(engine) == "thread")
+    bot_processes("heir")
+    wait_for("the heir to record the audit", lambda: _audit_status(engine) == "thread")
 
     [parent] = _parents(fake_slack)
     [reply] = _audit_replies(fake_slack, parent["ts"])

@@ -9,7 +9,6 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -24,13 +23,8 @@ from tests.processes import HttpBotProcess
 
 
 @pytest.fixture
-def process(env, tmp_path) -> Iterator[HttpBotProcess]:
-    bot = HttpBotProcess(env, tmp_path, "edge")
-    try:
-        bot.wait_ready()
-        yield bot
-    finally:
-        bot.stop()
+def process(bot_processes) -> HttpBotProcess:
+    return bot_processes("edge")
 
 
 # --- Slack's SSL check -----------------------------------------------------------------------------

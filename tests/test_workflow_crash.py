@@ -5,39 +5,14 @@ a real `python -m bot run --http` is killed while Slack holds the audit post who
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
 
-import pytest
 import sqlalchemy as sa
 
 from bot.domain.records import SendStatus, StepStatus
 from tests.events import SEND_SMS_OUTPUTS, step_inputs
 from tests.harness import SlackSender, all_sends
-from tests.processes import HttpBotProcess
+from tests.processes import wait_for
 from tests.test_workflow_step import run_step
-
-
-@pytest.fixture
-def doomed(env, tmp_path) -> Iterator[Callable[[], HttpBotProcess]]:
-    started: list[HttpBotProcess] = []
-
-    def start() -> HttpBotProcess:
-        process = HttpBotProcess(env, tmp_path, "doomed")
-        started.append(process)
-        process.wait_ready()
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-def _wait(what: str, ready: Callable[[], object], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def _is_reply(method: str, params: dict) -> bool:
@@ -49,15 +24,15 @@ def _step_calls(fake_slack) -> list[str]:
 
 
 def test_a_redelivered_event_completes_from_the_ledger_a_step_whose_bot_died_after_ovh_took_it(
-    doomed, start_bot, fake_slack, fake_ovh, sqlite_url, caplog
+    bot_processes, start_bot, fake_slack, fake_ovh, sqlite_url, caplog
 ):
     caplog.set_level(logging.INFO, logger="bot.slack.listeners.workflow")
-    process = doomed()
+    process = bot_processes("doomed")
     fake_slack.withhold_if = _is_reply  # the audit reply is stored; its answer, and what follows, never come
     execution = fake_slack.new_function_execution(SEND_SMS_OUTPUTS)
 
     run_step(SlackSender(process.url), fake_slack, step_inputs(), execution=execution)
-    _wait(
+    wait_for(
         "Slack to store the audit reply", lambda: any(_is_reply(c.method, c.params) for c in fake_slack.calls)
     )
     process.kill()
@@ -81,7 +56,7 @@ def test_a_redelivered_event_completes_from_the_ledger_a_step_whose_bot_died_aft
     assert done["state"] == "completed"
     assert done["outputs"] == {"job_ids": record.ovh_job_ids, "credits_used": record.credits_used}
     assert record.status is SendStatus.SENT and len(fake_ovh.jobs) == 1
-    _wait(
+    wait_for(
         "the step's completion to be recorded",
         lambda: heir.ledger.get(record.id).step_status is StepStatus.COMPLETED,
     )
@@ -98,7 +73,7 @@ def test_a_redelivered_event_completes_from_the_ledger_a_step_whose_bot_died_aft
         execution=execution,
         headers={"X-Slack-Retry-Num": "2"},
     )
-    _wait(
+    wait_for(
         "the second redelivery to be turned away",
         lambda: "delivered again; send #1 not repeated\n" in caplog.text,
     )
