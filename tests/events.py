@@ -52,7 +52,12 @@ def open_home(sender: SlackSender, user_id: str, tab: str = "home") -> Answer:
 
 
 def click_payload(
-    action_id: str, *, user_id: str, value: str | None = None, view: dict | None = None
+    action_id: str,
+    *,
+    user_id: str,
+    value: str | None = None,
+    view: dict | None = None,
+    trigger_id: str | None = None,
 ) -> dict:
     """`block_actions` for a button of the Home tab."""
     action: dict[str, Any] = {
@@ -71,15 +76,22 @@ def click_payload(
         "api_app_id": "A0SMSBOT",
         "token": "legacy-verification-token",
         "container": {"type": "view", "view_id": (view or {}).get("id", "V0HOME")},
-        "trigger_id": new_trigger_id(),
+        "trigger_id": trigger_id or new_trigger_id(),
         "view": view or {"id": "V0HOME", "type": "home", "blocks": []},
         "actions": [action],
     }
 
 
-def click(sender: SlackSender, action_id: str, *, user_id: str, value: str | None = None) -> Answer:
+def click(
+    sender: SlackSender,
+    action_id: str,
+    *,
+    user_id: str,
+    value: str | None = None,
+    trigger_id: str | None = None,
+) -> Answer:
     """``user_id`` clicks a Home-tab button (``value`` as Slack sends it: whatever the view said, or forged)."""
-    payload = click_payload(action_id, user_id=user_id, value=value)
+    payload = click_payload(action_id, user_id=user_id, value=value, trigger_id=trigger_id)
     return sender.post(urlencode({"payload": json.dumps(payload)}))
 
 

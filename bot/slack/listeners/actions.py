@@ -21,7 +21,6 @@ from bot.domain.errors import LedgerUnavailable, NotAllowed
 from bot.domain.records import AuditStatus, SendRecord
 from bot.i18n import N_
 from bot.slack.blocks import FOLLOW_UP_ACTION_ID, display_number
-from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import MAX_PICKED, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
@@ -78,14 +77,13 @@ def handle_follow_up(ack: Ack, body: dict[str, Any], client: WebClient, *, deps:
         view = with_people_picker(with_initial(view, receivers=numbers), initial_users=people, t=t)
         metadata = json.loads(view["private_metadata"]) | {"follows": record.id}
         view["private_metadata"] = json.dumps(metadata)
-        try:
-            client.views_open(trigger_id=requester.trigger_id, view=view)
-        except SLACK_FAILURES as error:
-            log.warning("views.open failed: %s", error)
-            requester.tell(
-                deps.sends.slack,
-                t._("The form could not be opened (Slack allows only 3 seconds for it). Click again."),
-            )
+        requester.open_view(
+            client,
+            deps.sends.slack,
+            view,
+            what="a follow-up",
+            failed=t._("The form could not be opened (Slack allows only 3 seconds for it). Click again."),
+        )
 
 
 def followed(ledger: Ledger, value: object, channel_id: str | None, thread: object) -> SendRecord | str:

@@ -21,7 +21,6 @@ from bot.domain.sms_text import Segmentation, check_message
 from bot.i18n import ENGLISH, Translator
 from bot.sending.service import SendRequest
 from bot.slack.blocks import error_message, unescape
-from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import ComposeOptions, compose_modal
 from bot.slack.form_extras import with_people_picker
 from bot.slack.help import help_message
@@ -169,17 +168,16 @@ def open_confirmation(
     except (NotAllowed, LedgerUnavailable) as refusal:
         requester.tell(confirm.sends.slack, refusal.user_message_in(t))
         return
-    try:
-        client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SLACK_FAILURES as error:
-        log.warning("views.open failed for a confirmation: %s", error)
-        requester.tell(
-            confirm.sends.slack,
-            t._(
-                "This send needs your confirmation, but the confirmation could not be opened (Slack allows "
-                "only 3 seconds for it). Nothing was sent: type the command again."
-            ),
-        )
+    requester.open_view(
+        client,
+        confirm.sends.slack,
+        view,
+        what="a confirmation",
+        failed=t._(
+            "This send needs your confirmation, but the confirmation could not be opened (Slack allows "
+            "only 3 seconds for it). Nothing was sent: type the command again."
+        ),
+    )
 
 
 def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClient) -> None:
@@ -201,14 +199,12 @@ def open_compose_modal(deps: CommandDeps, requester: Requester, client: WebClien
         ),
         t=t,
     )
-    try:
-        client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SLACK_FAILURES as error:
-        log.warning("views.open failed: %s", error)
-        requester.tell(
-            deps.sends.slack,
-            t._(
-                "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
-                "or send directly with `/sms +34600000001 Your message`."
-            ),
-        )
+    requester.open_view(
+        client,
+        deps.sends.slack,
+        view,
+        failed=t._(
+            "The form could not be opened (Slack allows only 3 seconds for it). Type `/sms` again, "
+            "or send directly with `/sms +34600000001 Your message`."
+        ),
+    )

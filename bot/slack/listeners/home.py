@@ -251,13 +251,13 @@ def handle_send_button(
             options=deps.form_options(),
             t=t,
         )
-        try:
-            client.views_open(
-                trigger_id=requester.trigger_id, view=with_people_picker(with_channel_picker(view, t), t=t)
-            )
-        except SLACK_FAILURES as error:
-            log.warning("views.open from the Home tab failed: %s", error)
-            requester.tell(deps.slack, t._("The form could not be opened in time. Click Send SMS again."))
+        requester.open_view(
+            client,
+            deps.slack,
+            with_people_picker(with_channel_picker(view, t), t=t),
+            what="the Home tab's form",
+            failed=t._("The form could not be opened in time. Click Send SMS again."),
+        )
 
 
 def handle_opt_in(ack: Ack, body: dict[str, Any], *, publisher: HomePublisher) -> None:

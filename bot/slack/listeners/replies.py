@@ -21,7 +21,6 @@ from slack_sdk import WebClient
 from bot.domain.errors import LedgerUnavailable, NotAllowed
 from bot.i18n import N_
 from bot.slack.blocks import display_number
-from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import compose_modal
 from bot.slack.delivery_blocks import REPLY_ACTION_ID
 from bot.slack.form_extras import with_initial
@@ -99,8 +98,4 @@ def handle_reply_button(ack: Ack, body: dict[str, Any], client: WebClient, *, de
         view = with_initial(view, receivers=display_number(reply.e164 or ""))
         if send is not None:
             view["private_metadata"] = json.dumps(json.loads(view["private_metadata"]) | {"follows": send.id})
-        try:
-            client.views_open(trigger_id=requester.trigger_id, view=view)
-        except SLACK_FAILURES as error:
-            log.warning("views.open failed: %s", error)
-            requester.tell(deps.sends.slack, t._(NOT_OPENED))
+        requester.open_view(client, deps.sends.slack, view, what="a reply's form", failed=t._(NOT_OPENED))

@@ -18,6 +18,7 @@ from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendRequest, SendService
 from bot.slack.audit import AuditReporter, show_privately
 from bot.slack.blocks import error_message, info_message
+from bot.slack.client import SLACK_FAILURES
 from bot.slack.locales import lazy_translator
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,18 @@ class Requester:
             team_id=_text_or_none(command.get("team_id")),
             response_url=_text_or_none(command.get("response_url")),
         )
+
+    def open_view(
+        self, client: WebClient, slack: WebClient, view: dict[str, Any], *, failed: str, what: str = "a form"
+    ) -> None:
+        """Open ``view`` with this request's trigger id, which works once and for 3 seconds only. When Slack
+        refuses it or does not answer in time, log it and tell the person ``failed`` (what to do now, in
+        their language) through ``slack``."""
+        try:
+            client.views_open(trigger_id=self.trigger_id, view=view)
+        except SLACK_FAILURES as error:
+            log.warning("views.open failed for %s: %s", what, error)
+            self.tell(slack, failed)
 
     def tell(self, slack: WebClient, text: str, *, error: bool = True) -> None:
         """Show this person alone a message: through the response URL, else ephemeral, else a DM.

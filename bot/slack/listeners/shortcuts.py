@@ -13,7 +13,6 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import NotAllowed
 from bot.i18n import N_, Translator
-from bot.slack.client import SLACK_FAILURES
 from bot.slack.compose import ComposeOptions, ComposeValues, compose_modal, with_summary
 from bot.slack.form_extras import with_channel_picker, with_initial, with_people_picker
 from bot.slack.listeners.requester import Requester, SendDeps, after_ack
@@ -121,8 +120,4 @@ def handle_message(ack: Ack, body: dict[str, Any], client: WebClient, *, deps: S
 def _open(
     client: WebClient, requester: Requester, deps: ShortcutDeps, view: dict[str, Any], t: Translator
 ) -> None:
-    try:
-        client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SLACK_FAILURES as error:
-        log.warning("views.open failed: %s", error)
-        requester.tell(deps.sends.slack, t._(NOT_OPENED))
+    requester.open_view(client, deps.sends.slack, view, what="a shortcut's form", failed=t._(NOT_OPENED))
