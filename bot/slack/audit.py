@@ -17,14 +17,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain.records import AuditStatus, SendRecord
 from bot.i18n import Translatable
 from bot.sending.audit import AuditOutcome
 from bot.slack.blocks import PrivateReason, SlackMessage, audit_details, audit_parent, private_result
-from bot.slack.client import SLACK_FAILURES, retry_handlers
+from bot.slack.client import SLACK_FAILURES, MessagePoster, retry_handlers
 
 log = logging.getLogger(__name__)
 
@@ -120,22 +119,12 @@ class AuditReporter:
     """
 
     def __init__(
-        self, client: WebClient, *, response_url: str | None = None, poster: WebClient | None = None
+        self, client: WebClient, *, response_url: str | None = None, poster: MessagePoster | None = None
     ) -> None:
         self._client = client
         self._response_url = response_url
-        # chat.postMessage is not idempotent: the client's retries after a dropped connection or a 5xx could
-        # post an audit twice. Posts go through a copy that retries rate limits only (Slack refused those
-        # untouched); other failures are looked into first (see _post_once).
-        self._poster = poster or WebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            ssl=client.ssl,
-            proxy=client.proxy,
-            headers=client.headers,
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
-        )
+        # Posts are never retried blindly: a failure other than a rate limit is looked into (see _post_once).
+        self._poster = poster or MessagePoster(client)
 
     def answering(self, response_url: str | None) -> AuditReporter:
         """This reporter for one command: where the channel is closed to the bot, the person is answered
@@ -424,7 +413,7 @@ class AuditReporter:
         taken it anyway (the answer lost, a 5xx), ``find`` looks for it (its ts, or None) before posting
         again, once. A blind retry would post it twice."""
         try:
-            return self._post(channel, message, thread_ts=thread_ts, metadata=metadata)
+            return self._poster.post(channel, message, thread_ts=thread_ts, metadata=metadata)
         except SLACK_FAILURES as error:
             if not _maybe_taken(error):
                 raise
@@ -437,24 +426,7 @@ class AuditReporter:
         if found is not None:
             log.info("send #%d: Slack had taken it; not posted again", record.id)
             return found
-        return self._post(channel, message, thread_ts=thread_ts, metadata=metadata)
-
-    def _post(
-        self,
-        channel: str,
-        message: SlackMessage,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> str:
-        response = self._poster.chat_postMessage(
-            channel=channel,
-            text=message.text,
-            blocks=message.blocks,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            metadata=metadata,
-        )
-        return str(response["ts"])
+        return self._poster.post(channel, message, thread_ts=thread_ts, metadata=metadata)
 
 
 def _state(record: SendRecord) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 from http.client import HTTPException
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -15,6 +16,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+
+if TYPE_CHECKING:
+    from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,44 @@ def make_web_client(
         timeout=timeout,
         retry_handlers=retry_handlers(rate_limits=rate_limit_retries),
     )
+
+
+class MessagePoster:
+    """Posts the bot's own messages (audit threads, delivery status, replies, alerts), never twice by a retry.
+
+    chat.postMessage is not idempotent: the client's retries after a dropped connection or a 5xx could post a
+    message twice. Posts go through a copy of the client that retries rate limits only (Slack refused those
+    untouched); a caller that meets another failure looks for the message before posting it again.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
+        )
+
+    def post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Post ``message`` (links not unfurled: a number or a URL in an SMS is not a preview); its ``ts``."""
+        response = self._client.chat_postMessage(
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            metadata=metadata,
+        )
+        return str(response["ts"])
 
 
 class SlackDirectory:

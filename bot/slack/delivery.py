@@ -10,17 +10,15 @@ is looked for in the thread before it is posted again.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.i18n import DEFAULT_LANGUAGE, translator
 from bot.sending.delivery import Posted, ReplyView, StatusView
 from bot.slack.audit import CHANNEL_ERRORS, PARENT_EVENT, parent_metadata
-from bot.slack.blocks import SlackMessage, audit_parent, told_in
-from bot.slack.client import SLACK_FAILURES
+from bot.slack.blocks import audit_parent, told_in
+from bot.slack.client import SLACK_FAILURES, MessagePoster
 from bot.slack.delivery_blocks import credit_alert, reply_message, status_message, with_summary
 
 log = logging.getLogger(__name__)
@@ -48,15 +46,7 @@ class DeliveryPoster:
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
-        self._poster = WebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            ssl=client.ssl,
-            proxy=client.proxy,
-            headers=client.headers,
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
-        )
+        self._poster = MessagePoster(client)  # a post whose answer is lost is looked for (_find), not retried
 
     def show_status(
         self,
@@ -75,7 +65,7 @@ class DeliveryPoster:
             status_ts = self._find(channel, thread_ts, STATUS_EVENT, "send_id", view.record.id)
         try:
             if status_ts is None:
-                status_ts = self._post(channel, message, thread_ts, metadata)
+                status_ts = self._poster.post(channel, message, thread_ts, metadata)
             else:
                 self._client.chat_update(
                     channel=channel, ts=status_ts, text=message.text, blocks=message.blocks, metadata=metadata
@@ -125,7 +115,7 @@ class DeliveryPoster:
                 log.info("reply %d: Slack already had it (%s); not posted again", view.reply_id, found)
                 return Posted(ts=found)
         try:
-            return Posted(ts=self._post(channel, message, thread_ts, metadata))
+            return Posted(ts=self._poster.post(channel, message, thread_ts, metadata))
         except SLACK_FAILURES as error:
             return self._failed(f"reply {view.reply_id}", error)
 
@@ -141,24 +131,11 @@ class DeliveryPoster:
         not take it."""
         message = credit_alert(credits_left, threshold, service, translator(language or DEFAULT_LANGUAGE))
         try:
-            self._post(channel, message, None, None)
+            self._poster.post(channel, message)
         except SLACK_FAILURES as error:
             log.warning("the credit alert could not be posted in %s: %s", channel, error)
             return False
         return True
-
-    def _post(
-        self, channel: str, message: SlackMessage, thread_ts: str | None, metadata: dict[str, Any] | None
-    ) -> str:
-        response = self._poster.chat_postMessage(
-            channel=channel,
-            text=message.text,
-            blocks=message.blocks,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            metadata=metadata,
-        )
-        return str(response["ts"])
 
     @staticmethod
     def _failed(what: str, error: Exception) -> Posted:
