@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cli.output import Marks, cli_translator, say, settings_or_exit
+from bot.cli.output import Marks, cli_translator, database_or_exit, say, settings_or_exit
 from bot.domain.errors import InvalidInput, LedgerUnavailable
 from bot.domain.receivers import parse_receiver
 from bot.domain.recipients import check_contact_name
@@ -16,7 +16,6 @@ from bot.i18n import T_, Text, Tn_
 from bot.logs import configure_logging
 from bot.settings import Mode
 from bot.storage.contacts import ContactList
-from bot.storage.db import create_engine, migrate
 
 # Who the ledger names as having added a contact from the terminal.
 IMPORTED_BY = "cli"
@@ -80,9 +79,8 @@ def import_contacts(args: argparse.Namespace) -> int:
         told = t._("Not imported: {file} holds no NAME,NUMBER rows.").format(file=args.file)
         say(f"{marks.failed} {told}", stream=sys.stderr)
         return 2
-    engine = create_engine(settings.database_url)
+    engine = database_or_exit(settings)
     try:
-        migrate(engine)
         contacts = ContactList(engine)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         for row in rows:

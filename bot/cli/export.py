@@ -6,10 +6,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.cli.output import Marks, cli_translator, say, settings_or_exit
-from bot.domain.errors import ConfigurationError, LedgerUnavailable
+from bot.cli.output import Marks, cli_translator, database_or_exit, say, settings_or_exit
+from bot.domain.errors import LedgerUnavailable
 from bot.settings import Mode
-from bot.storage.db import create_engine, migrate
 from bot.storage.export import FORMATS, export_row, parse_day, render
 from bot.storage.reports import Reports
 
@@ -59,14 +58,7 @@ def export(args: argparse.Namespace) -> int:
         return 2
     settings = settings_or_exit(Mode.OFFLINE)
     stop_clause = not settings.ovh_no_stop_clause
-    try:
-        engine = create_engine(settings.database_url)
-        migrate(engine)
-    except (ConfigurationError, LedgerUnavailable) as error:
-        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message_in(t)
-        told = t._("The database (DATABASE_URL) cannot be used: {reason}").format(reason=why)
-        say(f"{marks.failed} {told}", stream=sys.stderr)
-        return 2
+    engine = database_or_exit(settings)
     try:
         rows = (
             export_row(record, full_numbers=args.full_numbers, stop_clause=stop_clause)

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+import sqlalchemy as sa
 from dotenv import load_dotenv
 
-from bot.domain.errors import ConfigurationError
+from bot.domain.errors import ConfigurationError, LedgerUnavailable
 from bot.i18n import Translator, for_locale
 from bot.settings import Mode, Settings, load_settings
+from bot.storage.db import create_engine, migrate
 
 WIDTH = 100
 # Where gettext looks for the language of messages, first set first (LANGUAGE, a GNU list of fallbacks, aside).
@@ -55,6 +57,22 @@ def settings_or_exit(mode: Mode) -> Settings:
             )
             print(f"\n{advice}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def database_or_exit(settings: Settings) -> sa.Engine:
+    """The database of DATABASE_URL, migrated to this code's schema (the caller disposes of it); when it
+    cannot be used (unreachable, or a schema newer than this code), say why and exit with 2."""
+    engine = create_engine(settings.database_url)
+    try:
+        migrate(engine)
+    except (ConfigurationError, LedgerUnavailable) as error:
+        engine.dispose()
+        t = cli_translator()
+        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message_in(t)
+        told = t._("The database (DATABASE_URL) cannot be used: {reason}").format(reason=why)
+        say(f"{Marks().failed} {told}", stream=sys.stderr)
+        raise SystemExit(2) from None
+    return engine
 
 
 class Marks:

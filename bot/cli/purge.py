@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.output import Marks, cli_translator, say, settings_or_exit
-from bot.domain.errors import ConfigurationError, LedgerUnavailable
+from bot.cli.output import Marks, cli_translator, database_or_exit, say, settings_or_exit
+from bot.domain.errors import LedgerUnavailable
 from bot.settings import Mode
-from bot.storage.db import create_engine, migrate
 from bot.storage.retention import Retention
 
 
@@ -30,14 +29,7 @@ def purge(_args: argparse.Namespace) -> int:
     settings = settings_or_exit(Mode.OFFLINE)
     marks = Marks()
     t = cli_translator()
-    try:
-        engine = create_engine(settings.database_url)
-        migrate(engine)
-    except (ConfigurationError, LedgerUnavailable) as error:
-        why = error.reason if isinstance(error, LedgerUnavailable) else error.user_message_in(t)
-        told = t._("The database (DATABASE_URL) cannot be used: {reason}").format(reason=why)
-        say(f"{marks.failed} {told}", stream=sys.stderr)
-        return 2
+    engine = database_or_exit(settings)
     days = settings.retention_days
     try:
         result = Retention(engine, days).run(due_only=False)
