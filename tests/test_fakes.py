@@ -496,6 +496,27 @@ def test_chat_update_knows_only_the_messages_posted(fake_slack: FakeSlack) -> No
     )
 
 
+def _checkboxes(description: str) -> dict:
+    """An input of one checkbox whose option has ``description`` (Slack takes up to 75 characters)."""
+    option = {
+        "text": {"type": "plain_text", "text": "Allow"},
+        "description": {"type": "plain_text", "text": description},
+        "value": "yes",
+    }
+    return {
+        "type": "input",
+        "block_id": "b",
+        "label": {"type": "plain_text", "text": "Label"},
+        "element": {"type": "checkboxes", "action_id": "a", "options": [option]},
+    }
+
+
+def test_an_option_description_of_75_characters_is_taken(fake_slack: FakeSlack) -> None:
+    client = slack_client(fake_slack)
+    view = MODAL | {"blocks": [_checkboxes(description="d" * 75)]}
+    assert client.views_open(trigger_id=new_trigger_id(), view=view)["ok"]
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -507,8 +528,22 @@ def test_chat_update_knows_only_the_messages_posted(fake_slack: FakeSlack) -> No
         ({"blocks": [SECTION] * 101}, "views must contain between 1 and 100 blocks"),
         ({"blocks": [{"type": "sectoin"}]}, "unsupported type: sectoin [json-pointer:/view/blocks/0/type]"),
         ({"callback": "compose"}, "invalid additional property: /callback"),
+        (
+            {"blocks": [_checkboxes(description="d" * 76)]},
+            "must be less than 76 characters [json-pointer:/view/blocks/0/element/options/0/description/text]",
+        ),
     ],
-    ids=["title", "submit", "close", "metadata", "type", "101-blocks", "block-type", "unknown-field"],
+    ids=[
+        "title",
+        "submit",
+        "close",
+        "metadata",
+        "type",
+        "101-blocks",
+        "block-type",
+        "unknown-field",
+        "option-description",
+    ],
 )
 def test_views_slack_refuses_are_refused(fake_slack: FakeSlack, change: dict, problem: str) -> None:
     client = slack_client(fake_slack)

@@ -236,11 +236,9 @@ def _replies_block(t: Translator) -> dict[str, Any]:
             "options": [
                 {
                     "text": _plain(t._("Allow replies")),
+                    # Slack takes up to 75 characters here, in every language.
                     "description": _plain(
-                        t._(
-                            "Sent from OVH's short number, which receivers can answer for 48 hours "
-                            "(instead of the sender above; no links in the text)."
-                        )
+                        t._("Receivers can answer for 48 h (sent from OVH's short number). No links.")
                     ),
                     "value": "yes",
                 }

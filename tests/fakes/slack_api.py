@@ -59,6 +59,9 @@ _DROP = 0
 MESSAGE_BLOCKS_LIMIT = 50  # Slack's limit per message; a view's (100) is checked by slack_sdk's View
 MESSAGE_TEXT_LIMIT = 40_000  # characters of a message's `text`: beyond, `msg_too_long`
 TRIGGER_LIFETIME = 3.0  # seconds a trigger_id can open a view
+# Slack's documented limit on an option's `description` (in checkboxes, radio buttons, menus), which slack_sdk's
+# Option does not check: its docstring still says descriptions are for legacy message actions only.
+OPTION_DESCRIPTION_LIMIT = 75
 RESPONSE_URL_USES = 5
 _TRIGGER = re.compile(r"trigger-(\d+)-[0-9a-f]+")
 
@@ -905,6 +908,28 @@ def blocks_problems(blocks: list[Any], pointer: str) -> list[str]:
             problems.append(f"unsupported type: {block['type']} [json-pointer:{where}/type]")
         else:
             problems += _model_problems(Block.parse, block, where)
+            problems += _option_problems(block, where)
+    return problems
+
+
+def _option_problems(node: Any, pointer: str) -> list[str]:
+    """Option descriptions longer than Slack takes, wherever options are (an element's `options`,
+    `initial_options`, `option_groups`), with Slack's wording."""
+    problems: list[str] = []
+    if isinstance(node, dict):
+        description = node.get("description")
+        if "value" in node and isinstance(description, dict):
+            text = description.get("text")
+            if isinstance(text, str) and len(text) > OPTION_DESCRIPTION_LIMIT:
+                problems.append(
+                    f"must be less than {OPTION_DESCRIPTION_LIMIT + 1} characters "
+                    f"[json-pointer:{pointer}/description/text]"
+                )
+        for key, value in node.items():
+            problems += _option_problems(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            problems += _option_problems(item, f"{pointer}/{index}")
     return problems
 
 
