@@ -178,7 +178,7 @@ def test_usage_tells_a_person_where_they_stand(start_bot, fake_slack, fake_ovh):
 
     text = private_answer(bot, fake_slack, "usage")
 
-    assert "*Your SMS over the last 24 hours:* 2 (2.0 credits)" in text
+    assert "*Your SMS over the last 24 hours:* 2 (2 credits)" in text
     assert "10 SMS" in text
 
 

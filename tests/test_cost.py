@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.cost import FALLBACK_CREDITS_PER_PART, credits_text, estimate, unicode_culprit
+from bot.domain.cost import FALLBACK_CREDITS_PER_PART, estimate, unicode_culprit
 from bot.domain.receivers import parse_receivers
 from bot.domain.sms_text import measure
 
@@ -68,7 +68,3 @@ def test_many_different_unicode_characters_are_not_one_culprit():
     text = "Привет, как дела? " * 3
     seg = measure(text)
     assert unicode_culprit(text, seg, estimate(seg, receivers("600000001"), RATES.get)) is None
-
-
-def test_credits_read_as_people_write_them():
-    assert [credits_text(v) for v in (3.0, 2.5, 0.75, 1234.0)] == ["3", "2.5", "0.75", "1,234"]

@@ -9,8 +9,9 @@ import string
 import pytest
 
 from bot.domain.errors import NotAllowed
-from bot.i18n import ENGLISH, T_, Tn_, for_locale, joined, languages, read_catalogue
+from bot.i18n import ENGLISH, T_, Number, Tn_, for_locale, joined, languages, read_catalogue
 from bot.i18n.extract import gaps, marked
+from bot.i18n.stored import from_json, to_json
 from tests.events import open_home
 from tests.harness import blocks_text, settled_records
 
@@ -158,7 +159,7 @@ def test_usage_and_the_admins_only_answer_are_in_spanish(bot, slack, fake_slack)
     slack.command("optouts", response_url=url)
     refused = blocks_text(fake_slack.wait_for_response(url)[0])
 
-    assert "*Tus SMS en las últimas 24 horas:* 0 (0.0 créditos)" in usage
+    assert "*Tus SMS en las últimas 24 horas:* 0 (0 créditos)" in usage
     assert "Límites: 100 SMS, sin límite créditos al día" in usage
     assert "Un envío puede ir a 50 números." in usage
     assert "Solo los administradores del bot gestionan las bajas (SMS_ADMIN_USERS)." in refused
@@ -194,6 +195,19 @@ def test_a_text_is_put_into_the_readers_language_with_its_fields_and_plural():
         joined([T_("Send SMS"), "+34 600", T_("Send SMS")], " · ").in_(spanish)
         == "Enviar SMS · +34 600 · Enviar SMS"
     )
+
+
+def test_numbers_are_written_as_the_readers_language_writes_them():
+    spanish = for_locale("es-ES")
+    values = (3.0, 2.5, 0.75, 1234.0, 12345.25, 2.6049)
+    assert [ENGLISH.number(v, 2) for v in values] == ["3", "2.5", "0.75", "1,234", "12,345.25", "2.6"]
+    assert [spanish.number(v, 2) for v in values] == ["3", "2,5", "0,75", "1.234", "12.345,25", "2,6"]
+    assert [ENGLISH.number(v) for v in (1234, 0.4)] == ["1,234", "0"]
+    # A count in a Text, and a Number kept in the ledger and told later, in the reader's language.
+    assert Tn_("{count} send", "{count} sends", 2_000).in_(spanish) == "2.000 envíos"
+    assert Tn_("{count} send", "{count} sends", 2_000).in_(ENGLISH) == "2,000 sends"
+    kept = from_json(to_json(T_("{n} left", n=Number(1234.5, 2))))
+    assert (kept.in_(ENGLISH), kept.in_(spanish)) == ("1,234.5 left", "1.234,5 left")
 
 
 def test_an_error_tells_its_message_in_the_readers_language_and_in_english_to_logs():

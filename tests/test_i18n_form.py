@@ -76,9 +76,9 @@ def test_typing_shows_the_summary_in_spanish(priced, fake_slack):
 
     summary = wait_for_summary(fake_slack, view["id"])
     assert summary.splitlines() == [
-        "95 caracteres · Unicode · 2 partes de SMS · 1 destinatario (+1 aún no válido) · ≈ *2.6 créditos*",
+        "95 caracteres · Unicode · 2 partes de SMS · 1 destinatario (+1 aún no válido) · ≈ *2,6 créditos*",
         ":bulb: `ó` (latin small letter o with acute) hace que el texto sea Unicode: 2 partes de SMS en lugar "
-        "de 1. Mantenerlo cuesta 1.3 créditos más.",
+        "de 1. Mantenerlo cuesta 1,3 créditos más.",
     ]
 
 
@@ -138,7 +138,7 @@ def test_a_costly_send_is_confirmed_in_spanish_and_going_back_sends_nothing(pric
     )
     assert "*Este SMS va a 3 destinatarios:* +34 600 00 00 01, +34 600 00 00 02, +34 600 00 00 03" in shown
     assert "*El texto, tal como lo mostrará el teléfono:*" in shown
-    assert "*Coste estimado:* 3.9 créditos (1 parte de SMS, GSM-7, a cada destinatario)" in shown
+    assert "*Coste estimado:* 3,9 créditos (1 parte de SMS, GSM-7, a cada destinatario)" in shown
     assert "*Remitente:* el remitente predeterminado de la cuenta   *Envío:* ahora" in shown
     # "Volver" closes the confirmation in Slack itself: nothing reaches the bot, and nothing is sent.
     assert fake_ovh.jobs == []

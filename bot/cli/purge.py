@@ -45,7 +45,7 @@ def purge(_args: argparse.Namespace) -> int:
             stream=sys.stderr,
         )
         return 1
-    sends = t.ngettext("{count} send", "{count} sends", result.changed).format(count=f"{result.changed:,}")
+    sends = t.ngettext("{count} send", "{count} sends", result.changed).format(count=t.number(result.changed))
     if days == 0:
         erased = t._(
             "Erased the text and numbers of {sends} as soon as settled (SMS_RETENTION_DAYS); their counts, "
@@ -61,10 +61,10 @@ def purge(_args: argparse.Namespace) -> int:
         ).format(sends=sends, count=days, before=f"{result.before:%Y-%m-%d %H:%M}")
     also = t._("Also the numbers of {reports} and the senders and texts of {replies}.").format(
         reports=t.ngettext("{count} delivery report", "{count} delivery reports", result.deliveries).format(
-            count=f"{result.deliveries:,}"
+            count=t.number(result.deliveries)
         ),
         replies=t.ngettext("{count} reply", "{count} replies", result.replies).format(
-            count=f"{result.replies:,}"
+            count=t.number(result.replies)
         ),
     )
     say(f"{marks.ok} {erased} {also}")

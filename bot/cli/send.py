@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.app import Core, build_core
 from bot.cli.output import Marks, cli_translator, say, settings_or_exit
-from bot.domain.cost import CostEstimate, credits_text
+from bot.domain.cost import CostEstimate
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import Receiver, parse_receivers
 from bot.domain.records import AuditStatus, DuplicateRequest, SendRecord, SendStatus
@@ -316,13 +316,13 @@ def estimate_line(cost: CostEstimate, t: Translator = ENGLISH) -> str:
         ).format(
             count=country.receivers,
             country=country.region or t._("no country"),
-            rate=credits_text(country.rate),
+            rate=t.number(country.rate, 2),
         )
         for country in cost.countries
     )
     line = t._("{credits}: {parts} for each of {receivers} ({countries}).").format(
         credits=t.ngettext("{credits} credit", "{credits} credits", _credit_count(cost.credits)).format(
-            credits=credits_text(cost.credits)
+            credits=t.number(cost.credits, 2)
         ),
         parts=t.ngettext("{count} SMS part", "{count} SMS parts", cost.parts).format(count=cost.parts),
         receivers=t.ngettext("{count} receiver", "{count} receivers", cost.receivers).format(
@@ -341,7 +341,7 @@ def _credit_count(credits: float) -> int:
 
 
 def _credits(value: float | None, t: Translator) -> str:
-    return t._("unknown") if value is None else f"{value:g}"
+    return t._("unknown") if value is None else t.number(value, 2)
 
 
 def _dry_run(services: Core, request: SendRequest, marks: Marks, t: Translator) -> int:

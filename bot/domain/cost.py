@@ -110,8 +110,3 @@ def needs_confirmation(cost: CostEstimate, *, above_credits: float, above_receiv
 def regions(receivers: Iterable[Receiver]) -> list[str]:
     """The distinct countries of ``receivers``, in order of first appearance."""
     return list(dict.fromkeys(receiver.region for receiver in receivers if receiver.region))
-
-
-def credits_text(value: float) -> str:
-    """Credits as people read them: ``3``, ``2.5``, ``0.75``."""
-    return f"{value:,.2f}".rstrip("0").rstrip(".")

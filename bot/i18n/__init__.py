@@ -21,6 +21,7 @@ from typing import Protocol
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "smsbot"
@@ -61,6 +62,12 @@ class Translator:
             if 0 <= index < len(forms) and forms[index]:
                 return forms[index]
         return singular if count == 1 else plural
+
+    def number(self, value: float, decimals: int = 0) -> str:
+        """``value`` as this language writes numbers, with at most ``decimals`` decimals and no trailing
+        zeros: ``12,345.5`` in English, ``12.345,5`` in Spanish (CLDR's separators, read by Babel)."""
+        pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
+        return format_decimal(value, format=pattern, locale=self.language)
 
 
 ENGLISH = Translator()
@@ -136,7 +143,7 @@ class Text:
         values = {
             name: (value.in_(t) if hasattr(value, "in_") else value) for name, value in self.fields.items()
         }
-        values.setdefault("count", self.count)
+        values.setdefault("count", t.number(self.count))
         return template.format(**values)
 
     def __str__(self) -> str:
@@ -152,6 +159,20 @@ class Joined:
 
     def in_(self, t: Translator) -> str:
         return self.separator.join(part.in_(t) if hasattr(part, "in_") else str(part) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.in_(ENGLISH)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number in a :class:`Text`'s fields, written as the reader's language writes numbers."""
+
+    value: float
+    decimals: int = 0
+
+    def in_(self, t: Translator) -> str:
+        return t.number(self.value, self.decimals)
 
     def __str__(self) -> str:
         return self.in_(ENGLISH)

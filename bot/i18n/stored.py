@@ -1,5 +1,5 @@
 """A message kept in the database to be told later in its reader's language: a :class:`~bot.i18n.Text`
-(or :class:`~bot.i18n.Joined`, or a plain string, which is a msgid when marked ``N_``) as JSON, and back.
+(or :class:`~bot.i18n.Joined`, a :class:`~bot.i18n.Number`, or a plain string, which is a msgid when marked ``N_``) as JSON, and back.
 
 The ledger keeps a send's error in English (``error_message``: export, logs) and, beside it, the message
 itself, so that an audit re-rendered later (recovery, a cancellation, delivery updates) tells it in the
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.i18n import ENGLISH, Joined, Text, Translatable, Translator, in_
+from bot.i18n import ENGLISH, Joined, Number, Text, Translatable, Translator, in_
 
 Stored = str | Translatable
 
@@ -28,6 +28,8 @@ def to_json(message: object) -> Any:
         }
     if isinstance(message, Joined):
         return {"joined": [to_json(part) for part in message.parts], "separator": message.separator}
+    if isinstance(message, Number):
+        return {"number": message.value, "decimals": message.decimals}
     if message is None or isinstance(message, str | int | float | bool):
         return message
     if hasattr(message, "in_"):  # another kind of translatable message: its English
@@ -48,6 +50,9 @@ def from_json(value: Any) -> Any:
                 plural if isinstance(plural, str) else None,
                 count if isinstance(count, int) and not isinstance(count, bool) else 1,
             )
+        number, decimals = value.get("number"), value.get("decimals")
+        if isinstance(number, int | float) and isinstance(decimals, int) and not isinstance(number, bool):
+            return Number(number, decimals)
         if isinstance(value.get("joined"), list):
             separator = value.get("separator")
             return Joined(

@@ -63,7 +63,7 @@ def told_in(record: SendRecord) -> Translator:
 
 def _more(shown: str, more: int, t: Translator) -> str:
     return t.ngettext("{shown} and {count} more", "{shown} and {count} more", more).format(
-        shown=shown, count=f"{more:,}"
+        shown=shown, count=t.number(more)
     )
 
 
@@ -99,7 +99,7 @@ def _skipped_line(record: SendRecord, t: Translator = ENGLISH) -> str:
     shown = "; ".join(f"{escape(who)} {escape(t._(why))}" for who, why in skipped[:SHOWN_RECEIVERS])
     if len(skipped) > SHOWN_RECEIVERS:
         shown = _more(shown + ";", len(skipped) - SHOWN_RECEIVERS, t)
-    line = t._("*Not sent to ({count}):* {shown}").format(count=f"{len(skipped):,}", shown=shown)
+    line = t._("*Not sent to ({count}):* {shown}").format(count=t.number(len(skipped)), shown=shown)
     return f"\n:no_mobile_phones: {line}"
 
 
@@ -240,7 +240,7 @@ def slack_date(moment: datetime, t: Translator = ENGLISH) -> str:
 def _credits(value: float | None, t: Translator = ENGLISH) -> str:
     if value is None:
         return t._("unknown")
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return t.number(value, 2)
 
 
 _HEADLINE = {
@@ -352,20 +352,20 @@ def audit_details(
         # The parent names only the first ones: whoever was asked for is listed here.
         lines.append(
             t._("*To ({count}):* {numbers}").format(
-                count=f"{len(record.receivers):,}", numbers=_numbers(record.receivers, None, labels, t)
+                count=t.number(len(record.receivers)), numbers=_numbers(record.receivers, None, labels, t)
             )
         )
     if record.accepted_receivers:
         lines.append(
             t._("*Accepted ({count}):* {numbers}").format(
-                count=f"{len(record.accepted_receivers):,}",
+                count=t.number(len(record.accepted_receivers)),
                 numbers=_numbers(record.accepted_receivers, None, labels, t),
             )
         )
     if record.rejected_receivers:
         lines.append(
             t._("*Rejected by OVH ({count}):* {numbers}").format(
-                count=f"{len(record.rejected_receivers):,}",
+                count=t.number(len(record.rejected_receivers)),
                 numbers=_numbers(record.rejected_receivers, None, labels, t),
             )
         )
@@ -544,7 +544,7 @@ def info_message(text: str, t: Translator = ENGLISH) -> SlackMessage:
             "_… {count} more line not shown here: too long for one Slack message._",
             "_… {count} more lines not shown here: too long for one Slack message._",
             hidden,
-        ).format(count=f"{hidden:,}")
+        ).format(count=t.number(hidden))
     )
     blocks = [*(_section(c) for c in kept), note, _section(last)]
     return SlackMessage(text=shorten(text, SECTION_LIMIT), blocks=blocks)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.domain.cost import CostEstimate, UnicodeCulprit, credits_text
+from bot.domain.cost import CostEstimate, UnicodeCulprit
 from bot.domain.sms_text import MAX_PARTS, Segmentation, encoding_label, show_char
 from bot.i18n import ENGLISH, N_, Translator
 from bot.slack.blocks import display_number, escape, slack_date, sms_sections
@@ -286,24 +286,24 @@ def summary_text(
         t.ngettext("{count} character + STOP mention", "{count} characters + STOP mention", length)
         if segmentation.reserved
         else t.ngettext("{count} character", "{count} characters", length)
-    ).format(count=f"{length:,}")
+    ).format(count=t.number(length))
     receivers = t.ngettext("{count} receiver", "{count} receivers", cost.receivers).format(
-        count=f"{cost.receivers:,}"
+        count=t.number(cost.receivers)
     )
     if bad_receivers:
         receivers += " " + t.ngettext(
             "(+{count} not valid yet)", "(+{count} not valid yet)", bad_receivers
-        ).format(count=f"{bad_receivers:,}")
+        ).format(count=t.number(bad_receivers))
     if people:
         receivers += " " + t.ngettext(
             "({count} picked: priced as a local number until their phone is read)",
             "({count} picked: priced as local numbers until their phones are read)",
             people,
-        ).format(count=f"{people:,}")
+        ).format(count=t.number(people))
     parts = t.ngettext("{count} SMS", "{count} SMS parts", segmentation.parts).format(
-        count=f"{segmentation.parts:,}"
+        count=t.number(segmentation.parts)
     )
-    estimate = t._("≈ *{credits} credits*").format(credits=credits_text(cost.credits))
+    estimate = t._("≈ *{credits} credits*").format(credits=t.number(cost.credits, 2))
     lines = [" · ".join((characters, encoding_label(segmentation.encoding), parts, receivers, estimate))]
     if culprit is not None and culprit.parts_with > culprit.parts_without:
         names = ", ".join(escape(show_char(char)) for char in culprit.characters)
@@ -316,7 +316,7 @@ def summary_text(
                 "{names} make the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
                 "Keeping them costs {credits} more credits.",
                 many,
-            ).format(credits=credits_text(culprit.extra_credits), **fields)
+            ).format(credits=t.number(culprit.extra_credits, 2), **fields)
         else:
             tip = t.ngettext(
                 "{names} makes the text Unicode: {parts_with} SMS parts instead of {parts_without}. "
@@ -387,7 +387,9 @@ def confirmation_view(confirm: ConfirmationView, t: Translator = ENGLISH) -> dic
     count = len(confirm.receivers)
     shown = ", ".join(display_number(number) for number in confirm.receivers[:_SHOWN_RECEIVERS])
     if count > _SHOWN_RECEIVERS:
-        shown = t._("{numbers} and {count} more").format(numbers=shown, count=f"{count - _SHOWN_RECEIVERS:,}")
+        shown = t._("{numbers} and {count} more").format(
+            numbers=shown, count=t.number(count - _SHOWN_RECEIVERS)
+        )
     when = t._("at {date}").format(date=slack_date(confirm.send_at, t)) if confirm.send_at else t._("now")
     stop = "\n_" + t._("OVH adds its STOP mention at the end.") + "_" if confirm.stop_mention else ""
     goes_to = t.ngettext(
@@ -398,7 +400,7 @@ def confirmation_view(confirm: ConfirmationView, t: Translator = ENGLISH) -> dic
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f":warning: {goes_to.format(count=f'{count:,}')} {shown}"[:3000],
+                "text": f":warning: {goes_to.format(count=t.number(count))} {shown}"[:3000],
             },
         },
         _context(t._("*The text, as the phone will show it:*")),

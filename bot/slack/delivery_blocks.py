@@ -75,7 +75,7 @@ def status_message(
     if len(statuses) > SHOWN_STATUSES:
         rest = statuses[SHOWN_STATUSES:]
         more = t.ngettext("… and {count} more: {summary}", "… and {count} more: {summary}", len(rest))
-        lines.append(more.format(count=f"{len(rest):,}", summary=_summary(rest, t)))
+        lines.append(more.format(count=t.number(len(rest)), summary=_summary(rest, t)))
     if not statuses:
         lines.append(t._("_OVH gave no SMS ids for this send, so there is nothing to follow._"))
     final = all(status.state.final for status in statuses)
@@ -157,7 +157,7 @@ def credit_alert(
     credits_left: float, threshold: float, service: str | None, t: Translator = ENGLISH
 ) -> SlackMessage:
     """The warning that the SMS credits fell below ``SMS_CREDITS_ALERT_BELOW`` (in SMS_LANGUAGE)."""
-    left = f"{credits_left:,.2f}".rstrip("0").rstrip(".")
+    left = t.number(credits_left, 2)
     if service:
         headline = t._("*SMS credits are running low* on `{service}`: {left} left (alert below {threshold}).")
     else:
@@ -168,7 +168,7 @@ def credit_alert(
     panel = "<" + CREDITS_URL + "|" + t._("OVHcloud Control Panel") + ">"
     text = (
         ":warning: "
-        + headline.format(service=escape(service or ""), left=left, threshold=f"{threshold:g}")
+        + headline.format(service=escape(service or ""), left=left, threshold=t.number(threshold, 2))
         + " "
         + advice.format(panel=panel)
     )

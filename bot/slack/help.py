@@ -81,7 +81,7 @@ def help_text(default_region: str | None, *, stop_clause: bool, t: Translator = 
             "or a character outside the SMS alphabet."
         )
     )
-    lines.append(length.format(parts=rule.parts, plain=f"{rule.plain:,}", unicode=f"{rule.unicode:,}"))
+    lines.append(length.format(parts=rule.parts, plain=t.number(rule.plain), unicode=t.number(rule.unicode)))
     everyone = [sub for sub in SUBCOMMANDS if not sub.admins_only]
     admins = [sub for sub in SUBCOMMANDS if sub.admins_only]
     lines.append(t._("*Other commands*"))

@@ -72,11 +72,6 @@ class HomeFacts:
     problems: Sequence[str] = field(default_factory=tuple)  # parts that could not be read
 
 
-def number(value: float) -> str:
-    """A count or an amount of credits without needless decimals: 12, 12.5, 1,234.25."""
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def when(moment: datetime) -> str:
     """A time each reader sees in their own time zone (Slack's date formatting), with a UTC fallback."""
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
@@ -87,11 +82,11 @@ def receivers_line(record: SendRecord, t: Translator = ENGLISH) -> str:
     shown = ", ".join(mask(number) for number in record.receivers[:SHOWN_RECEIVERS])
     more = record.receiver_count - min(len(record.receivers), SHOWN_RECEIVERS)
     if more > 0:
-        return t._("{numbers} and {count} more").format(numbers=shown, count=f"{more:,}")
+        return t._("{numbers} and {count} more").format(numbers=shown, count=t.number(more))
     if shown:
         return shown
     count = record.receiver_count
-    return t.ngettext("{count} number", "{count} numbers", count).format(count=f"{count:,}")
+    return t.ngettext("{count} number", "{count} numbers", count).format(count=t.number(count))
 
 
 def send_line(shown: Shown, *, author: bool = False, t: Translator = ENGLISH) -> str:
@@ -126,14 +121,14 @@ def _context(text: str) -> dict[str, Any]:
 def _allowance(name: str, allowance: Allowance, unit: str, t: Translator) -> str:
     if not allowance.limited:
         return t._("{name}: no limit ({used} {unit} in the last 24 hours)").format(
-            name=name, used=number(allowance.used), unit=unit
+            name=name, used=t.number(allowance.used, 2), unit=unit
         )
     return t._("{name}: {left} of {limit} {unit} left ({used} used in the last 24 hours)").format(
         name=name,
-        left=number(allowance.left),
-        limit=f"{allowance.limit:,}",
+        left=t.number(allowance.left, 2),
+        limit=t.number(allowance.limit),
         unit=unit,
-        used=number(allowance.used),
+        used=t.number(allowance.used, 2),
     )
 
 
@@ -146,7 +141,7 @@ def account_lines(facts: HomeFacts, t: Translator = ENGLISH) -> list[str]:
         lines = [f"{credits} {unknown}{f' ({why})' if why else ''}"]
     else:
         note = f" _({why})_" if why else ""
-        lines = [f"{credits} {number(facts.credits_left)}{note}"]
+        lines = [f"{credits} {t.number(facts.credits_left, 2)}{note}"]
     rate, sms = facts.rate, t._("*SMS left:*")
     if rate is None:
         lines.append(
@@ -166,11 +161,11 @@ def account_lines(facts: HomeFacts, t: Translator = ENGLISH) -> list[str]:
             _plural_of(rate.credits_per_sms),
         )
         lines.append(
-            f"{sms} {text.format(sms=f'{left:,}', region=rate.region, price=number(rate.credits_per_sms))}"
+            f"{sms} {text.format(sms=t.number(left), region=rate.region, price=t.number(rate.credits_per_sms, 2))}"
         )
     else:
         text = t._("unknown (one SMS to {region} costs {price})")
-        lines.append(f"{sms} {text.format(region=rate.region, price=number(rate.credits_per_sms))}")
+        lines.append(f"{sms} {text.format(region=rate.region, price=t.number(rate.credits_per_sms, 2))}")
     senders = ", ".join(f"`{escape(sender)}`" for sender in facts.senders)
     lines.append(t._("*Sender:*") + " " + (senders or t._("the OVH account default")))
     return lines
@@ -203,7 +198,7 @@ def standing_lines(standing: Standing, t: Translator = ENGLISH) -> list[str]:
     if standing.limited:
         per_send = standing.receivers_per_send
         size = (
-            t._("up to {count} numbers").format(count=f"{per_send:,}")
+            t._("up to {count} numbers").format(count=t.number(per_send))
             if per_send
             else t._("any number of numbers")
         )
@@ -268,13 +263,13 @@ def _plural_of(value: float) -> int:
 
 def use_line(name: str, use: TeamUse, t: Translator = ENGLISH) -> str:
     """The team's use over a period: sends, SMS and credits."""
-    sends = t.ngettext("{count} send", "{count} sends", use.sends).format(count=f"{use.sends:,}")
+    sends = t.ngettext("{count} send", "{count} sends", use.sends).format(count=t.number(use.sends))
     credits = t.ngettext("{count} credit", "{count} credits", _plural_of(use.credits)).format(
-        count=number(use.credits)
+        count=t.number(use.credits, 2)
     )
     # A list of amounts, each with its own plural.
     return t._("*{period}:* {sends}, {sms} SMS, {credits}").format(
-        period=name, sends=sends, sms=f"{use.sms:,}", credits=credits
+        period=name, sends=sends, sms=t.number(use.sms), credits=credits
     )
 
 
@@ -286,12 +281,12 @@ def _admin_blocks(panel: AdminPanel, t: Translator) -> Blocks:
     ]
     blocks.append(_section("\n".join(lines)))
     blocks += _sends(t._("Latest failures"), panel.failures, t._("No failed send."), t, author=True)
-    blocks.append(_header(t._("Opted-out numbers ({count})").format(count=f"{len(panel.opt_outs):,}")))
+    blocks.append(_header(t._("Opted-out numbers ({count})").format(count=t.number(len(panel.opt_outs)))))
     if not panel.opt_outs:
         blocks.append(_context(t._("No number has opted out.")))
     blocks += [_opt_out_block(entry, t) for entry in panel.opt_outs[:SHOWN_OPT_OUTS]]
     if len(panel.opt_outs) > SHOWN_OPT_OUTS:
-        more = f"{len(panel.opt_outs) - SHOWN_OPT_OUTS:,}"
+        more = t.number(len(panel.opt_outs) - SHOWN_OPT_OUTS)
         blocks.append(_context(t._("…and {count} more: `/sms optouts` lists them.").format(count=more)))
     return blocks
 

@@ -70,6 +70,9 @@ class LazyTranslator:
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return self.resolved.ngettext(singular, plural, count)
 
+    def number(self, value: float, decimals: int = 0) -> str:
+        return self.resolved.number(value, decimals)
+
 
 def lazy_translator(translator: Callable[[str], Translator], user_id: str) -> Translator:
     """``user_id``'s translator, asked of ``translator`` only when first used (see :class:`LazyTranslator`)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.domain.cost import CostEstimate, credits_text, needs_confirmation
+from bot.domain.cost import CostEstimate, needs_confirmation
 from bot.domain.errors import LedgerUnavailable
 from bot.domain.receivers import Receiver
 from bot.domain.recipients import Skipped
@@ -72,7 +72,7 @@ class ConfirmDeps:
             "*Estimated cost:* {credits} credits ({count} SMS parts, {encoding}, to each receiver)",
             segmentation.parts,
         ).format(
-            credits=credits_text(cost.credits),
+            credits=t.number(cost.credits, 2),
             count=segmentation.parts,
             encoding=encoding_label(segmentation.encoding),
         )

@@ -70,11 +70,11 @@ def _list(deps: ContactsDeps, t: Translator) -> str:
         "*{count} contacts*, usable as receivers: `/sms @NAME Your message`",
         len(entries),
     )
-    lines = [title.format(count=f"{len(entries):,}")]
+    lines = [title.format(count=t.number(len(entries)))]
     for entry in entries[:SHOWN_CONTACTS]:
         lines.append(f"• *{escape(entry.name)}* {display_number(entry.e164)}")
     if len(entries) > SHOWN_CONTACTS:
-        lines.append(t._("…and {count} more").format(count=f"{len(entries) - SHOWN_CONTACTS:,}"))
+        lines.append(t._("…and {count} more").format(count=t.number(len(entries) - SHOWN_CONTACTS)))
     return "\n".join(lines)
 
 

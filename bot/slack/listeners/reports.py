@@ -21,7 +21,7 @@ from bot.sending.service import SendService
 from bot.slack.audit import show_privately
 from bot.slack.blocks import SlackMessage, info_message
 from bot.slack.client import SLACK_FAILURES, failure_reason
-from bot.slack.home import Shown, number, send_line, use_line
+from bot.slack.home import Shown, send_line, use_line
 from bot.slack.ids import USER_ID, is_id
 from bot.slack.listeners.requester import Requester, after_ack
 from bot.slack.permalinks import Permalinks
@@ -64,10 +64,10 @@ def credits_answer(deps: ReportDeps, t: Translator = ENGLISH) -> str:
     left = deps.credits_left()
     credits = t._("*Credits left:*")
     if left is not None:
-        lines = [f"{credits} {number(left)}"]
+        lines = [f"{credits} {t.number(left, 2)}"]
     elif (latest := deps.reports.latest_credits_left()) is not None:
         why = t._("as of the latest send: OVH could not be asked now")
-        lines = [f"{credits} {number(latest)} _({why})_"]
+        lines = [f"{credits} {t.number(latest, 2)} _({why})_"]
     else:
         lines = [credits + " " + t._("unknown: OVH could not be asked, and no send recorded a balance yet.")]
     month = deps.reports.this_month()
@@ -215,7 +215,7 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
                     "CSV or JSON.",
                     len(rows),
                 ).format(
-                    count=f"{len(rows):,}",
+                    count=t.number(len(rows)),
                     start=f"{since:%Y-%m-%d}",
                     end=f"{until - timedelta(days=1):%Y-%m-%d}",
                 ),
@@ -236,7 +236,7 @@ def handle_export(ack: Ack, body: dict[str, Any], *, deps: ReportDeps) -> None:
             "`{name}` is in your messages with the bot ({count} sends).",
             len(rows),
         )
-        requester.tell(deps.slack, done.format(name=name, count=f"{len(rows):,}"), error=False)
+        requester.tell(deps.slack, done.format(name=name, count=t.number(len(rows))), error=False)
 
 
 def _clicker(body: dict[str, Any]) -> Requester | None:

@@ -69,7 +69,7 @@ def _usage(_rest: str, user_id: str, deps: SubcommandDeps, t: Translator) -> str
     mine, _channel = deps.ledger.usage(user_id)
     lines = [
         t._("*Your SMS over the last 24 hours:* {sms} ({credits} credits)").format(
-            sms=f"{mine.sms:,}", credits=f"{mine.credits:,.1f}"
+            sms=t.number(mine.sms), credits=t.number(mine.credits, 2)
         )
     ]
     lines.append(
@@ -86,7 +86,7 @@ def _usage(_rest: str, user_id: str, deps: SubcommandDeps, t: Translator) -> str
 
 
 def _limit(value: int, t: Translator = ENGLISH) -> str:
-    return f"{value:,}" if value else t._("unlimited")
+    return t.number(value) if value else t._("unlimited")
 
 
 def _opt_out(rest: str, user_id: str, deps: SubcommandDeps, t: Translator) -> str:
@@ -126,7 +126,7 @@ def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps, t: Translato
     if not entries:
         return t._("No number has opted out.")
     title = t.ngettext("*{count} opted-out number:*", "*{count} opted-out numbers:*", len(entries))
-    lines = [title.format(count=f"{len(entries):,}")]
+    lines = [title.format(count=t.number(len(entries)))]
     for entry in entries[:SHOWN_OPT_OUTS]:
         # Notes are cut (before escaping, so that no `&amp;` is cut in two) so that the list stays a few
         # sections long and its last line always shows.
@@ -136,5 +136,5 @@ def _list_opt_outs(_rest: str, _user_id: str, deps: SubcommandDeps, t: Translato
         )
         lines.append(f"• {display_number(entry.e164)} {by}{note}")
     if len(entries) > SHOWN_OPT_OUTS:
-        lines.append(t._("…and {count} more").format(count=f"{len(entries) - SHOWN_OPT_OUTS:,}"))
+        lines.append(t._("…and {count} more").format(count=t.number(len(entries) - SHOWN_OPT_OUTS)))
     return "\n".join(lines)
