@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, builtin_handlers
 
-from tests.fakes.ovh_api import STOP_CLAUSE, Delivery, FakeOvh
+from tests.fakes.ovh_api import STOP_CLAUSE, Delivery, FakeOvh, answer_problems
 from tests.fakes.slack_api import FakeSlack, new_trigger_id, response_error
 
 SERVICE = "sms-tt12345-1"
@@ -189,6 +189,64 @@ def test_what_ovhs_schema_allows_is_accepted(fake_ovh: FakeOvh) -> None:
         "sender": "ACME",
     }
     assert ovh_client(fake_ovh).post(f"/sms/{SERVICE}/jobs", **body)["validReceivers"] == ["+33612345678"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "problems"),
+    [
+        ("GET", f"/sms/{SERVICE}/jobs/7", {"id": 7, "tag": "t"}, ["answer.tag: not a field of sms.Job"]),
+        ("GET", f"/sms/{SERVICE}/jobs/7", {"id": "7"}, ["answer.id: Given data ('7') is not a long"]),
+        (
+            "GET",
+            f"/sms/{SERVICE}/jobs/7",
+            {"id": 7, "creationDatetime": "yesterday"},
+            ["answer.creationDatetime: 'yesterday' is not a datetime"],
+        ),
+        ("GET", f"/sms/{SERVICE}/jobs", [1, "2"], ["answer[1]: Given data ('2') is not a long"]),
+        (
+            "GET",
+            "/sms/ptts",
+            {"duration": "forever"},
+            [
+                "answer.duration: Given data (forever) does not belong to the sms.PttDurationTypeEnum enumeration (indeterminated, permanent, temporary)"
+            ],
+        ),
+        (
+            "GET",
+            f"/sms/{SERVICE}",
+            {"smsResponse": {"responseType": "sms"}},
+            [
+                "answer.smsResponse.responseType: Given data (sms) does not belong to the sms.ResponseTypeEnum enumeration (cgi, none, text)"
+            ],
+        ),
+        ("GET", f"/sms/{SERVICE}", None, ["answer: null where OVH answers a sms.AccountWithIAM"]),
+        ("DELETE", f"/sms/{SERVICE}/jobs/7", {}, ["answer: {} where OVH answers nothing"]),
+        ("PUT", f"/sms/{SERVICE}", None, []),
+        # OVH gives null for what it does not know, and datetimes with or without a zone
+        (
+            "GET",
+            f"/sms/{SERVICE}/outgoing/7",
+            {"id": 7, "ptt": None, "deliveredAt": "2026-12-01T10:00:00"},
+            [],
+        ),
+        ("GET", "/me", {"anything": 1}, []),  # not an operation of the SMS schema
+    ],
+)
+def test_an_answer_is_checked_against_ovhs_models(
+    method: str, path: str, answer: Any, problems: list[str]
+) -> None:
+    assert answer_problems(method, path, answer) == problems
+
+
+def test_the_fake_never_gives_an_answer_ovh_would_not(fake_ovh: FakeOvh) -> None:
+    fake_ovh.senders = {"ACME": "enable", "ODD": "active"}  # OVH has no status "active"
+    client = ovh_client(fake_ovh)
+
+    assert client.get(f"/sms/{SERVICE}/senders/ACME")["status"] == "enable"
+    with pytest.raises(
+        ovh.exceptions.APIError, match=r"the fake's answer breaks OVH's schema: answer\.status"
+    ):
+        client.get(f"/sms/{SERVICE}/senders/ODD")
 
 
 def test_required_parameters_are_required(fake_ovh: FakeOvh) -> None:

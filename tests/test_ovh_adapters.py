@@ -8,6 +8,8 @@ import pytest
 
 from bot.domain.errors import DeliveryError
 from bot.ovh.account import TRACE_DETAILS, OvhAccount
+from bot.ovh.client import OvhClient
+from bot.ovh.deliveries import OvhDeliveries
 from bot.ovh.gateway import OvhGateway
 
 SERVICE = "sms-tt12345-1"
@@ -20,12 +22,11 @@ def failure(call) -> DeliveryError:
 
 
 def test_a_sender_is_looked_up_by_its_whole_name_even_with_a_slash(make_settings, fake_ovh):
-    fake_ovh.senders = {"ACME": "enable", "ACME/EU": "waitingValidation", "BLANK": ""}
+    fake_ovh.senders = {"ACME": "enable", "ACME/EU": "waitingValidation"}
     account = OvhAccount.from_settings(make_settings())
 
     assert account.sender_status(SERVICE, "ACME") == "enable"
     assert account.sender_status(SERVICE, "ACME/EU") == "waitingValidation"
-    assert account.sender_status(SERVICE, "BLANK") == ""
     assert account.sender_status(SERVICE, "NOBODY") is None
 
 
@@ -254,3 +255,55 @@ def test_a_refused_call_names_its_path_and_service(make_settings, fake_ovh):
     assert unknown.code == "unknown_service"
     assert "OVH has no SMS service `sms-nope-1` on this account" in unknown.user_message
     assert fake_ovh.jobs == []
+
+
+def test_taking_back_a_job_with_a_key_not_granted_delete_names_the_call(make_settings, fake_ovh):
+    gateway = OvhGateway(OvhClient.from_settings(make_settings()))  # the default rules: no DELETE
+
+    error = failure(lambda: gateway.cancel_job(SERVICE, 42))
+
+    assert (error.code, error.maybe_sent) == ("not_granted", False)
+    assert f"OVH refused the call `/sms/{SERVICE}/jobs/42`" in error.user_message
+    assert fake_ovh.deleted_jobs == []
+
+
+def test_unreadable_replies_name_the_call_that_gave_them(make_settings, fake_ovh):
+    deliveries = OvhDeliveries(OvhClient.from_settings(make_settings()))
+    fake_ovh.answer_next({"ids": [1]}, path_contains="/incoming", method="GET", after_processing=False)
+    fake_ovh.answer_next(["a reply"], path_contains="/incoming/5", method="GET", after_processing=False)
+    since = datetime(2026, 12, 1, tzinfo=UTC)
+
+    listed = failure(lambda: deliveries.incoming_ids(SERVICE, since))
+    one = failure(lambda: deliveries.incoming(SERVICE, 5))
+
+    assert (listed.code, listed.user_message) == (
+        "unreadable",
+        f"OVH's answer to GET /sms/{SERVICE}/incoming could not be read.",
+    )
+    assert one.user_message == f"OVH's answer to GET /sms/{SERVICE}/incoming/5 could not be read."
+
+
+def test_replies_of_a_service_ovh_does_not_have_name_the_service(make_settings, fake_ovh):
+    deliveries = OvhDeliveries(OvhClient.from_settings(make_settings()))
+
+    error = failure(lambda: deliveries.incoming_ids("sms-zz99999-9", datetime(2026, 12, 1, tzinfo=UTC)))
+
+    assert error.code == "unknown_service"
+    assert "OVH has no SMS service `sms-zz99999-9` on this account" in error.user_message
+
+
+def test_the_push_url_is_read_from_the_account_and_a_refusal_names_the_call(make_settings, fake_ovh):
+    deliveries = OvhDeliveries(OvhClient.from_settings(make_settings()))
+    assert deliveries.callback_url(SERVICE) is None  # none set
+    fake_ovh.callback_url = "https://smsbot.example/ovh/callback"
+    assert deliveries.callback_url(SERVICE) == "https://smsbot.example/ovh/callback"
+
+    fake_ovh.answer_next(
+        ["not an account"], path_contains=f"/sms/{SERVICE}", method="GET", after_processing=False
+    )
+    assert deliveries.callback_url(SERVICE) is None  # an answer OVH's schema does not promise: no URL
+    fake_ovh.fail_next(
+        403, error_code="NOT_GRANTED_CALL", message="no", path_contains=f"/sms/{SERVICE}", method="GET"
+    )
+    refused = failure(lambda: deliveries.callback_url(SERVICE))
+    assert refused.code == "not_granted" and f"OVH refused the call `/sms/{SERVICE}`" in refused.user_message

@@ -11,10 +11,12 @@ from ovh import exceptions as ovh_errors
 from bot.domain.errors import DeliveryError
 from bot.ovh.account import OvhAccount
 from bot.ovh.client import OvhClient
+from bot.ovh.deliveries import OvhDeliveries, SmsReading
 from bot.ovh.errors import REQUIRED_RULES
 from bot.ovh.gateway import OvhGateway
 from bot.ovh.simulator import SIMULATED_CREDITS, SimulatedOvh, simulated_rate
 from bot.settings import Mode, load_settings
+from tests.fakes.ovh_api import answer_problems
 
 
 def simulated() -> OvhClient:
@@ -147,3 +149,99 @@ def test_the_stop_clause_is_paid_for_when_ovh_adds_it():
     )
 
     assert (without.credits_used, with_stop.credits_used) == (1.0, 2.0)
+
+
+def _fits_ovhs_schema(method: str, path: str, answer):
+    assert answer_problems(method, path, answer) == [], f"{method} {path}"
+    return answer
+
+
+def test_every_answer_has_the_fields_and_types_of_ovhs_schema():
+    simulator = SimulatedOvh()
+    sent = simulator.post(
+        "/sms/simulator/jobs", message="Hola", receivers=["+34600000001"], tag="t-1", sender="ACME"
+    )
+    later = simulator.post(
+        "/sms/simulator/jobs", message="Luego", receivers=["+34600000002"], tag="t-2", differedPeriod=60
+    )
+    [sms_id], [job_id] = sent["ids"], later["ids"]
+
+    _fits_ovhs_schema("POST", "/sms/simulator/jobs", sent)
+    _fits_ovhs_schema("POST", "/sms/simulator/jobs", later)
+    _fits_ovhs_schema("POST", "/sms/estimate", simulator.post("/sms/estimate", message="Qué tal"))
+    for path in (
+        "/sms",
+        "/sms/simulator",
+        "/sms/simulator/outgoing",
+        f"/sms/simulator/outgoing/{sms_id}",
+        "/sms/simulator/jobs",
+        f"/sms/simulator/jobs/{job_id}",
+        "/sms/simulator/incoming",
+        "/sms/simulator/senders",
+        "/sms/simulator/senders/ACME",
+    ):
+        _fits_ovhs_schema("GET", path, simulator.get(path))
+    ptt = _fits_ovhs_schema("GET", "/sms/ptts", simulator.get("/sms/ptts", ptt=0))
+    assert (ptt["description"], ptt["duration"]) == ("Message delivered", "permanent")
+    _fits_ovhs_schema(
+        "DELETE", f"/sms/simulator/jobs/{job_id}", simulator.delete(f"/sms/simulator/jobs/{job_id}")
+    )
+
+
+def test_a_delivery_code_is_described_in_ovhs_words():
+    deliveries = OvhDeliveries(simulated())
+
+    assert deliveries.ptt_description(0) == "Message delivered"
+
+
+def test_an_sms_keeps_the_sender_it_was_sent_from():
+    simulator = SimulatedOvh()
+    [named] = simulator.post(
+        "/sms/simulator/jobs", message="Hola", receivers=["+34600000001"], sender="ACME"
+    )["ids"]
+    [default] = simulator.post("/sms/simulator/jobs", message="Hola", receivers=["+34600000002"])["ids"]
+
+    assert simulator.get(f"/sms/simulator/outgoing/{named}")["sender"] == "ACME"
+    assert simulator.get(f"/sms/simulator/outgoing/{default}")["sender"] == ""  # the account's default
+
+
+def test_a_scheduled_job_waits_in_the_queue_until_taken_back_with_its_credits():
+    client = simulated()
+    simulator = client.raw
+    gateway = OvhGateway(client)
+    deliveries = OvhDeliveries(client)
+    [job_id] = simulator.post(
+        "/sms/simulator/jobs", message="a" * 200, receivers=["+34600000001"], differedPeriod=60
+    )["ids"]  # two SMS parts: two credits
+    assert simulator.credits_left == SIMULATED_CREDITS - 2
+
+    queued = simulator.get(f"/sms/simulator/jobs/{job_id}")
+    assert (queued["id"], queued["receiver"], queued["credits"]) == (job_id, "+34600000001", 2.0)
+    assert simulator.get("/sms/simulator/jobs") == [job_id]
+    assert simulator.get("/sms/simulator/outgoing") == []  # not sent yet
+    assert deliveries.read_sms("simulator", job_id) == SmsReading(found=True, queued=True, reads=2)
+
+    assert gateway.cancel_job("simulator", job_id) is True
+    assert simulator.credits_left == SIMULATED_CREDITS
+    assert simulator.get("/sms/simulator/jobs") == []
+    assert gateway.cancel_job("simulator", job_id) is False  # gone: nothing more to take back
+    assert simulator.credits_left == SIMULATED_CREDITS
+    assert deliveries.read_sms("simulator", job_id) == SmsReading(found=False, reads=2)
+
+
+def test_a_job_already_sent_or_unknown_cannot_be_taken_back():
+    simulator = SimulatedOvh()
+    [sms_id] = simulator.post("/sms/simulator/jobs", message="Hola", receivers=["+34600000001"])["ids"]
+
+    for path in (
+        f"/sms/simulator/jobs/{sms_id}",  # sent at once, never queued
+        "/sms/simulator/jobs/12345",
+        f"/sms/simulator/outgoing/{sms_id}",  # OVH takes back only what waits in the queue
+        "/sms/sms-ab12345-1/jobs/1",
+    ):
+        with pytest.raises(ovh_errors.ResourceNotFoundError):
+            simulator.delete(path)
+    with pytest.raises(ovh_errors.ResourceNotFoundError):
+        simulator.get(f"/sms/simulator/jobs/{sms_id}")
+    assert simulator.credits_left == SIMULATED_CREDITS - 1
+    assert simulator.get("/sms/simulator/outgoing") == [sms_id]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.records import SIMULATED_SERVICE, SendStatus
+from bot.i18n import for_locale
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MESSAGE_LIMIT,
@@ -18,6 +21,7 @@ from bot.slack.blocks import (
     display_number,
     info_message,
     private_result,
+    slack_date,
 )
 from bot.slack.compose import COMPOSE_CALLBACK_ID, compose_modal
 from tests.test_audit_trail import _record as record
@@ -197,3 +201,16 @@ def test_an_update_says_what_recovery_found_first() -> None:
     assert reply.text == f"Update on send #7: {note}"
     assert section_texts(reply.blocks)[0].startswith(f":arrows_counterclockwise: *Update:* {note}\n")
     assert simulated.text == f"[Simulated] Update on send #7: {note}"
+
+
+def test_a_date_is_read_in_each_readers_time_zone_with_the_words_of_their_language() -> None:
+    christmas_eve = datetime(2026, 12, 24, 17, 30, tzinfo=ZoneInfo("Europe/Madrid"))
+
+    # Slack shows {date_short_pretty} and {time} in the reader's zone; the fallback is in UTC.
+    assert (
+        slack_date(christmas_eve) == "<!date^1798129800^{date_short_pretty} at {time}|2026-12-24 16:30 UTC>"
+    )
+    assert (
+        slack_date(christmas_eve, for_locale("es-ES"))
+        == "<!date^1798129800^{date_short_pretty} a las {time}|2026-12-24 16:30 UTC>"
+    )

@@ -316,3 +316,27 @@ def test_a_later_report_of_a_cli_send_carries_what_recovery_found(start_bot, fak
     assert "could not be reported when the SMS was sent from the command line" in shown
     assert "/invite" not in shown
     assert len(fake_ovh.jobs) == 1
+
+
+def test_a_later_report_to_a_closed_channel_carries_what_recovery_found(start_bot, fake_slack, fake_ovh):
+    bot = start_bot(unknown_grace_seconds=0)
+    record = bot.ledger.reserve(  # a /sms in a private channel whose process died right after recording it
+        request_key="command:orphan",
+        source="command",
+        team_id="T1",
+        user_id="UALICE",
+        channel_id="CPRIVATE",
+        receivers=["+34600000001"],
+        message="left behind",
+        sender=None,
+        lease_seconds=0,
+    )
+    fake_slack.not_in_channel = {"CPRIVATE"}
+
+    assert bot.recover().reported == [record.id]
+
+    shown = blocks_text(wait_for_dm(fake_slack))
+    assert "*Update:* OVH had no trace of this send, so it was sent again" in shown
+    assert "could not be reported when the SMS was sent, and I cannot post in its channel" in shown
+    assert len(fake_ovh.jobs) == 1
+    assert bot.ledger.get(record.id).audit_status is AuditStatus.PRIVATE

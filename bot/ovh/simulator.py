@@ -92,7 +92,7 @@ class SimulatedOvh:
             if rest == "/jobs":
                 return sorted(self.scheduled)  # only scheduled jobs wait: the others are sent at once
             if (match := re.fullmatch(r"/jobs/(\d+)", rest)) and int(match.group(1)) in self.scheduled:
-                return self._outgoing(int(match.group(1)), self.scheduled)
+                return self._job(self.scheduled[int(match.group(1))])
             if rest == "/incoming":
                 return []  # nobody answers a simulated SMS
             if rest == "/senders":
@@ -142,19 +142,22 @@ class SimulatedOvh:
             "creditsLeft": self.credits_left,
         }
 
-    def _outgoing(self, sms_id: int, where: dict[int, _Sms] | None = None) -> dict[str, Any]:
-        sms = (self.sent if where is None else where).get(sms_id)
+    def _outgoing(self, sms_id: int) -> dict[str, Any]:
+        sms = self.sent.get(sms_id)
         if sms is None:
             raise _not_found(f"/outgoing/{sms_id}")
+        return {**self._job(sms), "tag": sms.tag, "deliveryReceipt": 1}
+
+    @staticmethod
+    def _job(sms: _Sms) -> dict[str, Any]:
+        """An SMS as OVH lists it in its queue (``sms.Job``: no tag, no receipt yet)."""
         return {
             "id": sms.id,
             "receiver": sms.receiver,
             "message": sms.message,
-            "tag": sms.tag,
             "sender": sms.sender,
             "credits": sms.credits,
             "creationDatetime": sms.created,
-            "deliveryReceipt": 1,
         }
 
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -187,6 +187,7 @@ class FakeOvh(FakeServer):
         self._jobs_gate = threading.Event()
         self._jobs_gate.set()
         self.held = 0  # POST jobs waiting at the gate (see `hold_jobs`)
+        self._held_path: str | None = None  # other requests held at the gate (see `hold_requests`)
         self.include_credits_left = True
         # True: accepted jobs wait in OVH's queue (`GET /sms/{sn}/jobs`) until `deliver_queued()`.
         self.queue_jobs = False
@@ -292,8 +293,17 @@ class FakeOvh(FakeServer):
         the test needs, with no timing involved (`wait_for_held` says when the requests arrived)."""
         self._jobs_gate.clear()
 
+    def hold_requests(self, path_contains: str) -> None:
+        """Hold every request whose path contains `path_contains` (and every job), until `release_jobs()`:
+        an OVH that does not answer a read while the test looks at what the bot does meanwhile."""
+        with self._lock:
+            self._held_path = path_contains
+        self._jobs_gate.clear()
+
     def release_jobs(self) -> None:
-        """Let the held jobs, and the next ones, through."""
+        """Let the held requests, and the next ones, through."""
+        with self._lock:
+            self._held_path = None
         self._jobs_gate.set()
 
     def wait_for_held(self, count: int, timeout: float = 5.0) -> int:
@@ -404,12 +414,21 @@ class FakeOvh(FakeServer):
         if request.method == "POST" and path.endswith("/jobs"):
             time.sleep(self.delay)  # outside the lock: other requests go on meanwhile
             self._wait_at_the_gate()
+        elif (held := self._held_path) is not None and held in path:
+            self._wait_at_the_gate()
         with self._lock:
             failure = self._take_failure(request.method, path)
             if failure is not None and not failure.after_processing:
                 return _failure_response(failure)
             response = self._route(request.method, path, request.query, body)
-            return response if failure is None else _failure_response(failure)
+            if failure is not None:
+                return _failure_response(failure)
+        if response.status == 200 and (
+            broken := answer_problems(request.method, path, json.loads(response.body or b"null"))
+        ):
+            # The fake's own bug: an answer OVH would never give would make the bot pass for the wrong reason.
+            return _message(500, f"the fake's answer breaks OVH's schema: {'; '.join(broken)}")
+        return response
 
     def _check_signature(self, request: HttpRequest) -> HttpResponse | None:
         headers = request.headers
@@ -774,10 +793,10 @@ def _as_sent(body: dict[str, Any]) -> str:
     return str(body["message"]) + ("" if body.get("noStopClause") else STOP_CLAUSE)
 
 
-def _schema_route(method: str, path: str) -> dict[str, Any] | None:
-    """The schema's parameters for a concrete path (`/sms/sms-x-1/jobs` matches `/sms/{serviceName}/jobs`)."""
+def _schema_key(method: str, path: str) -> str | None:
+    """The schema's operation for a concrete path (`/sms/sms-x-1/jobs` matches `/sms/{serviceName}/jobs`)."""
     parts = path.strip("/").split("/")
-    for route, params in _SCHEMA["routes"].items():
+    for route in _SCHEMA["routes"]:
         route_method, template = route.split(" ", 1)
         pieces = template.strip("/").split("/")
         if (
@@ -785,8 +804,61 @@ def _schema_route(method: str, path: str) -> dict[str, Any] | None:
             and len(pieces) == len(parts)
             and all(p == q or p.startswith("{") for p, q in zip(pieces, parts, strict=True))
         ):
-            return params
+            return route
     return None
+
+
+def _schema_route(method: str, path: str) -> dict[str, Any] | None:
+    """The schema's parameters for a concrete path."""
+    route = _schema_key(method, path)
+    return None if route is None else _SCHEMA["routes"][route]
+
+
+def answer_problems(method: str, path: str, answer: Any) -> list[str]:
+    """What in an answer to `method path` OVH's schema does not promise: a field its model does not have,
+    a value of another type or outside its enumeration. Empty when the answer fits (or the operation is
+    not in the schema)."""
+    route = _schema_key(method, path)
+    if route is None:
+        return []
+    answer_type = _SCHEMA["answers"][route]
+    if answer is None:
+        return [] if answer_type == "void" else [f"answer: null where OVH answers a {answer_type}"]
+    return _value_problems(answer_type, answer, "answer")
+
+
+def _value_problems(type_name: str, value: Any, where: str) -> list[str]:
+    if type_name == "void":
+        return [f"{where}: {value!r} where OVH answers nothing"]
+    if type_name.endswith("[]"):
+        if not isinstance(value, list):
+            return [f"{where}: {value!r} is not an array"]
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in _value_problems(type_name[:-2], item, f"{where}[{index}]")
+        ]
+    if type_name in _SCHEMA["models"]:
+        if not isinstance(value, dict):
+            return [f"{where}: {value!r} is not an object of {type_name}"]
+        fields = _SCHEMA["models"][type_name]
+        problems = [
+            f"{where}.{name}: not a field of {type_name}" for name in sorted(set(value) - set(fields))
+        ]
+        for name, item in value.items():
+            if name in fields and item is not None:  # OVH gives null for what it does not know
+                problems += _value_problems(fields[name], item, f"{where}.{name}")
+        return problems
+    if type_name.startswith("map["):
+        return [] if isinstance(value, dict) else [f"{where}: {value!r} is not an object"]
+    if type_name == "datetime":
+        try:
+            datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return [f"{where}: {value!r} is not a datetime"]
+        return []
+    problem = _type_error(type_name, value)
+    return [] if problem is None else [f"{where}: {problem}"]
 
 
 def _schema_error(method: str, path: str, body: Any) -> str | None:
