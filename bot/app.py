@@ -176,7 +176,7 @@ def build_core(settings: Settings) -> Core:
             viewers=HomeViewers(engine),
         )
     )
-    recovery.after_settle = lambda record: home.refresh(record.user_id)
+    recovery.after_settle = home.refresh
     follower = DeliveryFollower(
         DeliveryStore(engine),
         ledger,

@@ -126,6 +126,7 @@ def test_credits_left_are_read_from_the_account_when_the_answer_lacks_them(bot, 
 
     [(_parent, reply)] = audit_thread(fake_slack)
     assert "*Credits left:* 41.5" in blocks_text(reply)
+    assert "*Credits left:* 41.5" in blocks_text(fake_slack.wait_for_home("UALICE"))  # asked again
 
 
 def test_the_balance_ovh_answers_with_the_job_is_shown_without_asking_the_account(
@@ -137,7 +138,10 @@ def test_the_balance_ovh_answers_with_the_job_is_shown_without_asking_the_accoun
 
     [(_parent, reply)] = audit_thread(fake_slack)
     assert "*Credits left:* 41.5" in blocks_text(reply)
-    # One request per job: the account is asked only when OVH's answer lacks the balance (above).
+    # The author's Home tab, published once the send was reported, shows the same balance.
+    assert "*Credits left:* 41.5" in blocks_text(fake_slack.wait_for_home("UALICE"))
+    # One request per job: the account is asked only when OVH's answer lacks the balance (above), neither
+    # for the audit nor for the Home tab.
     asked = [(r.method, r.path) for r in fake_ovh.requests]
     assert asked.count(("POST", "/sms/sms-tt12345-1/jobs")) == 1
     assert ("GET", "/sms/sms-tt12345-1") not in asked

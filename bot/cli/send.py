@@ -201,7 +201,7 @@ def _send(services: Core, request: SendRequest, marks: Marks, t: Translator) -> 
             "once the database is back."
         ).format(reason=reported.unrecorded.reason)
         say(f"{marks.warning} {told}", stream=sys.stderr)
-    services.home.refresh(request.user_id)  # their Home tab, if they opened it: never fails the send
+    services.home.refresh(reported.record)  # their Home tab, if they opened it: never fails the send
     return 0 if reported.record.status is SendStatus.SENT else 1
 
 

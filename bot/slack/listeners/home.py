@@ -65,6 +65,11 @@ class _Remembered(Generic[T]):
         with self._lock:
             self._kept = None
 
+    def keep(self, value: T) -> None:
+        """Keep ``value``, learnt elsewhere, as a fresh answer."""
+        with self._lock:
+            self._kept = (time.monotonic(), value)
+
 
 @dataclass(frozen=True)
 class HomeDeps:
@@ -155,20 +160,25 @@ class HomePublisher:
     def _shown(self, record: SendRecord) -> Shown:
         return Shown(record, self.permalinks.of(record))
 
-    def after_send(self, user_id: str) -> bool:
-        """A send of ``user_id``'s was reported: the balance changed, so OVH is asked again; publish."""
-        self._credits.forget()
-        return self.publish(user_id)
+    def after_send(self, record: SendRecord) -> bool:
+        """A send was reported: publish its author's tab. The balance changed: OVH's answer to the send
+        told the new one (kept, no call), or, when it did not, OVH is asked again."""
+        if record.credits_left is None:
+            self._credits.forget()
+        else:
+            self._credits.keep(record.credits_left)
+        return self.publish(record.user_id)
 
-    def refresh(self, user_id: str) -> bool:
-        """A send of ``user_id``'s was reported outside their view of Slack (`smsbot send`, recovery): publish
-        their tab if they opened it before, never anyone else's. Never raises; False when nothing was published."""
+    def refresh(self, record: SendRecord) -> bool:
+        """A send was reported outside its author's view of Slack (`smsbot send`, recovery): publish their
+        tab if they opened it before, never anyone else's. Never raises; False when nothing was published."""
+        user_id = record.user_id
         try:
             known = self.deps.viewers is not None and self.deps.viewers.has_opened(user_id)
         except LedgerUnavailable as error:
             log.warning("the Home tab of %s was not refreshed: %s", user_id, error.reason)
             return False
-        return known and self.after_send(user_id)
+        return known and self.after_send(record)
 
     def opened(self, user_id: str) -> None:
         """Remember that ``user_id`` opened their tab (so later sends refresh it). Never raises."""

@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.domain.errors import InvalidInput, LedgerUnavailable, NotAllowed
-from bot.domain.records import DuplicateRequest
+from bot.domain.records import DuplicateRequest, SendRecord
 from bot.i18n import ENGLISH, N_, Translator
 from bot.sending.service import SendRequest, SendService
 from bot.slack.audit import AuditReporter, show_privately
@@ -109,8 +109,8 @@ class SendDeps:
     audit: AuditReporter
     workers: Executor
     slack: WebClient
-    # Called with the author's user id once a send of theirs was reported (the App Home refreshes); never raises.
-    after_send: Callable[[str], object] = lambda _user_id: None
+    # Called with the settled record once a send was reported (its author's App Home refreshes); never raises.
+    after_send: Callable[[SendRecord], object] = lambda _record: None
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH  # the language to tell a person in
 
 
@@ -137,8 +137,8 @@ def send_and_report(deps: SendDeps, request: SendRequest, response_url: str | No
     if request.language is None:  # what is posted about the send is told in the requester's language
         request = dataclasses.replace(request, language=deps.translator(request.user_id).language)
     try:
-        deps.sending.send_and_report(request, deps.audit.answering(response_url))
-        deps.after_send(request.user_id)
+        reported = deps.sending.send_and_report(request, deps.audit.answering(response_url))
+        deps.after_send(reported.record)
     except DuplicateRequest as duplicate:
         log.info("%s was delivered again; send #%d not repeated", request.request_key, duplicate.existing.id)
     except (NotAllowed, InvalidInput, LedgerUnavailable) as refusal:

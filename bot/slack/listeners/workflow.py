@@ -125,7 +125,7 @@ def _send(
     """The whole send on a send worker; the step is completed as it settles (see bot/slack/steps.py)."""
     request = dataclasses.replace(request, language=t.language)  # the audit in the step's person's language
     try:
-        deps.sends.sending.send_and_report(request, deps.sends.audit, step=steps)
+        reported = deps.sends.sending.send_and_report(request, deps.sends.audit, step=steps)
     except DuplicateRequest as duplicate:
         _again(duplicate.existing, request, steps)
         return
@@ -149,7 +149,7 @@ def _send(
             request.request_key,
         )
         return
-    deps.sends.after_send(request.user_id)
+    deps.sends.after_send(reported.record)
 
 
 def _again(existing: SendRecord, request: SendRequest, steps: WorkflowSteps) -> None:
