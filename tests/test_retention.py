@@ -304,10 +304,35 @@ def test_old_delivery_reports_and_replies_lose_their_numbers_and_texts(cli, env,
     outcome = cli("purge", env={**env, "SMS_RETENTION_DAYS": "0"})
 
     said = " ".join(outcome.out.split())  # the terminal's lines are wrapped
-    assert "Also the numbers of 1 delivery report and the senders and texts of 1 reply." in said
+    assert (
+        "Also the numbers of 1 delivery report and the senders and texts of 1 reply, and deleted 0 sends never "
+        "confirmed." in said
+    )
     with bot.ledger.engine.connect() as conn:
         receivers = dict(conn.execute(sa.select(deliveries.c.sms_id, deliveries.c.receiver)).all())
         kept = {r.incoming_id: r for r in conn.execute(sa.select(replies)).all()}
     assert receivers == {1: "+34******001", 2: "+34600000002"}  # a pending one is still followed
     assert (kept[1].message, kept[1].sender, kept[1].e164) == ("", "+34******001", "+34******001")
     assert (kept[2].message, kept[2].e164) == ("¿Quién es?", "+34600000003")  # not posted yet
+
+
+def test_a_send_never_confirmed_is_deleted_once_past_its_lifetime(cli, env, bot):
+    from bot.storage.drafts import DraftStore, drafts
+
+    store = DraftStore(bot.ledger.engine)
+    store.put("view:old", "UALICE", {"receivers": ["+34600000001"], "message": "¿Lo mando?"})
+    store.put("view:new", "UBOB", {"receivers": ["+34600000002"], "message": "Pensándolo"})
+    with bot.ledger.engine.begin() as conn:  # Alice never confirmed hers, 25 hours ago
+        conn.execute(
+            drafts.update()
+            .where(drafts.c.request_key == "view:old")
+            .values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+
+    outcome = cli("purge", env=env)
+
+    assert outcome.code == 0, outcome.err
+    assert "and deleted 1 send never confirmed." in " ".join(outcome.out.split())
+    with bot.ledger.engine.connect() as conn:
+        assert conn.execute(sa.select(drafts.c.request_key)).scalars().all() == ["view:new"]
+    assert store.get("view:new", "UBOB") == {"receivers": ["+34600000002"], "message": "Pensándolo"}

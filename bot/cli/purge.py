@@ -59,13 +59,18 @@ def purge(_args: argparse.Namespace) -> int:
             "(SMS_RETENTION_DAYS); their counts, credits and statuses stay.",
             days,
         ).format(sends=sends, count=days, before=f"{result.before:%Y-%m-%d %H:%M}")
-    also = t._("Also the numbers of {reports} and the senders and texts of {replies}.").format(
+    also = t._(
+        "Also the numbers of {reports} and the senders and texts of {replies}, and deleted {drafts}."
+    ).format(
         reports=t.ngettext("{count} delivery report", "{count} delivery reports", result.deliveries).format(
             count=t.number(result.deliveries)
         ),
         replies=t.ngettext("{count} reply", "{count} replies", result.replies).format(
             count=t.number(result.replies)
         ),
+        drafts=t.ngettext(
+            "{count} send never confirmed", "{count} sends never confirmed", result.drafts
+        ).format(count=t.number(result.drafts)),
     )
     say(f"{marks.ok} {erased} {also}")
     return 0

@@ -29,6 +29,7 @@ from bot.domain.records import AuditStatus, SendStatus
 from bot.periodic import PeriodicLoop
 from bot.storage.db import begin_immediate, translated
 from bot.storage.deliveries import REPLY_PENDING, deliveries, replies
+from bot.storage.drafts import DRAFT_LIFETIME, drafts
 from bot.storage.ledger import AUDIT_RETRY_WINDOW, metadata, sends
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,14 @@ def erased_recipients(entries: list[dict[str, str]] | None) -> list[dict[str, st
 @dataclass(frozen=True)
 class PurgeResult:
     """What a run did: how many sends it erased, and the cut-off (sends recorded before it); and how many
-    delivery reports (their receiver) and replies (their sender and text) of the same age it erased."""
+    delivery reports (their receiver) and replies (their sender and text) of the same age it erased, and
+    how many drafts never confirmed it deleted."""
 
     changed: int
     before: datetime
     deliveries: int = 0
     replies: int = 0
+    drafts: int = 0  # sends never confirmed (their whole request), deleted once past DRAFT_LIFETIME
 
 
 class Retention:
@@ -186,15 +189,21 @@ class Retention:
                 "e164": masked([row.e164])[0] if row.e164 else None,
             },
         )
+        # A draft holds a whole request (text, numbers) that was never sent: no use past its lifetime.
+        with begin_immediate(self.engine) as conn:
+            forgotten = conn.execute(
+                drafts.delete().where(drafts.c.created_at < now - DRAFT_LIFETIME)
+            ).rowcount
         log.info(
             "retention: erased the text and numbers of %d send(s), %d delivery report(s) and %d reply(ies) older "
-            "than %d day(s)",
+            "than %d day(s); deleted %d draft(s) never confirmed",
             changed,
             delivered,
             replied,
             self.days,
+            forgotten,
         )
-        return PurgeResult(changed, cutoff, delivered, replied)
+        return PurgeResult(changed, cutoff, delivered, replied, forgotten)
 
     def _erase(
         self,
