@@ -78,6 +78,9 @@ class Core:
     sending: SendService
     reporter: AuditReporter
     recovery: Recovery
+    scheduled: (
+        ScheduledSends  # cancelling scheduled sends (the Cancel button; recovery completes one cut short)
+    )
     recipients: Recipients  # people, user groups and contacts named as receivers
     contacts: ContactList
     follower: DeliveryFollower  # after a send: delivery receipts, replies, credit alerts
@@ -147,6 +150,7 @@ def build_core(settings: Settings) -> Core:
     )
     # Recovery completes a step long after the event's own token expired: with the bot's token.
     steps = WorkflowSteps(slack, ledger, locales.translator)
+    scheduled = ScheduledSends(ledger, gateway, sending.is_admin)
     recovery = Recovery(
         ledger,
         sending,
@@ -155,6 +159,7 @@ def build_core(settings: Settings) -> Core:
         lease_seconds=settings.recovery_after_seconds,
         retry_after_seconds=settings.recovery_interval_seconds,
         steps=steps,
+        cancels=scheduled,
     )
     senders = SenderBook(ovh_client)
     permalinks = Permalinks(slack)
@@ -198,6 +203,7 @@ def build_core(settings: Settings) -> Core:
         sending=sending,
         reporter=reporter,
         recovery=recovery,
+        scheduled=scheduled,
         recipients=recipients,
         contacts=contacts,
         follower=follower,
@@ -383,7 +389,7 @@ def create_bot(settings: Settings) -> SmsBot:
             sending=core.sending, default_region=settings.sms_default_region, translator=locales.translator
         ),
         ScheduledDeps(
-            scheduled=ScheduledSends(core.ledger, core.gateway, core.sending.is_admin),
+            scheduled=core.scheduled,
             audit=core.reporter,
             slack=core.slack,
             translator=locales.translator,

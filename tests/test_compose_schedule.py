@@ -286,6 +286,12 @@ def test_a_cancel_after_ovh_sent_it_says_it_came_too_late(start_bot, fake_ovh, f
     assert late.status is SendStatus.SENT
     assert late.cancel_note == "OVH had sent it already: the cancellation came too late."
 
+    def replies():
+        return [p for p in fake_slack.calls_to("chat.postMessage") if p.get("thread_ts")]
+
+    wait_for(lambda: len(replies()) == 2, "the thread was not told")  # everyone in it, not only the clicker
+    assert "Cancel asked too late: OVH had sent it already." in blocks_text(replies()[-1])
+
 
 def test_when_ovh_refuses_to_cancel_nothing_changes_and_it_can_be_tried_again(
     start_bot, fake_ovh, fake_slack

@@ -118,6 +118,12 @@ class SendRecord:
         """Whether a Workflow Builder step still waits to be completed with this send's final outcome."""
         return self.step_status is StepStatus.OPEN and self.settled
 
+    @property
+    def cancel_unfinished(self) -> bool:
+        """Whether someone asked to cancel this scheduled send and no outcome is recorded yet (a live
+        cancellation, or one cut short that recovery completes)."""
+        return self.status is SendStatus.SENT and self.cancelled_at is not None and self.cancel_note is None
+
     def scheduled(self, now: datetime) -> bool:
         """Whether OVH holds this send until a time still to come."""
         return self.send_at is not None and self.send_at > now

@@ -98,6 +98,19 @@ class OvhGateway:
         credits = account.get("creditsLeft")
         return float(credits) if credits is not None else None
 
+    def job_sent(self, service: str, job_id: int) -> bool:
+        """Whether OVH sent this job: it lists it among the account's sent SMS (``GET /sms/{sn}/outgoing/{id}``).
+        Raises :class:`DeliveryError` when OVH cannot be asked."""
+        try:
+            self._client.raw.get(f"/sms/{quote(service, safe='')}/outgoing/{int(job_id)}")
+        except ovh_errors.ResourceNotFoundError:
+            return False
+        except ovh_errors.APIError as error:
+            raise translate_error(
+                error, f"/sms/{service}/outgoing/{job_id}", service=service, posts=False
+            ) from error
+        return True
+
     def cancel_job(self, service: str, job_id: int) -> bool:
         """Take back a job OVH still holds (``DELETE /sms/{sn}/jobs/{id}``): False if OVH no longer has it
         (it went out already). Raises :class:`DeliveryError` when OVH cannot be asked."""

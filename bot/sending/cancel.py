@@ -3,6 +3,10 @@
 The request names a ledger row and nothing else; the row says whether there is anything to cancel and who
 may. The ledger marks the cancellation before OVH is asked, so two clicks (or two instances) cannot both
 go ahead; OVH's answer for each job then says what came of it, and the ledger records that.
+
+A cancellation cut short between the two (the process died, or the database failed before the outcome was
+written) is completed by recovery (:meth:`ScheduledSends.resume`): a job OVH still holds is taken back
+then; of one it no longer holds, its list of sent SMS says whether it went out or was taken back before.
 """
 
 from __future__ import annotations
@@ -47,11 +51,30 @@ class Cancellation:
 
 
 class JobCanceller(Protocol):
-    """What cancelling needs from the SMS provider (see :meth:`bot.ovh.gateway.OvhGateway.cancel_job`)."""
+    """What cancelling needs from the SMS provider (see :class:`bot.ovh.gateway.OvhGateway`)."""
 
     def cancel_job(self, service: str, job_id: int) -> bool:
         """Take back a queued job: False if it went out already; raise :class:`DeliveryError`."""
         ...
+
+    def job_sent(self, service: str, job_id: int) -> bool:
+        """Whether the provider sent this job; raise :class:`DeliveryError`."""
+        ...
+
+
+# What a cancellation completed by recovery came to, for the audit thread (told in the send's language).
+RESUMED_NOTES = {
+    CancelOutcome.CANCELLED: N_(
+        "The cancellation asked for earlier had been cut short; it is done now: OVH will not send it."
+    ),
+    CancelOutcome.TOO_LATE: N_(
+        "The cancellation asked for earlier had been cut short, and OVH had sent it by the time it was completed."
+    ),
+    CancelOutcome.PARTIAL: N_(
+        "The cancellation asked for earlier had been cut short; when it was completed, OVH had sent part of it "
+        "already."
+    ),
+}
 
 
 class ScheduledSends:
@@ -82,15 +105,28 @@ class ScheduledSends:
             return Cancellation(outcome, claimed)
         return self._take_back(claimed)
 
-    def _take_back(self, record: SendRecord) -> Cancellation:
+    def resume(self, record: SendRecord) -> Cancellation:
+        """Complete a cancellation cut short (``record.cancel_unfinished``; recovery holds the row's lease).
+        When OVH cannot be asked, the outcome is ``FAILED`` and the cancellation stays asked for: recovery
+        tries again later, and nobody may cancel it a second time meanwhile."""
+        return self._take_back(record, resumed=True)
+
+    def _take_back(self, record: SendRecord, *, resumed: bool = False) -> Cancellation:
         taken, gone = [], []
+        service = str(record.ovh_service)
         for job_id in record.ovh_job_ids:
             try:
-                (taken if self.jobs.cancel_job(str(record.ovh_service), job_id) else gone).append(job_id)
+                # Cut short, the first attempt may have taken it back already: then OVH has not sent it.
+                back = self.jobs.cancel_job(service, job_id) or (
+                    resumed and not self.jobs.job_sent(service, job_id)
+                )
+                (taken if back else gone).append(job_id)
             except (DeliveryError, ConfigurationError) as error:
                 log.warning(
                     "send #%d: OVH did not take back job %d: %s", record.id, job_id, error.user_message
                 )
+                if resumed:  # every job is asked about again on the next try
+                    return Cancellation(CancelOutcome.FAILED, record, error.message)
                 if not taken:
                     return Cancellation(
                         CancelOutcome.FAILED, self.ledger.undo_cancel(record.id), error.message
@@ -111,8 +147,9 @@ class ScheduledSends:
             note = Tn_(
                 "Only {taken} of the {count} SMS was taken back: OVH had sent the others already.",
                 "Only {taken} of the {count} SMS were taken back: OVH had sent the others already.",
-                len(record.ovh_job_ids),
+                len(taken),  # "Only 1 of the 2 SMS was taken back"
                 taken=len(taken),
+                count=len(record.ovh_job_ids),
             )
             outcome = CancelOutcome.PARTIAL
         return Cancellation(outcome, self.ledger.record_cancellation(record.id, cancelled=False, note=note))

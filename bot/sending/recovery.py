@@ -4,7 +4,8 @@ A send whose process died (its row still ``pending`` after its lease ran out) or
 lost (``unknown``) is looked up at OVH by its tag. Found: it is settled as sent, never sent again. Not
 found: it is sent once more (at most ``max_attempts`` in all), and only then given up as failed. An audit
 Slack could not take (an outage) is posted once Slack answers. A Workflow Builder step waiting for a send
-is completed once the send is settled (or once Slack answers again), and the person's Home tab refreshed. Each instance runs this at start-up and
+is completed once the send is settled (or once Slack answers again), and the person's Home tab refreshed.
+A cancellation of a scheduled send that was cut short is completed, and its thread told. Each instance runs this at start-up and
 every ``SMS_RECOVERY_INTERVAL_SECONDS``; rows are claimed with a lease in the database, so instances
 never work on the same row at once.
 """
@@ -22,6 +23,7 @@ from bot.domain.records import OvhTrace, SendRecord, SendResult, SendStatus
 from bot.i18n import T_, Text, Tn_
 from bot.periodic import PeriodicLoop
 from bot.sending.audit import AuditSink
+from bot.sending.cancel import RESUMED_NOTES, ScheduledSends
 from bot.sending.service import SendService
 from bot.sending.steps import StepFinisher
 from bot.storage.ledger import Ledger
@@ -50,6 +52,7 @@ class RecoveryReport:
     reported: list[int] = field(default_factory=list)
     postponed: list[int] = field(default_factory=list)
     steps_finished: list[int] = field(default_factory=list)  # workflow steps told the settled outcome
+    cancels_completed: list[int] = field(default_factory=list)  # cancellations cut short, completed
 
 
 class Recovery:
@@ -66,6 +69,7 @@ class Recovery:
         retry_after_seconds: float,
         max_attempts: int = 2,
         steps: StepFinisher | None = None,
+        cancels: ScheduledSends | None = None,
     ) -> None:
         self.ledger = ledger
         self.sending = sending
@@ -75,6 +79,7 @@ class Recovery:
         self.retry_after_seconds = retry_after_seconds
         self.max_attempts = max_attempts
         self.steps = steps  # completes the Workflow Builder step a settled send was made for
+        self.cancels = cancels  # completes the cancellations cut short
         # Called with each send this recovery settled, once reported (the person's Home tab); never raises.
         self.after_settle: Callable[[SendRecord], object] | None = None
 
@@ -103,8 +108,17 @@ class Recovery:
     def _recover(self, record: SendRecord, report: RecoveryReport) -> None:
         # The token of this pass's lease: the rows written back below may carry another worker's by then.
         owner = record.lease_owner
-        note: Text | None = None
-        if record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
+        note: Text | str | None = None
+        if record.cancel_unfinished and self.cancels is not None:
+            cancelled = self.cancels.resume(record)
+            if cancelled.outcome not in RESUMED_NOTES or cancelled.record is None:
+                self._postpone(
+                    record, report, f"its cancellation could not be completed ({cancelled.reason})"
+                )
+                return
+            record, note = cancelled.record, RESUMED_NOTES[cancelled.outcome]
+            report.cancels_completed.append(record.id)
+        elif record.status in (SendStatus.PENDING, SendStatus.UNKNOWN):
             try:
                 trace = self.tracer.trace(
                     record.tag, record.receivers, record.message, since=record.created_at

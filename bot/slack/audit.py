@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.domain.records import AuditStatus, SendRecord
+from bot.domain.records import AuditStatus, SendRecord, SendStatus
 from bot.i18n import Translatable
 from bot.sending.audit import AuditOutcome
 from bot.slack.blocks import PrivateReason, SlackMessage, audit_details, audit_parent, private_result
@@ -430,8 +430,10 @@ class AuditReporter:
 
 
 def _state(record: SendRecord) -> str:
-    """What a thread reply describes: the send's status at an attempt. A reply for it is posted once."""
-    return f"{record.status.value}:{record.attempts}"
+    """What a thread reply describes: the send's status at an attempt, and a cancellation that came too
+    late for all or part of it (the status stays ``sent``). A reply for it is posted once."""
+    late_cancel = ":cancel" if record.status is SendStatus.SENT and record.cancel_note else ""
+    return f"{record.status.value}:{record.attempts}{late_cancel}"
 
 
 def _parent_metadata(record: SendRecord) -> dict[str, Any]:

@@ -117,6 +117,9 @@ ALL_REJECTED = N_("OVH rejected every receiver.")
 LIMIT_WINDOW = timedelta(hours=24)
 # Recovery keeps trying to post an audit Slack did not take for this long, then leaves it in the ledger.
 AUDIT_RETRY_WINDOW = timedelta(days=7)
+# A cancellation begun this long ago with no outcome recorded was cut short (its process died, or the
+# database failed before the outcome was written): recovery completes it. A live one takes seconds.
+CANCEL_TAKEOVER = timedelta(minutes=10)
 # Statuses that count towards limits: a failed send sent nothing; an unknown one may have.
 _COUNTED = (SendStatus.PENDING.value, SendStatus.SENT.value, SendStatus.UNKNOWN.value)
 _NEEDS_WORK = sa.or_(
@@ -125,6 +128,15 @@ _NEEDS_WORK = sa.or_(
     # A workflow step that still waits for its settled send's outcome (a crash, or Slack down, kept it open).
     sends.c.step_status == StepStatus.OPEN.value,
 )
+
+
+def _interrupted_cancel(now: datetime) -> sa.ColumnElement[bool]:
+    """A scheduled send someone asked to cancel, whose cancellation never came to an outcome."""
+    return sa.and_(
+        sends.c.status == SendStatus.SENT.value,
+        sends.c.cancelled_at < now - CANCEL_TAKEOVER,
+        sends.c.cancel_note.is_(None),
+    )
 
 
 class Ledger:
@@ -444,17 +456,19 @@ class Ledger:
     def claim_next(self, *, lease_seconds: float, skip: frozenset[int] = frozenset()) -> SendRecord | None:
         """Take one row that needs recovery and whose lease ran out, under a new lease and owner token.
 
-        Unsettled sends come first, then audits to post (a week back at most). The row is taken with a
+        Unsettled sends come first, then audits to post (a week back at most) and cancellations cut short
+        (see ``CANCEL_TAKEOVER``). The row is taken with a
         conditional update, so among several instances only one gets it; one row at a time, so that no
         lease runs out while its row waits its turn. Rows in ``skip`` (done earlier in the pass) are left.
         """
         now = self._clock()
         free = sa.or_(sends.c.lease_until.is_(None), sends.c.lease_until < now)
         open_send = sends.c.status.in_([SendStatus.PENDING.value, SendStatus.UNKNOWN.value])
+        cut_short = _interrupted_cancel(now)
         wanted = sa.and_(
-            _NEEDS_WORK,
+            sa.or_(_NEEDS_WORK, cut_short),
             free,
-            sa.or_(open_send, sends.c.created_at > now - AUDIT_RETRY_WINDOW),
+            sa.or_(open_send, cut_short, sends.c.created_at > now - AUDIT_RETRY_WINDOW),
             sends.c.id.not_in(skip) if skip else sa.true(),
         )
         with self.engine.connect() as conn:
