@@ -28,6 +28,11 @@ def test_a_sender_is_looked_up_by_its_whole_name_even_with_a_slash(make_settings
     assert account.sender_status(SERVICE, "ACME") == "enable"
     assert account.sender_status(SERVICE, "ACME/EU") == "waitingValidation"
     assert account.sender_status(SERVICE, "NOBODY") is None
+    # A sender OVH lists with no status (null) has none: it is not enabled.
+    fake_ovh.answer_next(
+        {"sender": "ACME", "status": None}, path_contains="/senders/", method="GET", after_processing=False
+    )
+    assert account.sender_status(SERVICE, "ACME") == ""
 
 
 def test_a_service_name_is_one_path_segment_whatever_it_holds(make_settings, fake_ovh):
@@ -307,3 +312,14 @@ def test_the_push_url_is_read_from_the_account_and_a_refusal_names_the_call(make
     )
     refused = failure(lambda: deliveries.callback_url(SERVICE))
     assert refused.code == "not_granted" and f"OVH refused the call `/sms/{SERVICE}`" in refused.user_message
+
+
+def test_asking_whether_a_job_went_out_with_a_key_not_granted_names_the_call(make_settings, fake_ovh):
+    gateway = OvhGateway(OvhClient.from_settings(make_settings()))
+    fake_ovh.fail_next(403, error_code="NOT_GRANTED_CALL", message="no", path_contains="/outgoing/")
+
+    error = failure(lambda: gateway.job_sent(SERVICE, 42))
+
+    assert error.code == "not_granted"
+    assert f"OVH refused the call `/sms/{SERVICE}/outgoing/42`" in error.user_message
+    assert gateway.job_sent(SERVICE, 42) is False  # OVH has no such SMS: it did not go out

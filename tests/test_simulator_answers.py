@@ -98,6 +98,11 @@ def test_what_ovh_refuses_the_simulator_refuses_with_ovhs_exceptions():
     for path in ("/sms/sms-ab12345-1", "/sms/simulator/outgoing/1", "/sms/simulator/unknown", "/me"):
         with pytest.raises(ovh_errors.ResourceNotFoundError, match="does not exist in the simulator"):
             simulator.get(path)
+    with pytest.raises(ovh_errors.ResourceNotFoundError) as unknown:
+        simulator.get("/sms/simulator/unknown")
+    assert (
+        str(unknown.value) == "The requested object (/sms/simulator/unknown) does not exist in the simulator"
+    )
     with pytest.raises(ovh_errors.ResourceNotFoundError):
         simulator.post("/sms/simulator/receivers", message="Hola")
     assert simulator.time_delta == 0
