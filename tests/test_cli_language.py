@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.cli.output import cli_translator, environment_locale
+from tests.harness import audit_thread, blocks_text
 from tests.test_cli_check import Cli, kept_logging, line
 
 
@@ -113,3 +114,25 @@ def test_the_checks_headings_and_summary_are_in_spanish(cli, env):
     assert summary.split(" ", 1)[1].startswith(
         ("Todo bien", "Listo para funcionar", "1 problema", "2 problemas")
     )
+
+
+@pytest.mark.parametrize(
+    ("environ", "headline"),
+    [
+        ({"LANG": "es_ES.UTF-8"}, "Enviado por OVH"),  # the terminal's language
+        ({"LANG": "en_GB.UTF-8", "SMS_LANGUAGE": "es"}, "Sent by OVH"),  # asked for, English is kept
+        ({"LANG": "C", "SMS_LANGUAGE": "es"}, "Enviado por OVH"),  # none asked for: the team's
+        ({"LANG": "fr_FR.UTF-8", "SMS_LANGUAGE": "es"}, "Enviado por OVH"),  # one the bot does not speak
+        ({"LANG": "C"}, "Sent by OVH"),
+    ],
+)
+def test_the_audit_of_a_send_from_the_command_line_is_in_the_terminals_language_or_the_teams(
+    cli, env, fake_slack, fake_ovh, environ, headline
+):
+    outcome = cli(
+        "send", "+34600000001", "Hola", "--user", "UALICE", "--channel", "COPS", env={**env, **environ}
+    )
+
+    assert outcome.code == 0, outcome.err
+    [(_parent, reply)] = audit_thread(fake_slack)
+    assert headline in blocks_text(reply)

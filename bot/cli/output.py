@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from dotenv import load_dotenv
 
 from bot.domain.errors import ConfigurationError, LedgerUnavailable
-from bot.i18n import Translator, for_locale
+from bot.i18n import Translator, for_locale, languages
 from bot.settings import Mode, Settings, load_settings
 from bot.storage.db import create_engine, migrate
 
@@ -39,6 +39,15 @@ def cli_translator(environ: Mapping[str, str] | None = None) -> Translator:
     otherwise (``C``, ``POSIX``, unset, or any other language). Flags, variable names and what scripts read
     (CSV, JSON, exit statuses) are never translated."""
     return for_locale(environment_locale(environ))
+
+
+def audit_language(settings: Settings, environ: Mapping[str, str] | None = None) -> str:
+    """The language of what the bot posts in Slack about a send from the command line: the terminal's when
+    it asks for a language the bot speaks (``LANG=es_ES.UTF-8``, ``LANG=en_GB``), else the team's
+    (SMS_LANGUAGE: for ``C``, ``POSIX``, an unset locale or another language)."""
+    locale = environment_locale(environ)
+    asked = locale.split("_")[0].lower() if locale else None
+    return asked if asked in languages() else settings.language
 
 
 def settings_or_exit(mode: Mode) -> Settings:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 
 from bot.app import Core, build_core
-from bot.cli.output import Marks, cli_translator, say, settings_or_exit
+from bot.cli.output import Marks, audit_language, cli_translator, say, settings_or_exit
 from bot.domain.cost import CostEstimate
 from bot.domain.errors import ConfigurationError, DeliveryError, InvalidInput, LedgerUnavailable, NotAllowed
 from bot.domain.receivers import Receiver, parse_receivers
@@ -107,6 +107,7 @@ def send(args: argparse.Namespace) -> int:
         team_id=None,
         receivers=receivers,
         message=message,
+        language=audit_language(settings),  # the audit thread's, as a Slack send's is its requester's
     )
     try:
         if args.dry_run:

@@ -56,8 +56,9 @@ def display_number(e164: str) -> str:
 
 
 def told_in(record: SendRecord) -> Translator:
-    """The language of everything posted about a send: its requester's, as the ledger keeps it (English
-    for a send from the command line, or written before languages were kept)."""
+    """The language of everything posted about a send: its requester's, as the ledger keeps it (for a send
+    from the command line, the terminal's or the team's; English for one written before languages were
+    kept)."""
     return translator(record.language or ENGLISH.language)
 
 
