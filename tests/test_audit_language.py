@@ -261,3 +261,19 @@ def test_a_large_spanish_audit_keeps_within_slacks_limits(start_bot, fake_slack,
     thread = "\n".join(blocks_text(r) for r in replies)
     assert "*Aceptados (298):* " in thread and "*Rechazados por OVH (2):* " in thread
     assert not [c for c in fake_slack.calls if c.failed]
+
+
+@pytest.mark.parametrize(("locale", "hours"), [("en-US", "1.5 h"), ("es-ES", "1,5 h")])
+def test_the_hours_a_send_is_followed_for_are_written_as_the_reader_writes_numbers(locale, hours):
+    from datetime import timedelta
+
+    from bot.domain.deliveries import DeliveryState, ReceiverStatus
+    from bot.slack.delivery_blocks import status_message
+
+    expired = ReceiverStatus("+34600000001", DeliveryState.EXPIRED, None, None)
+    pending = ReceiverStatus("+34600000002", DeliveryState.PENDING, None, None)
+
+    message = status_message(7, [expired, pending], timedelta(minutes=90), for_locale(locale))
+    text = blocks_text({"blocks": message.blocks})
+
+    assert text.count(hours) == 2  # the expired line, and how long the others are followed

@@ -28,9 +28,8 @@ SHOWN_STATUSES = 200
 CREDITS_URL = "https://www.ovh.com/manager/#/telecom/sms"
 
 
-def _hours(validity: timedelta) -> str:
-    hours = validity.total_seconds() / 3600
-    return f"{hours:g} h"
+def _hours(validity: timedelta, t: Translator) -> str:
+    return f"{t.number(validity.total_seconds() / 3600, 2)} h"  # 1,5 h in Spanish
 
 
 def _summary(statuses: list[ReceiverStatus], t: Translator) -> str:
@@ -54,7 +53,7 @@ def status_line(status: ReceiverStatus, validity: timedelta, t: Translator = ENG
         return ":x: " + t._("{number}: not delivered: {reason}").format(number=number, reason=reason)
     if status.state is DeliveryState.EXPIRED:
         line = t._("{number}: no final report after {hours}; no longer followed")
-        return ":hourglass: " + line.format(number=number, hours=_hours(validity))
+        return ":hourglass: " + line.format(number=number, hours=_hours(validity, t))
     if status.state is DeliveryState.GONE:
         line = t._("{number}: OVH no longer has this SMS, so its outcome is unknown")
         return ":grey_question: " + line.format(number=number)
@@ -83,7 +82,7 @@ def status_message(
         t._("Final: nothing more will change.")
         if final
         else t._("Updated here as OVH reports; followed for up to {hours} after the send.").format(
-            hours=_hours(validity)
+            hours=_hours(validity, t)
         )
     )
     blocks = _sections("\n".join([headline, *lines]))[: MAX_BLOCKS - 1]
