@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -323,3 +323,21 @@ def test_asking_whether_a_job_went_out_with_a_key_not_granted_names_the_call(mak
     assert error.code == "not_granted"
     assert f"OVH refused the call `/sms/{SERVICE}/outgoing/42`" in error.user_message
     assert gateway.job_sent(SERVICE, 42) is False  # OVH has no such SMS: it did not go out
+
+
+def test_replies_are_listed_from_a_moment_on(make_settings, fake_ovh):
+    deliveries = OvhDeliveries(OvhClient.from_settings(make_settings()))
+    fake_ovh.receive("+34600000001", "Vale", ago=3600)
+    recent = fake_ovh.receive("+34600000002", "¿Quién es?", ago=60)
+
+    assert deliveries.incoming_ids(SERVICE, datetime.now(UTC) - timedelta(minutes=10)) == [recent]
+
+
+def test_a_failed_read_never_says_an_sms_may_have_gone_out(make_settings, fake_ovh):
+    deliveries = OvhDeliveries(OvhClient.from_settings(make_settings()))
+    fake_ovh.fail_next(500, path_contains="/outgoing/", method="GET")
+
+    error = failure(lambda: deliveries.read_sms(SERVICE, 42))
+
+    assert (error.code, error.maybe_sent) == ("unavailable", False)
+    assert error.user_message == "OVH's API failed before the send. Nothing was sent: try again later."
