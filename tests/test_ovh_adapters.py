@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.errors import DeliveryError
+from bot.domain.errors import ConfigurationError, DeliveryError
+from bot.i18n import for_locale
 from bot.ovh.account import TRACE_DETAILS, OvhAccount
 from bot.ovh.client import OvhClient
 from bot.ovh.deliveries import OvhDeliveries
@@ -341,3 +342,19 @@ def test_a_failed_read_never_says_an_sms_may_have_gone_out(make_settings, fake_o
 
     assert (error.code, error.maybe_sent) == ("unavailable", False)
     assert error.user_message == "OVH's API failed before the send. Nothing was sent: try again later."
+
+
+def test_an_account_without_an_sms_service_is_told_in_the_readers_language(make_settings, fake_ovh):
+    fake_ovh.services = []
+
+    with pytest.raises(ConfigurationError) as raised:
+        OvhClient.from_settings(make_settings()).service_name()
+
+    assert raised.value.user_message == (
+        "OVH_SMS_SERVICE is not set and the OVH account does not have exactly one SMS service (found: none). "
+        "Set OVH_SMS_SERVICE to the one to use."
+    )
+    assert raised.value.user_message_in(for_locale("es-ES")) == (
+        "OVH_SMS_SERVICE no está definido y la cuenta de OVH no tiene exactamente un servicio SMS (encontrados: "
+        "ninguno). Pon en OVH_SMS_SERVICE el que hay que usar."
+    )
