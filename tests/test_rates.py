@@ -53,3 +53,29 @@ def test_an_answer_without_a_usable_credit_is_no_rate(fake_ovh):
 
 def test_an_unreachable_ovh_is_no_rate():
     assert RateBook(http_fetch("http://127.0.0.1:9/1.0")).credits_per_part("ES") is None
+
+
+def test_a_silent_ovh_is_no_rate_once_the_read_times_out(monkeypatch):
+    import socket
+    import threading
+
+    import bot.ovh.rates as rates
+
+    monkeypatch.setattr(
+        rates, "TIMEOUT", (0.5, 0.1)
+    )  # the real bound is 2 s; what matters is that there is one
+    silent = socket.create_server(("127.0.0.1", 0))  # takes the connection, never answers
+    answers: list[float | None] = []
+    reader = threading.Thread(
+        target=lambda: answers.append(
+            RateBook(http_fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/1.0")).credits_per_part("ES")
+        ),
+        daemon=True,
+    )
+    try:
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the rate read waited for a silent OVH with no bound"
+        assert answers == [None]
+    finally:
+        silent.close()
