@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.processes import clean_env
+from tests.processes import clean_env, free_port
 
 _INFO_LOG = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO ")
 _NO_PROXY = {"HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": "", "http_proxy": ""}
@@ -52,9 +52,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.fixture
 def closed_port() -> int:
     """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture

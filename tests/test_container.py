@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.processes import BotProcess, clean_env
+from tests.processes import BotProcess, clean_env, free_port
 
 DOCKERFILE = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
 
@@ -23,12 +22,6 @@ def instruction(name: str) -> list[str]:
     found = re.findall(rf"^{name}\b.*?(\[.*\])\s*$", text, re.MULTILINE)
     assert found, f"no {name} in exec form"
     return json.loads(found[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("", 0))
-        return probe.getsockname()[1]
 
 
 def healthcheck(workdir: Path, env: dict[str, str]) -> int:

@@ -7,7 +7,6 @@ proxy that does not answer (ALL_PROXY), so a send that reached for the network w
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from bot.storage.ledger import Ledger
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.harness import SIGNING_SECRET, SlackSender, all_sends, audit_thread, blocks_text
-from tests.processes import HttpBotProcess, clean_env
+from tests.processes import HttpBotProcess, clean_env, free_port
 from tests.test_socket_mode import SocketModeBot, acked, command_payload
 
 CANNOT_RECEIVE = "+34600000999"  # the simulator's documented range: numbers ending in 999
@@ -35,9 +34,7 @@ CANNOT_RECEIVE = "+34600000999"  # the simulator's documented range: numbers end
 
 @pytest.fixture
 def dead_proxy() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture
