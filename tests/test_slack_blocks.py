@@ -214,3 +214,14 @@ def test_a_date_is_read_in_each_readers_time_zone_with_the_words_of_their_langua
         slack_date(christmas_eve, for_locale("es-ES"))
         == "<!date^1798129800^{date_short_pretty} a las {time}|2026-12-24 16:30 UTC>"
     )
+
+
+def test_one_line_left_out_of_a_long_answer_is_counted_in_the_singular() -> None:
+    lines = [f"{n:02d}" + "x" * 2997 for n in range(14)]  # one section each; together past one message
+
+    blocks = info_message("\n".join(lines)).blocks
+
+    assert section_texts(blocks) == [*lines[:12], lines[13]]  # the first ones and the last one
+    assert blocks[12]["elements"][0]["text"] == (
+        "_… 1 more line not shown here: too long for one Slack message._"
+    )
