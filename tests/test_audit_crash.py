@@ -153,6 +153,8 @@ def test_a_5xx_on_the_parent_is_looked_into_then_posted_once(bot, slack, fake_sl
     assert record.audit_status is AuditStatus.THREAD
     [parent] = _parents(fake_slack)
     assert len(_audit_replies(fake_slack, parent["ts"])) == 1
+    # Posted again with its metadata, by which a later lookup finds it (and does not post a third copy).
+    assert parent["metadata"]["event_payload"] == {"send_id": record.id, "request_key": record.request_key}
 
 
 def test_without_the_history_scopes_a_late_audit_is_still_posted_and_the_risk_logged(
