@@ -43,7 +43,7 @@ mutation: $(INSTALLED)  ## every mutant of the core modules, then the score per 
 	nice -n 19 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(MAKE) --no-print-directory mutation-score
 
-mutation-sample: $(INSTALLED)  ## every tenth mutant of the sending, storage, OVH and Slack modules (about 340; an hour or more)
+mutation-sample: $(INSTALLED)  ## every tenth mutant of the sending, storage, OVH and Slack modules (about 365; hours)
 	nice -n 19 $(BIN)/mutmut run --max-children 1 'bot.sending.*0' 'bot.storage.*0' 'bot.ovh.*0' 'bot.slack.*0'
 	$(MAKE) --no-print-directory mutation-score
 
