@@ -390,6 +390,7 @@ def create_bot(settings: Settings) -> SmsBot:
         ),
         ScheduledDeps(
             scheduled=core.scheduled,
+            sending=core.sending,
             audit=core.reporter,
             slack=core.slack,
             translator=locales.translator,

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot.domain.records import SendStatus
+from bot.domain.records import AuditStatus, SendStatus
 from bot.storage.ledger import CANCEL_TAKEOVER, sends
 from tests.harness import blocks_text
-from tests.test_compose_schedule import scheduled_send, wait_for
+from tests.test_compose_schedule import click_cancel, scheduled_send, the_reply, wait_for
 from tests.test_fakes import ovh_client
 from tests.test_recovery_races import expire_lease
 
@@ -130,3 +130,24 @@ def test_when_ovh_cannot_be_asked_the_cancellation_stays_asked_for_and_is_tried_
     expire_lease(bot, record.id)  # the retry's wait, over
     assert bot.recover().cancels_completed == [record.id]
     assert bot.ledger.get(record.id).status is SendStatus.CANCELLED
+
+
+def test_a_cancellation_slack_did_not_take_in_the_thread_is_posted_by_recovery(
+    start_bot, fake_ovh, fake_slack
+):
+    bot = start_bot()
+    slack, record, _reply = scheduled_send(bot, fake_ovh, fake_slack)
+    reply = the_reply(fake_slack)
+    fake_slack.set_down(True)  # Slack fails as the button is clicked
+
+    click_cancel(slack, fake_slack, reply, str(record.id), "UALICE")
+
+    wait_for(lambda: bot.ledger.get(record.id).audit_status is AuditStatus.FAILED, "the update never failed")
+    assert bot.ledger.get(record.id).status is SendStatus.CANCELLED  # OVH took it back all the same
+    fake_slack.set_down(False)
+
+    assert bot.recover().reported == [record.id]
+
+    assert bot.ledger.get(record.id).audit_status is AuditStatus.THREAD
+    assert len(thread_notes(fake_slack)) == 2
+    assert "*Cancelled* by <@UALICE>" in thread_notes(fake_slack)[-1]

@@ -474,6 +474,9 @@ class SendService:
     ) -> None:
         """Record where the send's audit went and let go of its row, in one statement (recovery looks at it
         again after ``release_after`` seconds if it still needs work; by default at once, or after the grace
-        period for an unknown outcome). A row another worker took meanwhile is left to it."""
+        period for an unknown outcome). A row another worker took meanwhile is left to it; a caller that
+        holds no lease (``owner`` None: the Cancel button) lets go of nothing."""
         after = self._grace(record) if release_after is None else max(release_after, self._grace(record))
-        self.ledger.record_audit(record.id, audit, channel_id, ts, owner=owner, release_after=after)
+        self.ledger.record_audit(
+            record.id, audit, channel_id, ts, owner=owner, release_after=None if owner is None else after
+        )

@@ -19,6 +19,7 @@ from bot.domain.errors import LedgerUnavailable
 from bot.i18n import ENGLISH, N_, Translator, in_
 from bot.sending.audit import AuditSink
 from bot.sending.cancel import CancelOutcome, ScheduledSends
+from bot.sending.service import SendService
 from bot.slack.blocks import CANCEL_ACTION_ID, audit_details
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.listeners.requester import Requester, after_ack
@@ -46,10 +47,11 @@ _NOTES = {
 
 @dataclass(frozen=True)
 class ScheduledDeps:
-    """What the Cancel button needs: the cancellation use case, the audit sink, a client to answer, and
-    the language of whoever clicks."""
+    """What the Cancel button needs: the cancellation use case, the send use case and its audit sink (for
+    the thread), a client to answer, and the language of whoever clicks."""
 
     scheduled: ScheduledSends
+    sending: SendService  # records where the thread's update went: recovery posts one Slack did not take
     audit: AuditSink
     slack: WebClient
     translator: Callable[[str], Translator] = lambda _user_id: ENGLISH
@@ -98,8 +100,9 @@ def handle_cancel(ack: Ack, body: dict[str, Any], *, deps: ScheduledDeps) -> Non
         if result.record is None:  # a cancellation always has its row; nothing to show without it
             return
         _replace_button(deps.slack, body, result.record)
-        # Who cancelled it is in the details, as a mention.
-        deps.audit.report_update(result.record, _NOTES[result.outcome])
+        # Who cancelled it is in the details, as a mention. An update Slack does not take is recorded as a
+        # failed audit, which recovery posts once Slack answers.
+        deps.sending.report(result.record, deps.audit, owner=None, note=_NOTES[result.outcome], update=True)
 
 
 def _replace_button(slack: WebClient, body: dict[str, Any], record: Any) -> None:
