@@ -124,7 +124,7 @@ def test_a_send_ovh_never_takes_is_given_up_after_two_attempts(quick, fake_slack
     assert "marked as not sent" in blocks_text(updates(fake_slack)[-1])
 
 
-def test_when_ovh_cannot_be_asked_the_send_waits(quick, fake_slack, fake_ovh):
+def test_when_ovh_cannot_be_asked_the_send_waits(quick, fake_slack, fake_ovh, caplog):
     record = orphan(quick)
     fake_ovh.fail_next(503, path_contains="/outgoing")
 
@@ -132,6 +132,8 @@ def test_when_ovh_cannot_be_asked_the_send_waits(quick, fake_slack, fake_ovh):
 
     assert report.postponed == [record.id]
     assert fake_ovh.jobs == [] and quick.ledger.get(record.id).status is SendStatus.PENDING
+    # The operator reads why (OVH's answer) in the log.
+    assert f"send #{record.id}: OVH cannot be asked about it (OVH's SMS service is unavailable" in caplog.text
 
 
 def test_a_slack_outage_loses_nothing_and_the_thread_comes_later(bot, slack, fake_slack, fake_ovh):
