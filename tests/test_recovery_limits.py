@@ -64,3 +64,22 @@ def test_an_unsettled_send_is_settled_whatever_its_age(start_bot, fake_ovh):
 
     assert bot.recover().given_up == [record.id]  # found nowhere at OVH, and too old to send late
     assert fake_ovh.jobs == []
+
+
+def test_a_send_ovh_may_hold_among_more_queued_jobs_than_can_be_read_waits(start_bot, fake_ovh, caplog):
+    from bot.ovh.account import TRACE_DETAILS
+    from bot.ovh.gateway import OvhGateway
+
+    bot = start_bot(unknown_grace_seconds=0)
+    fake_ovh.queue_jobs = True  # OVH holds every job in its queue, to be sent later
+    fake_ovh.credits_left = 1000.0
+    others = [f"+346000{n:05d}" for n in range(TRACE_DETAILS + 1)]
+    OvhGateway.from_settings(bot.core.settings).post(message="otros", receivers=others, tag="smsbot-999")
+    record = orphan(bot)
+
+    report = bot.recover()
+
+    assert report.postponed == [record.id] and report.sent_again == []
+    assert f"send #{record.id}: OVH holds more pending jobs than can be read, this one may be among them" in (
+        caplog.text
+    )

@@ -176,6 +176,22 @@ def test_a_step_slack_could_not_take_is_completed_by_recovery(bot, slack, fake_s
     assert len(fake_ovh.jobs) == 1
 
 
+def test_a_step_slack_still_refuses_is_tried_again_after_a_while_not_at_every_pass(
+    bot, slack, fake_slack, fake_ovh
+):
+    # The live send's try and recovery's first one (the SDK retries a 5xx once) are refused.
+    fake_slack.fail_next("functions.completeSuccess", status=503, times=4)
+    execution_id, _ = run_step(slack, fake_slack, step_inputs())
+    [record] = settled_records(bot)
+
+    assert bot.recover().steps_finished == []
+    tries = len(_step_calls(fake_slack, execution_id))
+    assert bot.recover().steps_finished == []  # the next pass leaves it: Slack is asked again later
+
+    assert len(_step_calls(fake_slack, execution_id)) == tries
+    assert bot.ledger.get(record.id).step_status is StepStatus.OPEN
+
+
 def test_a_redelivered_event_sends_once(bot, slack, fake_slack, fake_ovh, caplog):
     caplog.set_level(logging.INFO, logger="bot.slack.listeners.workflow")
     fake_ovh.hold_jobs()
