@@ -101,25 +101,20 @@ class OvhGateway:
     def job_sent(self, service: str, job_id: int) -> bool:
         """Whether OVH sent this job: it lists it among the account's sent SMS (``GET /sms/{sn}/outgoing/{id}``).
         Raises :class:`DeliveryError` when OVH cannot be asked."""
-        try:
-            self._client.raw.get(f"/sms/{quote(service, safe='')}/outgoing/{int(job_id)}")
-        except ovh_errors.ResourceNotFoundError:
-            return False
-        except ovh_errors.APIError as error:
-            raise translate_error(
-                error, f"/sms/{service}/outgoing/{job_id}", service=service, posts=False
-            ) from error
-        return True
+        return self._found("get", service, f"outgoing/{int(job_id)}")
 
     def cancel_job(self, service: str, job_id: int) -> bool:
         """Take back a job OVH still holds (``DELETE /sms/{sn}/jobs/{id}``): False if OVH no longer has it
         (it went out already). Raises :class:`DeliveryError` when OVH cannot be asked."""
+        return self._found("delete", service, f"jobs/{int(job_id)}")
+
+    def _found(self, method: str, service: str, rest: str) -> bool:
+        """Call ``method /sms/{service}/{rest}``: False when OVH has no such object (404), True otherwise;
+        any other failure is raised as a :class:`DeliveryError` naming the call."""
         try:
-            self._client.raw.delete(f"/sms/{quote(service, safe='')}/jobs/{int(job_id)}")
+            getattr(self._client.raw, method)(f"/sms/{quote(service, safe='')}/{rest}")
         except ovh_errors.ResourceNotFoundError:
             return False
         except ovh_errors.APIError as error:
-            raise translate_error(
-                error, f"/sms/{service}/jobs/{job_id}", service=service, posts=False
-            ) from error
+            raise translate_error(error, f"/sms/{service}/{rest}", service=service, posts=False) from error
         return True
