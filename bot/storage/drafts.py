@@ -28,6 +28,11 @@ drafts = sa.Table(
 )
 
 
+def delete_expired(conn: sa.Connection, now: datetime) -> int:
+    """Delete the drafts past their lifetime at ``now``, in the caller's transaction; how many."""
+    return conn.execute(drafts.delete().where(drafts.c.created_at < now - DRAFT_LIFETIME)).rowcount
+
+
 class DraftStore:
     """The ``sms_drafts`` table. Every method raises :class:`~bot.domain.errors.LedgerUnavailable` when the
     database fails."""
@@ -41,7 +46,7 @@ class DraftStore:
         forget drafts past their lifetime."""
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
-            conn.execute(drafts.delete().where(drafts.c.created_at < now - DRAFT_LIFETIME))
+            delete_expired(conn, now)
             conn.execute(drafts.delete().where(drafts.c.request_key == request_key))
             conn.execute(
                 drafts.insert().values(

@@ -29,7 +29,7 @@ from bot.domain.records import AuditStatus, SendStatus
 from bot.periodic import PeriodicLoop
 from bot.storage.db import begin_immediate, translated
 from bot.storage.deliveries import REPLY_PENDING, deliveries, replies
-from bot.storage.drafts import DRAFT_LIFETIME, drafts
+from bot.storage.drafts import delete_expired
 from bot.storage.ledger import AUDIT_RETRY_WINDOW, metadata, sends
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class PurgeResult:
     before: datetime
     deliveries: int = 0
     replies: int = 0
-    drafts: int = 0  # sends never confirmed (their whole request), deleted once past DRAFT_LIFETIME
+    drafts: int = 0  # sends never confirmed (their whole request), deleted once past their lifetime
 
 
 class Retention:
@@ -191,9 +191,7 @@ class Retention:
         )
         # A draft holds a whole request (text, numbers) that was never sent: no use past its lifetime.
         with begin_immediate(self.engine) as conn:
-            forgotten = conn.execute(
-                drafts.delete().where(drafts.c.created_at < now - DRAFT_LIFETIME)
-            ).rowcount
+            forgotten = delete_expired(conn, now)
         log.info(
             "retention: erased the text and numbers of %d send(s), %d delivery report(s) and %d reply(ies) older "
             "than %d day(s); deleted %d draft(s) never confirmed",
