@@ -78,9 +78,7 @@ class Core:
     sending: SendService
     reporter: AuditReporter
     recovery: Recovery
-    scheduled: (
-        ScheduledSends  # cancelling scheduled sends (the Cancel button; recovery completes one cut short)
-    )
+    scheduled: ScheduledSends  # the Cancel button's use case; recovery completes a cancellation cut short
     recipients: Recipients  # people, user groups and contacts named as receivers
     contacts: ContactList
     follower: DeliveryFollower  # after a send: delivery receipts, replies, credit alerts

@@ -12,18 +12,9 @@ from bot.domain.errors import DeliveryError
 from bot.ovh.client import OvhClient
 from bot.ovh.senders import MAX_SENDERS, REFRESH_SECONDS, AccountOffer, SenderBook
 from tests.processes import wait_for
+from tests.test_rates import Clock  # the book's clock, moved by the test
 
 SERVICE = "sms-tt12345-1"
-
-
-class Clock:
-    """The book's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
